@@ -1,0 +1,276 @@
+"""The frozen events the loop emits; the TUI, headless mode, the session recorder and tests consume them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+EVENT_TYPES: dict[str, type["Event"]] = {}
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class: every event has a stable `type` name and round-trips through JSON."""
+
+    type: ClassVar[str] = "event"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        EVENT_TYPES[cls.type] = cls
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"type": self.type}
+        for f in dataclasses.fields(self):
+            data[f.name] = _plain(getattr(self, f.name))
+        return data
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> "Event":
+        cls = EVENT_TYPES.get(data.get("type", ""))
+        if cls is None:
+            raise ValueError(f"unknown event type {data.get('type')!r}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: _freeze(v) for k, v in data.items() if k in names})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+# --- session -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionStarted(Event):
+    type: ClassVar[str] = "session_started"
+    session_id: str
+    project: str
+    goal: str
+    check: str
+    model: str
+    sandbox: str
+    workspace: str
+    criteria: dict = field(default_factory=dict)
+    parent: str | None = None  # session this one was forked or resumed from
+    fork_at: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanUpdated(Event):
+    type: ClassVar[str] = "plan_updated"
+    steps: tuple  # of {"title": str, "status": "pending" | "in_progress" | "done"}
+
+
+@dataclass(frozen=True)
+class IterationStarted(Event):
+    type: ClassVar[str] = "iteration_started"
+    iteration: int
+
+
+# --- model ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelRequested(Event):
+    """The exact request about to be sent to the model (for the inspector)."""
+
+    type: ClassVar[str] = "model_requested"
+    iteration: int
+    turn: int
+    request: dict
+
+
+@dataclass(frozen=True)
+class ModelDelta(Event):
+    """Text streamed by the model as it arrives."""
+
+    type: ClassVar[str] = "model_delta"
+    iteration: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ModelResponded(Event):
+    """One whole model turn: its content blocks (Anthropic format), usage and cost."""
+
+    type: ClassVar[str] = "model_responded"
+    iteration: int
+    turn: int
+    content: tuple  # content blocks: {"type": "text", ...} / {"type": "tool_use", ...}
+    stop_reason: str
+    usage: dict
+    cost_usd: float
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelRetrying(Event):
+    type: ClassVar[str] = "model_retrying"
+    iteration: int
+    attempt: int
+    reason: str
+    wait_s: float
+
+
+# --- tools ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolCallRequested(Event):
+    type: ClassVar[str] = "tool_call_requested"
+    iteration: int
+    call_id: str
+    name: str
+    arguments: dict
+
+
+@dataclass(frozen=True)
+class ToolCallDecided(Event):
+    type: ClassVar[str] = "tool_call_decided"
+    call_id: str
+    name: str
+    decision: str  # "allow" | "deny"
+    by: str  # "rule" | "person" | "headless" | "default"
+    rule: str | None = None
+    arguments: dict | None = None  # set when the person edited the arguments before allowing
+
+
+@dataclass(frozen=True)
+class ToolCallFinished(Event):
+    type: ClassVar[str] = "tool_call_finished"
+    iteration: int
+    call_id: str
+    name: str
+    result: str
+    is_error: bool = False
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ToolProgress(Event):
+    """Progress or log line from a tool (e.g. an MCP server's notification)."""
+
+    type: ClassVar[str] = "tool_progress"
+    call_id: str | None
+    source: str
+    message: str
+
+
+# --- check ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckStarted(Event):
+    type: ClassVar[str] = "check_started"
+    iteration: int
+    command: str
+    sandbox: str
+
+
+@dataclass(frozen=True)
+class OutputChunk(Event):
+    """Sanitised sandbox output (SGR colours kept, other control sequences removed)."""
+
+    type: ClassVar[str] = "output"
+    iteration: int
+    stream: str  # "stdout" | "stderr"
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckFinished(Event):
+    type: ClassVar[str] = "check_finished"
+    iteration: int
+    exit_code: int | None
+    passed: bool
+    duration_s: float
+    timed_out: bool = False
+    truncated: bool = False
+    error: str | None = None  # the sandbox itself failed (not the checked code)
+    output_tail: str = ""  # bounded head+tail of the output, the next model input
+
+
+@dataclass(frozen=True)
+class FixApplied(Event):
+    """What the workspace changed during one iteration: the fix, as a unified diff."""
+
+    type: ClassVar[str] = "fix_applied"
+    iteration: int
+    diff: str
+    files: tuple  # changed paths, relative to the workspace
+    snapshot: str = ""  # id of the workspace snapshot after this iteration
+
+
+@dataclass(frozen=True)
+class IterationFinished(Event):
+    type: ClassVar[str] = "iteration_finished"
+    iteration: int
+    passed: bool
+    cost_usd: float  # total so far
+    elapsed_s: float
+    snapshot: str = ""
+
+
+# --- control -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paused(Event):
+    type: ClassVar[str] = "paused"
+    reason: str  # "person" | "step" | "breakpoint: ..." | "no progress"
+    iteration: int = 0
+
+
+@dataclass(frozen=True)
+class Resumed(Event):
+    type: ClassVar[str] = "resumed"
+    stepping: bool = False
+
+
+@dataclass(frozen=True)
+class DeployReady(Event):
+    type: ClassVar[str] = "deploy_ready"
+    diff: str
+    files: tuple
+
+
+@dataclass(frozen=True)
+class Deployed(Event):
+    type: ClassVar[str] = "deployed"
+    files: tuple
+    by: str = "person"
+
+
+@dataclass(frozen=True)
+class DeployRefused(Event):
+    type: ClassVar[str] = "deploy_refused"
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    type: ClassVar[str] = "finished"
+    outcome: str  # "met" | "stopped" | "error"
+    reason: str
+    iterations: int
+    cost_usd: float
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class Error(Event):
+    type: ClassVar[str] = "error"
+    message: str
+    fatal: bool = False
+    iteration: int | None = None
