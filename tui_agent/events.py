@@ -67,6 +67,15 @@ class SessionStarted(Event):
 
 
 @dataclass(frozen=True)
+class SessionResumed(Event):
+    """The session continues (after a kill or a stop) from the end of this whole iteration."""
+
+    type: ClassVar[str] = "session_resumed"
+    iteration: int
+    snapshot: str
+
+
+@dataclass(frozen=True)
 class PlanUpdated(Event):
     type: ClassVar[str] = "plan_updated"
     steps: tuple  # of {"title": str, "status": "pending" | "in_progress" | "done"}
@@ -261,7 +270,7 @@ class DeployRefused(Event):
 @dataclass(frozen=True)
 class Finished(Event):
     type: ClassVar[str] = "finished"
-    outcome: str  # "met" | "stopped" | "error"
+    outcome: str  # "met" | "stopped" | "error" | "invalid" (bad input found while running: exit 2)
     reason: str
     iterations: int
     cost_usd: float

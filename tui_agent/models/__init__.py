@@ -1,0 +1,27 @@
+"""Models by spec: `anthropic:MODEL` (default provider), `replay:SESSION.jsonl`, `scripted:FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui_agent.models.base import BadModelSpec, Model
+
+PROVIDERS = ("anthropic", "replay", "scripted")
+
+
+def create_model(spec: str, *, start_turn: int = 0, prices: dict | None = None) -> Model:
+    """Build the model a --model value names; raise BadModelSpec (exit 2) when it cannot."""
+    provider, _, rest = spec.partition(":") if ":" in spec else ("anthropic", "", spec)
+    if provider == "scripted":
+        from tui_agent.models.scripted import ScriptedModel
+
+        return ScriptedModel(Path(rest), start_turn=start_turn)
+    if provider == "replay":
+        from tui_agent.models.replay import ReplayModel
+
+        return ReplayModel(Path(rest), start_turn=start_turn)
+    if provider == "anthropic":
+        from tui_agent.models.anthropic import AnthropicModel
+
+        return AnthropicModel(rest or None, prices=prices)
+    raise BadModelSpec(f"unknown model spec {spec!r}: use anthropic:MODEL, replay:SESSION.jsonl or scripted:FILE")

@@ -1,0 +1,115 @@
+"""One frozen settings object: defaults < tui-agent.toml / [tool.tui-agent] < TUI_AGENT_* env < flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """Bad configuration or input: one clear line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """When the loop stops. The check passing (with the pattern, if any) means the goal is met."""
+
+    pass_pattern: str | None = None  # a regex the check output must contain, besides exit code 0
+    max_iterations: int = 10
+    budget_usd: float | None = None
+    wall_time_s: float | None = None
+    no_progress: int = 3  # the same failure this many times in a row: stop (headless) or pause and ask
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: Path = Path(".")
+    goal: str = "Make the check pass."
+    check: str = "python -m pytest -q"
+    model: str = "anthropic:"
+    sandbox: str = "auto"  # auto | docker | bwrap
+    criteria: Criteria = field(default_factory=Criteria)
+    step: bool = False  # start paused
+    headless: bool = False
+    max_turns: int = 30  # model turns within one iteration
+    context_tokens: int = 150_000  # keep the conversation under this many (estimated) tokens
+    session_root: Path = Path(os.environ.get("XDG_DATA_HOME", str(Path.home() / ".local/share"))) / "tui-agent/sessions"
+    image: str = "tui-agent-sandbox:latest"
+    memory_mb: int = 1024
+    timeout_s: float = 120.0
+    deploy_command: str | None = None  # run on the host after an approved deploy, in the project folder
+    prices: dict = field(default_factory=dict)  # model prefix -> {input, output, cache_write, cache_read} USD/Mtok
+    permissions: dict = field(default_factory=dict)  # {"allow": [...], "ask": [...], "deny": [...]}
+    theme: str = "dark"
+
+
+_CRITERIA = {f.name for f in dataclasses.fields(Criteria)}
+_SETTINGS = {f.name for f in dataclasses.fields(Settings)} - {"criteria"}
+_PATHS = {"project", "session_root"}
+
+
+def _file_values(project: Path) -> dict[str, Any]:
+    """Values from PROJECT/tui-agent.toml, else from [tool.tui-agent] in PROJECT/pyproject.toml."""
+    for name, section in (("tui-agent.toml", None), ("pyproject.toml", ("tool", "tui-agent"))):
+        path = project / name
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        for key in section or ():
+            data = data.get(key, {})
+        if data:
+            return {k.replace("-", "_"): v for k, v in data.items()}
+    return {}
+
+
+def _env_values() -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key in _SETTINGS | _CRITERIA:
+        raw = os.environ.get("TUI_AGENT_" + key.upper())
+        if raw is not None:
+            values[key] = raw
+    return values
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    if value is None or name in _PATHS and isinstance(value, Path):
+        return value
+    kind = type(default)
+    try:
+        if name in _PATHS:
+            return Path(value).expanduser()
+        if kind is bool and isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        if kind in (int, float) and not isinstance(value, bool):
+            return kind(value)
+        if name in ("budget_usd", "wall_time_s"):
+            return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name!r}: expected a {kind.__name__ if default is not None else 'number'}, got {value!r}") from None
+    return value
+
+
+def load(project: Path, **flags: Any) -> Settings:
+    """Merge the layers; flags whose value is None are treated as not given."""
+    layers = [_file_values(project), _env_values(), {k: v for k, v in flags.items() if v is not None}]
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        unknown = set(layer) - _SETTINGS - _CRITERIA
+        if unknown and layer is layers[0]:
+            raise ConfigError(f"{project}: unknown setting(s) in config: {', '.join(sorted(unknown))}")
+        merged.update({k: v for k, v in layer.items() if k in _SETTINGS | _CRITERIA})
+    defaults, crit_defaults = Settings(), Criteria()
+    criteria = Criteria(**{k: _coerce(k, merged[k], getattr(crit_defaults, k)) for k in _CRITERIA if k in merged})
+    values = {k: _coerce(k, merged[k], getattr(defaults, k)) for k in _SETTINGS if k in merged}
+    values["project"] = Path(project)
+    return Settings(criteria=criteria, **values)

@@ -1,0 +1,30 @@
+"""All tools offered to the model, from every provider (built-ins, MCP servers), by name."""
+
+from __future__ import annotations
+
+from tui_agent.models.base import ToolSpec
+from tui_agent.tools.base import ProgressCallback, ToolProvider, ToolResult
+
+
+class Toolbox:
+    def __init__(self, providers: list[ToolProvider]) -> None:
+        self.providers = providers
+
+    def specs(self) -> list[ToolSpec]:
+        return [spec for provider in self.providers for spec in provider.specs()]
+
+    def _owner(self, name: str) -> ToolProvider | None:
+        for provider in self.providers:  # asked each time: an MCP server's tool list can change
+            if any(spec.name == name for spec in provider.specs()):
+                return provider
+        return None
+
+    def has(self, name: str) -> bool:
+        return self._owner(name) is not None
+
+    async def call(self, name: str, arguments: dict, progress: ProgressCallback | None = None) -> ToolResult:
+        provider = self._owner(name)
+        if provider is None:
+            known = ", ".join(spec.name for spec in self.specs())
+            return ToolResult(f"unknown tool {name!r}; the tools are: {known}", is_error=True)
+        return await provider.call(name, arguments, progress)
