@@ -1,0 +1,262 @@
+"""Pre-started hardened containers for DockerSandbox: creation, a small pool, leftover clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui_agent.sandbox.base import SandboxSpec
+
+LABEL = "tui-agent"  # value "1" on every container we create
+OWNER_LABEL = "tui-agent.owner"  # "pid:starttime" of the creating process
+WORKSPACE_LABEL = "tui-agent.workspace"
+SUPERVISOR_SOURCE = Path(__file__).with_name("supervisor.py").read_text()
+ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+
+_live: set[str] = set()  # ids of containers this process created and has not removed yet
+_live_lock = threading.Lock()
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]  # field 22: starttime in clock ticks
+    except (OSError, IndexError):
+        return None
+
+
+def owner_id(pid: int | None = None) -> str:
+    pid = os.getpid() if pid is None else pid
+    return f"{pid}:{_start_time(pid)}"
+
+
+def owner_alive(owner: str) -> bool:
+    pid, _, start = owner.partition(":")
+    return pid.isdigit() and _start_time(int(pid)) == start
+
+
+def container_config(spec: SandboxSpec) -> dict[str, Any]:
+    """containers.create() arguments: the hardening of DESIGN.md, nothing inherited from the host."""
+    lim = spec.limits
+    return dict(
+        image=spec.image,
+        command=["python3", "-I", "-S", "-c", SUPERVISOR_SOURCE],
+        user=f"{lim.uid}:{lim.gid}",
+        environment=dict(ENV),
+        working_dir="/workspace",
+        volumes={str(Path(spec.workspace).resolve()): {"bind": "/workspace", "mode": "rw"}},
+        network_mode="none",
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        read_only=True,
+        tmpfs={"/tmp": f"rw,nosuid,nodev,size={lim.tmpfs_mb}m,mode=1777"},
+        shm_size=f"{min(lim.tmpfs_mb, 64)}m",
+        pids_limit=lim.pids,
+        mem_limit=f"{lim.memory_mb}m",
+        memswap_limit=f"{lim.memory_mb}m",
+        nano_cpus=int(lim.cpus * 1e9),
+        ipc_mode="private",
+        log_config={"type": "none", "config": {}},
+        labels={LABEL: "1", OWNER_LABEL: owner_id(), WORKSPACE_LABEL: str(spec.workspace)},
+        stdin_open=True,  # with detach unset: AttachStdin + StdinOnce, so stdin closes when we go away
+        tty=False,
+    )
+
+
+def remove_leftovers(client) -> int:
+    """Remove labelled containers whose creating process is gone (a crashed run); return how many."""
+    removed = 0
+    for c in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True):
+        if owner_alive(c.labels.get(OWNER_LABEL, "")):
+            continue
+        try:
+            c.remove(force=True)
+            removed += 1
+        except Exception:  # already gone, or being removed by someone else
+            pass
+    return removed
+
+
+def _forget(cid: str) -> None:
+    with _live_lock:
+        _live.discard(cid)
+
+
+@atexit.register
+def _remove_ours_at_exit() -> None:
+    with _live_lock:
+        ids = list(_live)
+    if not ids:
+        return
+    try:
+        import docker
+
+        client = docker.from_env(timeout=10)
+        for cid in ids:
+            try:
+                client.api.remove_container(cid, force=True)
+            except Exception:
+                pass
+        client.close()
+    except Exception:
+        pass
+
+
+@dataclass
+class Warm:
+    """A started container whose supervisor waits for a command on the attached stdin."""
+
+    container: Any
+    stream: Any  # docker's SocketIO; keeps the HTTP response (and so the socket) alive
+    sock: socket.socket
+    workspace_key: tuple[int, int]
+    created: float = field(default_factory=time.monotonic)
+
+    @property
+    def id(self) -> str:
+        return self.container.id
+
+    def alive(self) -> bool:
+        """The attach socket is still open and quiet (an engine restart closes it)."""
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+
+    def close_socket(self) -> None:
+        for closer in (self.sock.close, self.stream.close):
+            try:
+                closer()
+            except Exception:
+                pass
+
+
+def workspace_key(spec: SandboxSpec) -> tuple[int, int]:
+    st = os.stat(spec.workspace)
+    return st.st_dev, st.st_ino
+
+
+def create_warm(client, spec: SandboxSpec) -> Warm:
+    """Create, attach and start one container (blocking; call it in a thread)."""
+    key = workspace_key(spec)
+    container = client.containers.create(**container_config(spec))
+    with _live_lock:
+        _live.add(container.id)
+    try:
+        stream = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        container.start()
+    except Exception:
+        remove_quietly(client, container.id)
+        raise
+    sock = stream._sock
+    sock.setblocking(False)
+    return Warm(container, stream, sock, key)
+
+
+def remove_quietly(client, cid: str) -> None:
+    try:
+        client.api.remove_container(cid, force=True)
+    except Exception:
+        pass
+    _forget(cid)
+
+
+def finish(client, warm: Warm, expected: int | None, timeout_s: float = 10.0) -> str | None:
+    """Wait for the container to exit, compare the engine's exit status, remove it; return a mismatch."""
+    warm.close_socket()
+    problem = None
+    try:
+        if expected is not None:
+            status = warm.container.wait(timeout=timeout_s).get("StatusCode")
+            if status != (expected & 0xFF):
+                problem = f"engine exit status {status} differs from the reported exit code {expected}"
+    except Exception as exc:
+        problem = f"could not confirm the exit status: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+    remove_quietly(client, warm.id)
+    return problem
+
+
+class Pool:
+    """Keeps up to `size` warm containers for one workspace; refills in the background."""
+
+    def __init__(self, client, spec: SandboxSpec, size: int = 2):
+        self.client, self.spec, self.size = client, spec, max(0, size)
+        self.ready: list[Warm] = []
+        self._filling = 0
+        self._tasks: set[asyncio.Task] = set()
+        self._closed = False
+        self._changed = asyncio.Event()
+
+    def spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def refill(self) -> None:
+        while not self._closed and len(self.ready) + self._filling < self.size:
+            self._filling += 1
+            self.spawn(self._add_one())
+
+    async def _add_one(self) -> None:
+        try:
+            warm = await asyncio.to_thread(create_warm, self.client, self.spec)
+        except Exception:
+            warm = None  # the next take() creates one itself and reports the error
+        finally:
+            self._filling -= 1
+        if warm is not None:
+            if self._closed:
+                await asyncio.to_thread(remove_quietly, self.client, warm.id)
+            else:
+                self.ready.append(warm)
+        self._changed.set()
+
+    async def take(self) -> Warm:
+        """A live warm container for the current workspace (created now if the pool is empty)."""
+        key = await asyncio.to_thread(workspace_key, self.spec) if not self.ready else workspace_key(self.spec)
+        while self.ready:
+            warm = self.ready.pop(0)
+            if warm.workspace_key == key and warm.alive():
+                self.refill()
+                return warm
+            self.discard(warm)
+        warm = await asyncio.to_thread(create_warm, self.client, self.spec)
+        self.refill()
+        return warm
+
+    def discard(self, warm: Warm) -> None:
+        warm.close_socket()
+        self.spawn(asyncio.to_thread(remove_quietly, self.client, warm.id))
+
+    def flush(self) -> None:
+        """Drop every warm container (after an engine failure they are all suspect)."""
+        while self.ready:
+            self.discard(self.ready.pop())
+
+    async def wait_full(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        self.refill()
+        while len(self.ready) < self.size and time.monotonic() < deadline:
+            self._changed.clear()
+            if self._filling == 0:
+                self.refill()
+            try:
+                await asyncio.wait_for(self._changed.wait(), max(0.01, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                break
+
+    async def close(self) -> None:
+        self._closed = True
+        self.flush()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
