@@ -1,0 +1,331 @@
+"""Claude through the official anthropic SDK: streaming, tool use, prompt caching, cost, and visible retries."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import os
+import random
+import re
+import time
+import typing
+from typing import Any
+
+import anthropic
+import httpx2
+
+from tui_agent.models.base import (BadModelSpec, DeltaCallback, ModelError, ModelRequest, ModelTurn,
+                                   RetryCallback, ToolCall, Usage)
+from tui_agent.models.pricing import PriceTable
+
+FALLBACK_MODEL = "claude-sonnet-4-5"
+MISSING_KEY = "ANTHROPIC_API_KEY is not set: export it, or use --model scripted:FILE / replay:SESSION"
+CACHE = {"type": "ephemeral"}
+MAX_BREAKPOINTS = 4  # the API allows at most four cache_control markers per request
+RETRY_STATUS = {408, 409, 429}
+RETRY_ERROR_TYPES = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+
+
+def known_models() -> list[str]:
+    """The model names in the installed SDK's ModelParam Literal."""
+    try:
+        from anthropic.types.model_param import ModelParam
+    except ImportError:
+        return []
+    names: list[str] = []
+    for arg in typing.get_args(ModelParam):
+        names.extend(a for a in typing.get_args(arg) if isinstance(a, str))
+    return names
+
+
+def newest_sonnet(names: list[str] | None = None) -> str:
+    """The highest-versioned undated `claude-sonnet-*` alias, e.g. claude-sonnet-4-5 < claude-sonnet-4-6 < 5."""
+    best: tuple[tuple[int, ...], str] | None = None
+    for name in known_models() if names is None else names:
+        m = re.fullmatch(r"claude-sonnet-(\d{1,2}(?:-\d{1,2})*)", name)
+        if not m:
+            continue
+        version = tuple(int(p) for p in m.group(1).split("-"))
+        if best is None or version > best[0]:
+            best = (version, name)
+    return best[1] if best else FALLBACK_MODEL
+
+
+DEFAULT_MODEL = newest_sonnet()
+
+
+class _Retryable(Exception):
+    """A transient failure: retry after `after` seconds (from the server) or after a backoff."""
+
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.after = reason, after
+
+
+class AnthropicModel:
+    """The Model protocol over Claude's Messages API (async, streamed)."""
+
+    def __init__(self, model: str | None = None, *, api_key: str | None = None, base_url: str | None = None,
+                 max_retries: int = 4, timeout_s: float = 600, prices: dict | None = None,
+                 backoff_s: float = 1.0, max_backoff_s: float = 60.0, cache_messages: bool = True,
+                 announce_tools: bool = True) -> None:
+        self.model = model or DEFAULT_MODEL
+        self.name = f"anthropic:{self.model}"
+        self.api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or None
+        if not self.api_key:
+            raise BadModelSpec(MISSING_KEY)
+        self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        self.max_retries, self.timeout_s = max_retries, timeout_s
+        self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
+        self.cache_messages, self.announce_tools = cache_messages, announce_tools
+        self.prices = PriceTable(prices)
+        self._client: anthropic.AsyncAnthropic | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    # --- client ------------------------------------------------------------------------------
+
+    def _get_client(self) -> anthropic.AsyncAnthropic:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:  # an httpx2 pool belongs to one loop
+            self._client = anthropic.AsyncAnthropic(
+                api_key=self.api_key, base_url=self.base_url, max_retries=0,  # our own loop retries, visibly
+                timeout=httpx2.Timeout(self.timeout_s, connect=min(self.timeout_s, 15.0)))
+            self._client_loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    @property
+    def pricing_note(self) -> str | None:
+        """Set when the model has no known price (its cost counts as 0)."""
+        return self.prices.note(self.model)
+
+    # --- request -----------------------------------------------------------------------------
+
+    def params(self, request: ModelRequest) -> dict[str, Any]:
+        """The Messages API parameters, with cache_control on the system prompt, last tool and last message."""
+        params: dict[str, Any] = {"model": self.model, "max_tokens": request.max_tokens}
+        used = 0
+        if request.system:
+            params["system"] = [{"type": "text", "text": request.system, "cache_control": CACHE}]
+            used += 1
+        if request.tools:
+            tools = [t.to_anthropic() for t in request.tools]
+            tools[-1] = dict(tools[-1], cache_control=CACHE)
+            params["tools"] = tools
+            used += 1
+        params["messages"] = self._cached_messages(request.messages, used)
+        return params
+
+    def _cached_messages(self, messages: list[dict], used: int) -> list[dict]:
+        """A copy whose last message's last block carries cache_control (incremental caching)."""
+        out = list(messages)
+        if not self.cache_messages or not out:
+            return out
+        present = sum(1 for m in out if isinstance(m.get("content"), list)
+                      for b in m["content"] if isinstance(b, dict) and "cache_control" in b)
+        if used + present >= MAX_BREAKPOINTS:
+            return out
+        last = dict(out[-1])
+        content = last.get("content")
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}] if content else []
+        content = list(content or [])
+        if not content or not isinstance(content[-1], dict):
+            return out
+        block = content[-1]
+        if block.get("type") in ("thinking", "redacted_thinking") or "cache_control" in block:
+            return out
+        if block.get("type") == "text" and not block.get("text"):
+            return out
+        content[-1] = dict(block, cache_control=CACHE)
+        last["content"] = content
+        out[-1] = last
+        return out
+
+    # --- complete ----------------------------------------------------------------------------
+
+    async def complete(self, request: ModelRequest, on_delta: DeltaCallback,
+                       on_retry: RetryCallback | None = None) -> ModelTurn:
+        params = self.params(request)
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(params, on_delta)
+            except _Retryable as exc:
+                attempt += 1
+                if attempt > self.max_retries:
+                    raise ModelError(f"Claude API: {exc.reason} (gave up after {self.max_retries} "
+                                     f"{'retry' if self.max_retries == 1 else 'retries'})") from exc
+                wait = self._wait(attempt, exc.after)
+                if on_retry is not None:
+                    on_retry(attempt, exc.reason, wait)
+                await asyncio.sleep(wait)
+
+    def _wait(self, attempt: int, after: float | None) -> float:
+        if after is not None and after >= 0:
+            return min(after, max(self.max_backoff_s, 300.0))
+        base = min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
+        return base * random.uniform(0.5, 1.0)  # jitter
+
+    async def _attempt(self, params: dict, on_delta: DeltaCallback) -> ModelTurn:
+        client = self._get_client()
+        acc = _Accumulator(on_delta, self.announce_tools)
+        try:
+            stream = await client.messages.create(**params, stream=True)
+            async with stream:
+                async for event in stream:
+                    acc.feed(event.to_dict() if hasattr(event, "to_dict") else dict(event))
+        except _Retryable:
+            raise
+        except Exception as exc:
+            raise _classify(exc, self.timeout_s, self.base_url) from exc
+        if not acc.stopped:
+            raise _Retryable("the stream ended before message_stop")
+        message = acc.message()
+        usage = _usage(message.get("usage") or {})
+        return ModelTurn(content=tuple(message["content"]), stop_reason=message.get("stop_reason") or "end_turn",
+                         usage=usage, cost_usd=self.prices.cost(self.model, usage),
+                         tool_calls=tuple(acc.tool_calls), raw=message)
+
+
+class _Accumulator:
+    """Builds the final message from raw stream events, streaming text to on_delta."""
+
+    def __init__(self, on_delta: DeltaCallback, announce_tools: bool) -> None:
+        self.on_delta, self.announce_tools = on_delta, announce_tools
+        self.msg: dict[str, Any] | None = None
+        self.blocks: dict[int, dict] = {}
+        self.json: dict[int, str] = {}
+        self.tool_calls: list[ToolCall] = []
+        self.stopped = False
+
+    def feed(self, ev: dict) -> None:
+        kind = ev.get("type")
+        if kind == "message_start":
+            self.msg = dict(ev.get("message") or {})
+            self.msg["usage"] = dict(self.msg.get("usage") or {})
+        elif kind == "content_block_start":
+            block = dict(ev.get("content_block") or {})
+            self.blocks[ev["index"]] = block
+            if block.get("type") == "tool_use":
+                self.json[ev["index"]] = ""
+                if self.announce_tools:
+                    self.on_delta(f"\n[calling {block.get('name')}…]\n")
+        elif kind == "content_block_delta":
+            block, delta = self.blocks.get(ev["index"]), ev.get("delta") or {}
+            if block is None:
+                return
+            dtype = delta.get("type")
+            if dtype == "text_delta":
+                block["text"] = block.get("text", "") + delta.get("text", "")
+                if delta.get("text"):
+                    self.on_delta(delta["text"])
+            elif dtype == "input_json_delta":
+                self.json[ev["index"]] = self.json.get(ev["index"], "") + delta.get("partial_json", "")
+            elif dtype == "thinking_delta":
+                block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
+            elif dtype == "signature_delta":
+                block["signature"] = delta.get("signature", "")
+        elif kind == "content_block_stop":
+            self._close(ev["index"])
+        elif kind == "message_delta" and self.msg is not None:
+            delta = ev.get("delta") or {}
+            self.msg["stop_reason"] = delta.get("stop_reason")
+            self.msg["stop_sequence"] = delta.get("stop_sequence")
+            for k, v in (ev.get("usage") or {}).items():
+                if v is not None:  # cumulative totals; absent ones keep the message_start value
+                    self.msg["usage"][k] = v
+        elif kind == "message_stop":
+            self.stopped = True
+
+    def _close(self, index: int) -> None:
+        block = self.blocks.get(index)
+        if block is None or block.get("type") != "tool_use" or index not in self.json:
+            return
+        raw, error, args = self.json.pop(index), None, {}
+        try:
+            parsed = json.loads(raw) if raw.strip() else {}
+            if isinstance(parsed, dict):
+                args = parsed
+            else:
+                error = f"invalid JSON in tool arguments: expected an object, got {type(parsed).__name__}"
+        except ValueError as exc:
+            snippet = raw if len(raw) <= 200 else raw[:200] + "…"
+            error = f"invalid JSON in tool arguments: {exc} in {snippet!r}"
+        block["input"] = args
+        self.tool_calls.append(ToolCall(id=block.get("id", ""), name=block.get("name", ""),
+                                        arguments=args, error=error))
+
+    def message(self) -> dict:
+        for index in list(self.json):  # a tool_use block that never got its stop event
+            self._close(index)
+        msg = dict(self.msg or {"type": "message", "role": "assistant"})
+        msg["content"] = [_clean(self.blocks[i]) for i in sorted(self.blocks)]
+        return msg
+
+
+def _clean(block: dict) -> dict:
+    """A content block as it must be sent back in the next request's assistant message."""
+    kind = block.get("type")
+    if kind == "text":
+        out = {"type": "text", "text": block.get("text", "")}
+        if block.get("citations"):
+            out["citations"] = block["citations"]
+        return out
+    if kind == "tool_use":
+        return {"type": "tool_use", "id": block.get("id"), "name": block.get("name"), "input": block.get("input", {})}
+    if kind == "thinking":
+        return {"type": "thinking", "thinking": block.get("thinking", ""), "signature": block.get("signature", "")}
+    return {k: v for k, v in block.items() if v is not None}
+
+
+def _usage(u: dict) -> Usage:
+    return Usage(input_tokens=u.get("input_tokens") or 0, output_tokens=u.get("output_tokens") or 0,
+                 cache_read_tokens=u.get("cache_read_input_tokens") or 0,
+                 cache_write_tokens=u.get("cache_creation_input_tokens") or 0)
+
+
+def _retry_after(headers: Any) -> float | None:
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(float(value) * scale, 0.0)
+        except ValueError:
+            parsed = email.utils.parsedate_tz(value)
+            if parsed is not None:
+                return max(email.utils.mktime_tz(parsed) - time.time(), 0.0)
+    return None
+
+
+def _classify(exc: Exception, timeout_s: float, base_url: str | None) -> Exception:
+    """A _Retryable for transient faults, else a ModelError with one clear line."""
+    if isinstance(exc, anthropic.APIStatusError):
+        etype = exc.type or ""
+        msg = exc.api_message or str(exc)
+        status = exc.status_code
+        where = "in the middle of the stream" if status == 200 else f"HTTP {status}"
+        reason = f"{etype or 'error'} ({where}): {msg}"
+        should = exc.response.headers.get("x-should-retry") if exc.response is not None else None
+        retry = (status in RETRY_STATUS or status >= 500 or (status == 200 and etype in RETRY_ERROR_TYPES))
+        if should in ("true", "false"):
+            retry = should == "true"
+        if retry:
+            return _Retryable(reason, _retry_after(exc.response.headers) if status != 200 else None)
+        if status in (401, 403):
+            return ModelError(f"Claude API refused the key ({status} {etype}): {msg}; check ANTHROPIC_API_KEY")
+        return ModelError(f"Claude API error {status} {etype}: {msg}" if status != 200 else f"Claude API: {reason}")
+    if isinstance(exc, (anthropic.APITimeoutError, httpx2.TimeoutException)):
+        return _Retryable(f"timed out (no data for {timeout_s:g}s)")
+    if isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError)):
+        cause = exc.__cause__ or exc
+        return _Retryable(f"connection error to {base_url or 'api.anthropic.com'}: {cause}".rstrip(": "))
+    return ModelError(f"Claude API: unexpected {type(exc).__name__}: {exc}")
