@@ -1,0 +1,350 @@
+"""The scratch copy the agent works in: path checks, snapshots, diffs, restores and the safe deploy."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import stat
+import time
+from pathlib import Path, PurePosixPath
+
+from . import fsquota, snapshots
+from .deploy import DeployPlan, DeployRefused, apply, check_targets, make_plan, project_changes
+from .gitignore import Ignore, RuleSet
+from .safefs import PERM, copy_tree, link_stays_inside, read_regular, remove, scan
+from .snapshots import Manifest, ObjectStore
+
+__all__ = ["Workspace", "WorkspaceError", "DeployRefused", "DeployPlan"]
+
+
+class WorkspaceError(Exception):
+    """A workspace operation was refused or failed; the message is one clear line."""
+
+
+class Workspace:
+    """A scratch copy of a project inside a session folder (tmpfs-capped when we are root)."""
+
+    def __init__(self, project: Path, session_dir: Path, meta: dict, owner: tuple[int, int] | None):
+        self.project = project
+        self.session_dir = session_dir
+        self.path = session_dir / "workspace"
+        self.owner = owner
+        self.quota_mb: int = meta["quota_mb"]
+        self.meta = meta
+        self.store = ObjectStore(session_dir / "objects")
+        self.snapshot_dir = session_dir / "snapshots"
+        self.skipped: list[tuple[str, str]] = [tuple(x) for x in meta.get("skipped", [])]
+        self.last_plan: DeployPlan | None = None
+        self._ignore = Ignore().push("", RuleSet.parse(meta.get("exclude", "")))
+        self._project_skip = frozenset(meta.get("project_skip", []))
+        self._cache: Manifest = {}
+        self._manifests: dict[str, Manifest] = {}
+        self._real = os.path.realpath(self.path)
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, project: Path, session_dir: Path, *, owner: tuple[int, int] | None = None,
+               quota_mb: int = 1024) -> "Workspace":
+        """Copy `project` into session_dir/workspace (gitignore respected) and record the baseline."""
+        project = Path(project).resolve()
+        if not project.is_dir():
+            raise WorkspaceError(f"project folder not found: {project}")
+        session_dir = Path(session_dir).resolve()
+        session_dir.mkdir(parents=True, exist_ok=True)
+        path = session_dir / "workspace"
+        if path.exists() and any(path.iterdir()):
+            raise WorkspaceError(f"{path} already exists; reattach with Workspace.open")
+        exclude = ""
+        try:
+            exclude, _ = read_regular(project, ".git/info/exclude", limit=1 << 20)
+            exclude = exclude.decode("utf-8", "replace")
+        except OSError:
+            pass
+        skip = []
+        if session_dir.is_relative_to(project):
+            skip.append(session_dir.relative_to(project).as_posix())
+        meta = {"project": str(project), "quota_mb": quota_mb, "owner": list(owner) if owner else None,
+                "exclude": exclude, "project_skip": skip}
+        ws = cls(project, session_dir, meta, owner)
+        ws._mount(quota_mb)
+        try:
+            hints = ws._copy_in()
+        except OSError as exc:
+            ws.close()
+            remove(path)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise WorkspaceError(f"the project does not fit in the workspace quota ({quota_mb} MB)") from None
+            raise WorkspaceError(f"cannot copy the project: {exc}") from None
+        ws._cache = {rel: (st.st_mode, hints.get(rel, ""), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                     for rel, st in scan(ws.path, ws._ignore).items() if rel in hints or stat.S_ISDIR(st.st_mode)}
+        meta["baseline"] = ws.snapshot()
+        ws._save_meta()
+        return ws
+
+    @classmethod
+    def open(cls, session_dir: Path, project: Path | None = None, *, owner: tuple[int, int] | None = None,
+             quota_mb: int | None = None) -> "Workspace":
+        """Reattach to the workspace of an existing session (re-capped if it was closed)."""
+        session_dir = Path(session_dir).resolve()
+        try:
+            meta = json.loads((session_dir / "workspace.json").read_text())
+        except (OSError, ValueError):
+            raise WorkspaceError(f"no workspace recorded in {session_dir}") from None
+        if project is not None and Path(project).resolve() != Path(meta["project"]):
+            raise WorkspaceError(f"session {session_dir.name} was made for {meta['project']}, not {project}")
+        if owner is None and meta.get("owner"):
+            owner = tuple(meta["owner"])
+        if quota_mb is not None:
+            meta["quota_mb"] = quota_mb
+        ws = cls(Path(meta["project"]), session_dir, meta, owner)
+        if fsquota.can_cap() and not fsquota.is_mounted(ws.path):
+            aside = session_dir / "workspace.reopen"
+            remove(aside)
+            if ws.path.exists():
+                os.rename(ws.path, aside)
+            ws._mount(meta["quota_mb"])
+            if aside.exists():
+                copy_tree(aside, ws.path, owner)
+                remove(aside)
+        ws.path.mkdir(exist_ok=True)
+        last = meta.get("last")
+        if last:
+            try:
+                ws._cache = ws._manifest(last)
+            except KeyError:
+                pass
+        return ws
+
+    def _mount(self, quota_mb: int) -> None:
+        uid, gid = self.owner if self.owner else (None, None)
+        fsquota.mount_capped(self.path, quota_mb, uid, gid)
+        if self.owner and not fsquota.is_mounted(self.path):
+            os.chown(self.path, *self.owner)
+
+    def close(self) -> None:
+        """Leave the final contents as a plain folder at the same path (unmounting the tmpfs); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if not (fsquota.can_cap() and fsquota.is_mounted(self.path)):
+            return
+        out = self.session_dir / "workspace.closing"
+        remove(out)
+        copy_tree(self.path, out, self.owner)
+        top = os.lstat(self.path)
+        os.chmod(out, stat.S_IMODE(top.st_mode))
+        os.chown(out, top.st_uid, top.st_gid)
+        fsquota.unmount(self.path)
+        os.rmdir(self.path)
+        os.rename(out, self.path)
+
+    def _save_meta(self) -> None:
+        tmp = self.session_dir / "workspace.json.tmp"
+        tmp.write_text(json.dumps(self.meta))
+        os.replace(tmp, self.session_dir / "workspace.json")
+
+    def _copy_in(self) -> dict[str, str]:
+        """Copy the project (lstat walk, nothing followed); return the sha of every file and symlink copied."""
+        racy_after = time.time_ns() - snapshots.RACY_NS
+        stats = scan(self.project, self._ignore, self._project_skip)
+        baseline: Manifest = {}
+        hints: dict[str, str] = {}
+        dirs: list[tuple[Path, int]] = []
+        for rel, st in stats.items():
+            mode, dst = st.st_mode, self.path / rel
+            sha = ""
+            if stat.S_ISDIR(mode):
+                os.mkdir(dst, 0o700)
+                dirs.append((dst, mode & PERM))
+            elif stat.S_ISREG(mode):
+                try:
+                    data, _ = read_regular(self.project, rel)
+                except OSError:
+                    continue
+                sha = hints[rel] = self.store.put(data)
+                fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    os.fchmod(fd, mode & PERM)
+            elif stat.S_ISLNK(mode):
+                target = os.readlink(self.project / rel)
+                sha = hashlib.sha256(os.fsencode(target)).hexdigest()
+                if link_stays_inside(self.project, self.project / rel, target):
+                    os.symlink(target, dst)
+                    hints[rel] = self.store.put(os.fsencode(target), sha)
+                else:
+                    self.skipped.append((rel, "symlink pointing outside the project (or absolute): not copied"))
+            else:
+                self.skipped.append((rel, "special file: not copied"))
+            if self.owner and os.path.lexists(dst):
+                os.lchown(dst, *self.owner)
+            mtime = st.st_mtime_ns if st.st_mtime_ns < racy_after else -1
+            baseline[rel] = (mode, sha, st.st_size, mtime, st.st_ctime_ns, st.st_ino)
+        for dst, mode in reversed(dirs):
+            os.chmod(dst, mode | 0o700 if os.geteuid() != 0 else mode)
+        self.meta["skipped"] = self.skipped
+        self._write_project_baseline(baseline)
+        return hints
+
+    def _write_project_baseline(self, manifest: Manifest) -> None:
+        tmp = self.session_dir / "baseline.json.tmp"
+        tmp.write_text(json.dumps(manifest, separators=(",", ":")), errors="surrogateescape")
+        os.replace(tmp, self.session_dir / "baseline.json")
+
+    def _project_baseline(self) -> Manifest:
+        data = json.loads((self.session_dir / "baseline.json").read_text(errors="surrogateescape"))
+        return {k: tuple(v) for k, v in data.items()}
+
+    # --- files -----------------------------------------------------------------------------
+
+    def resolve(self, rel: str) -> Path:
+        """The real path of `rel` inside the workspace; WorkspaceError if it is absolute or leads outside."""
+        if not isinstance(rel, str) or "\0" in rel:
+            raise WorkspaceError(f"invalid path: {rel!r}")
+        rel = rel or "."
+        if PurePosixPath(rel).is_absolute() or rel.startswith("~"):
+            raise WorkspaceError(f"absolute paths are refused (paths are relative to the workspace): {rel}")
+        full = os.path.realpath(os.path.join(self._real, rel))
+        if full != self._real and not full.startswith(self._real + os.sep):
+            raise WorkspaceError(f"path leads outside the workspace: {rel}")
+        return Path(full)
+
+    def read_text(self, rel: str) -> str:
+        path = self.resolve(rel)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            raise WorkspaceError(f"no such file in the workspace: {rel}") from None
+        except OSError as exc:
+            raise WorkspaceError(f"cannot read {rel}: {exc.strerror}") from None
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise WorkspaceError(f"not a regular file: {rel}")
+            return f.read().decode("utf-8", errors="replace")
+
+    def write_text(self, rel: str, content: str) -> None:
+        """Create or overwrite a text file (parents created, owned by the sandbox user)."""
+        path = self.resolve(rel)
+        if path == Path(self._real):
+            raise WorkspaceError(f"not a file path: {rel}")
+        try:
+            missing = []
+            parent = path.parent
+            while not parent.exists():
+                missing.append(parent)
+                parent = parent.parent
+            for d in reversed(missing):
+                os.mkdir(d, 0o755)
+                if self.owner:
+                    os.chown(d, *self.owner)
+            created = not os.path.lexists(path)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                if created and self.owner:
+                    os.fchown(fd, *self.owner)
+                f.write(content)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise WorkspaceError(f"workspace is full (quota {self.quota_mb} MB): cannot write {rel}") from None
+            raise WorkspaceError(f"cannot write {rel}: {exc.strerror or exc}") from None
+
+    def list_files(self, rel: str = ".") -> list[str]:
+        """Files and symlinks under `rel` (gitignored ones left out), relative to the workspace, sorted."""
+        base = self.resolve(rel)
+        prefix = os.path.relpath(base, self._real).replace(os.sep, "/")
+        if not base.exists():
+            raise WorkspaceError(f"no such folder in the workspace: {rel}")
+        entries = scan(self.path, self._ignore)
+        if prefix == ".":
+            return sorted(r for r, st in entries.items() if not stat.S_ISDIR(st.st_mode))
+        if base.is_file():
+            return [prefix]
+        return sorted(r for r, st in entries.items()
+                      if r.startswith(prefix + "/") and not stat.S_ISDIR(st.st_mode))
+
+    # --- snapshots -------------------------------------------------------------------------
+
+    @property
+    def baseline(self) -> str:
+        """The snapshot the project is known to equal (taken at create, moved by each deploy)."""
+        return self.meta["baseline"]
+
+    def _current(self) -> Manifest:
+        files = snapshots.build(self.path, self._ignore, self._cache, self.store)
+        self._cache = files
+        return files
+
+    def _manifest(self, sid: str) -> Manifest:
+        if sid not in self._manifests:
+            try:
+                self._manifests[sid] = snapshots.load(self.snapshot_dir, sid)
+            except KeyError:
+                raise WorkspaceError(f"unknown snapshot: {sid}") from None
+            while len(self._manifests) > 16:
+                self._manifests.pop(next(iter(self._manifests)))
+        return self._manifests[sid]
+
+    def snapshot(self) -> str:
+        """Store the current state (only changed files are read); return its id."""
+        files = self._current()
+        sid = snapshots.save(self.snapshot_dir, files)
+        self._manifests[sid] = files
+        if self.meta.get("last") != sid:
+            self.meta["last"] = sid
+            self._save_meta()
+        return sid
+
+    def diff(self, since: str, until: str | None = None) -> tuple[str, list[str]]:
+        """Unified diff (git-style) from snapshot `since` to `until` (None: the files now), and the changed paths."""
+        old = self._manifest(since)
+        new = self._manifest(until) if until else self._current()
+        paths = snapshots.changed_paths(old, new)
+
+        def read(rel: str, entry: tuple) -> bytes:
+            return self.store.get(entry[1])
+
+        return snapshots.render(old, new, paths, read, read), paths
+
+    def restore(self, snapshot_id: str) -> None:
+        """Make the workspace exactly equal to a snapshot (gitignored files are left alone)."""
+        target = self._manifest(snapshot_id)
+        snapshots.restore(self.path, target, self._ignore, self._cache, self.store, self.owner)
+
+    # --- deploy ----------------------------------------------------------------------------
+
+    def plan_deploy(self, *, base: str | None = None) -> DeployPlan:
+        """What deploy() would write, delete and skip (for the deploy gate)."""
+        current = snapshots.build(self.path, self._ignore, self._cache, self.store, specials=True)
+        return make_plan(self.path, self._manifest(base or self.baseline), current)
+
+    def _check_project(self) -> None:
+        base = self._project_baseline()
+        now = snapshots.build(self.project, self._ignore, base, None, specials=True, skip=self._project_skip)
+        changed = project_changes(base, now)
+        if changed:
+            more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
+            raise DeployRefused(f"the project changed since the workspace was made ({', '.join(changed[:5])}{more});"
+                                " nothing was deployed")
+
+    def deploy(self, *, base: str | None = None, max_bytes: int | None = None) -> list[str]:
+        """The safe copy-back into the project, all-or-nothing; returns the paths written or removed."""
+        plan = self.plan_deploy(base=base)
+        self.last_plan = plan
+        self._check_project()
+        if not plan.writes and not plan.deletes:
+            return []
+        check_targets(self.project, plan, self._manifest(base or self.baseline))
+        limit = max_bytes if max_bytes is not None else self.quota_mb << 20
+        try:
+            done = apply(self.project, self.path, plan, limit, recheck=self._check_project)
+        except OSError as exc:
+            raise DeployRefused(f"deploy failed before touching the project: {exc}") from None
+        self._write_project_baseline(snapshots.build(self.project, self._ignore, self._project_baseline(), None,
+                                                     specials=True, skip=self._project_skip))
+        self.meta["baseline"] = self.snapshot()
+        self._save_meta()
+        return done
