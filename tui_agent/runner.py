@@ -1,0 +1,139 @@
+"""Assemble a run from settings: session folder, workspace, sandbox, model, tools, policy, loop."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui_agent import sandbox as sandboxes
+from tui_agent.config import ConfigError, Settings
+from tui_agent.control import Controller
+from tui_agent.events import Deployed, DeployRefused, Event, IterationFinished, ModelResponded, SessionStarted
+from tui_agent.loop import AgentLoop
+from tui_agent.models import create_model
+from tui_agent.session import SessionRecorder, read_events
+from tui_agent.tools.builtin import BuiltinTools
+from tui_agent.tools.policy import Policy
+from tui_agent.tools.toolbox import Toolbox
+from tui_agent.workspace import DeployRefused as Refused
+from tui_agent.workspace import Workspace
+
+SANDBOX_UID = 1000
+
+
+@dataclass
+class Run:
+    settings: Settings
+    session_dir: Path
+    loop: AgentLoop
+    control: Controller
+    workspace: Workspace
+    sandbox: sandboxes.Sandbox
+    recorder: SessionRecorder
+    extra_closers: list = field(default_factory=list)
+
+    def subscribe(self, sink) -> None:
+        self.loop.subscribe(sink)
+
+    async def execute(self):
+        return await self.loop.run()
+
+    def deploy(self) -> Event:
+        """The person approved the deploy: the safe copy-back into their folder (never called by the loop)."""
+        try:
+            files = self.workspace.deploy()
+        except Refused as exc:
+            event: Event = DeployRefused(str(exc))
+        else:
+            event = Deployed(tuple(files))
+        self.loop.emit(event)
+        return event
+
+    async def close(self) -> None:
+        for closer in self.extra_closers:
+            await closer()
+        await self.sandbox.close()
+        self.workspace.close()
+        self.recorder.close()
+
+
+def check_project(project: Path) -> Path:
+    if not project.exists():
+        raise ConfigError(f"project folder not found: {project}")
+    if not project.is_dir():
+        raise ConfigError(f"not a folder: {project}")
+    return project.resolve()
+
+
+def choose_sandbox(name: str, spec: sandboxes.SandboxSpec) -> str:
+    if name == "auto":
+        return sandboxes.default_backend(spec)
+    if reason := sandboxes.probe(name, spec):
+        raise sandboxes.SandboxUnavailable(f"sandbox {name} is not available: {reason}")
+    return name
+
+
+def _owner() -> tuple[int, int] | None:
+    return (SANDBOX_UID, SANDBOX_UID) if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+
+
+def _limits(settings: Settings) -> sandboxes.Limits:
+    owner = _owner() or (os.getuid(), os.getgid())
+    return sandboxes.Limits(timeout_s=settings.timeout_s, memory_mb=settings.memory_mb, uid=owner[0], gid=owner[1])
+
+
+async def prepare(
+    settings: Settings, *, interactive: bool, resume_dir: Path | None = None, session_dir: Path | None = None,
+) -> Run:
+    """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
+    project = check_project(Path(settings.project))
+    history: list[Event] = []
+    start_turn = 0
+    if resume_dir is not None:
+        history = read_events(resume_dir)
+        cut = max((i for i, e in enumerate(history) if isinstance(e, IterationFinished)), default=-1)
+        if cut < 0:
+            raise ConfigError(f"{resume_dir}: no whole iteration was recorded; start a new run instead")
+        start_turn = sum(isinstance(e, ModelResponded) for e in history[: cut + 1])
+    model = create_model(settings.model, start_turn=start_turn, prices=settings.prices or None)
+    probe_spec = sandboxes.SandboxSpec(project, _limits(settings), settings.image)
+    backend = choose_sandbox(settings.sandbox, probe_spec)
+
+    if resume_dir is not None:
+        session_dir = resume_dir
+        workspace = Workspace.open(session_dir, project, owner=_owner())
+    else:
+        from tui_agent.session import new_session_dir
+
+        session_dir = session_dir or new_session_dir(settings.session_root, project)
+        workspace = Workspace.create(project, session_dir, owner=_owner())
+    sandbox = sandboxes.create(backend, sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
+    try:
+        await sandbox.start()
+    except sandboxes.SandboxUnavailable:
+        workspace.close()
+        raise
+    control = Controller(start_paused=settings.step, interactive=interactive)
+    toolbox = Toolbox([])
+    loop = AgentLoop(
+        goal=settings.goal, check=settings.check, criteria=settings.criteria, model=model, sandbox=sandbox,
+        sandbox_name=backend, workspace=workspace, toolbox=toolbox, policy=Policy(), control=control,
+        session_id=session_dir.name, max_turns=settings.max_turns, context_tokens=settings.context_tokens,
+        timeout_s=settings.timeout_s,
+    )
+    toolbox.providers.append(BuiltinTools(workspace, run=loop.run_command, on_plan=loop.plan_updated))
+    recorder = SessionRecorder(session_dir)
+    loop.subscribe(recorder.write)
+    if history:
+        loop.restore(history)
+    return Run(settings, session_dir, loop, control, workspace, sandbox, recorder)
+
+
+def settings_of_session(session_dir: Path) -> dict:
+    """The goal, check, project and model a recorded session was started with (for resume and replay)."""
+    for event in read_events(session_dir):
+        if isinstance(event, SessionStarted):
+            return {"project": Path(event.project), "goal": event.goal, "check": event.check, "model": event.model,
+                    "sandbox": event.sandbox, **{k: v for k, v in event.criteria.items() if v is not None}}
+    raise ConfigError(f"{session_dir}: the session has no start record")
