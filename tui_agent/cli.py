@@ -42,6 +42,9 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
     p.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS", help="per check run (default 120)")
     p.add_argument("--step", action="store_true", default=None, help="start paused; step one iteration at a time")
     p.add_argument("--headless", action="store_true", help="print one JSON event per line; never ask, never deploy")
+    for action, text in (("allow", "run without asking"), ("ask", "always ask first"), ("deny", "never run")):
+        p.add_argument(f"--{action}", action="append", dest=f"rule_{action}", metavar="RULE",
+                       help=f"permission rule, repeatable: tool calls to {text}, e.g. 'edit_file' or 'run_command(pytest *)'")
     p.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
 
 
@@ -86,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _flags(args: argparse.Namespace) -> dict:
     names = ("goal", "check", "model", "sandbox", "max_iterations", "budget_usd", "wall_time_s", "no_progress",
              "pass_pattern", "timeout_s", "step", "session_root")
-    return {name: getattr(args, name, None) for name in names}
+    flags = {name: getattr(args, name, None) for name in names}
+    rules = {a: getattr(args, f"rule_{a}") for a in ("allow", "ask", "deny") if getattr(args, f"rule_{a}", None)}
+    return {**flags, "permissions": rules or None}
 
 
 def _example(name: str) -> Path:

@@ -13,18 +13,6 @@ from tui_agent.events import (
     ToolCallFinished,
 )
 
-MAX_OUTPUT_CHARS = 12_000
-
-
-def trim_output(text: str, max_chars: int = MAX_OUTPUT_CHARS) -> str:
-    """Keep the head and the tail of long output (the traceback is usually at the end)."""
-    if len(text) <= max_chars:
-        return text
-    head, tail = text[: max_chars // 3], text[-(max_chars - max_chars // 3):]
-    omitted = text[len(head): len(text) - len(tail)].count("\n")
-    return f"{head}\n[... {omitted} lines omitted ...]\n{tail}"
-
-
 def system_prompt(goal: str, check: str, pass_pattern: str | None) -> str:
     template = resources.files("tui_agent.prompts").joinpath("system.md").read_text()
     note = f" and its output matches the pattern `{pass_pattern}`" if pass_pattern else ""

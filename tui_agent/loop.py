@@ -8,9 +8,9 @@ import time
 from typing import Callable
 
 from tui_agent.config import Criteria
-from tui_agent.context import fit
+from tui_agent.context import fit, trim_output
 from tui_agent.control import Controller, StopRequested
-from tui_agent.conversation import Conversation, system_prompt, trim_output
+from tui_agent.conversation import Conversation, system_prompt
 from tui_agent.events import (
     CheckFinished, CheckStarted, DeployReady, Error, Event, Finished, FixApplied, IterationFinished,
     IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, OutputChunk, PlanUpdated,
@@ -206,13 +206,15 @@ class AgentLoop:
 
     async def _permission(self, k: int, call: ToolCall) -> tuple[bool, dict, str]:
         verdict = self.policy.evaluate(call.name, call.arguments)
-        action, by, rule, edited = verdict.action, "rule" if verdict.rule else "default", verdict.rule, None
+        action, rule, edited = verdict.action, verdict.rule, None
+        by = "rule" if verdict.rule else "default"
         if action == "ask":
             decision = await self.control.ask(call.id, call.name, call.arguments, k)
             by = "person" if self.control.interactive else "headless"
             action, edited = ("allow" if decision.action in ("allow", "always") else "deny"), decision.arguments
             if decision.action == "always":
                 rule = self.policy.allow_always(call.name, edited or call.arguments)
+        self.policy.record(call.name, edited or call.arguments, action, by, rule=rule, call_id=call.id)
         self.emit(ToolCallDecided(call.id, call.name, action, by, rule, edited))
         if action == "allow":
             return True, edited or call.arguments, ""

@@ -14,7 +14,7 @@ from tui_agent.loop import AgentLoop
 from tui_agent.models import create_model
 from tui_agent.session import SessionRecorder, read_events
 from tui_agent.tools.builtin import BuiltinTools
-from tui_agent.tools.policy import Policy
+from tui_agent.tools.policy import AuditLog, Policy, PolicyError
 from tui_agent.tools.toolbox import Toolbox
 from tui_agent.workspace import DeployRefused as Refused
 from tui_agent.workspace import Workspace
@@ -114,11 +114,17 @@ async def prepare(
     except sandboxes.SandboxUnavailable:
         workspace.close()
         raise
+    try:
+        policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name))
+    except PolicyError as exc:
+        await sandbox.close()
+        workspace.close()
+        raise ConfigError(str(exc)) from None
     control = Controller(start_paused=settings.step, interactive=interactive)
     toolbox = Toolbox([])
     loop = AgentLoop(
         goal=settings.goal, check=settings.check, criteria=settings.criteria, model=model, sandbox=sandbox,
-        sandbox_name=backend, workspace=workspace, toolbox=toolbox, policy=Policy(), control=control,
+        sandbox_name=backend, workspace=workspace, toolbox=toolbox, policy=policy, control=control,
         session_id=session_dir.name, max_turns=settings.max_turns, context_tokens=settings.context_tokens,
         timeout_s=settings.timeout_s,
     )
