@@ -109,8 +109,9 @@ def save(folder: Path, files: Manifest) -> str:
     if not dest.exists():
         folder.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(".tmp")
+        text = json.dumps({"id": sid, "created": time.time(), "files": files}, separators=(",", ":"))
         with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-            json.dump({"id": sid, "created": time.time(), "files": files}, f, separators=(",", ":"))
+            f.write(text)  # json.dumps uses the C encoder, json.dump does not
         os.replace(tmp, dest)
     return sid
 
@@ -133,15 +134,16 @@ def _content_kind(mode: int) -> bool:
 def changed_paths(old: Manifest, new: Manifest) -> list[str]:
     """Files and symlinks that were added, removed, or changed content or mode."""
     out = []
-    for rel in sorted(old.keys() | new.keys()):
-        a, b = old.get(rel), new.get(rel)
-        a = a if a is not None and _content_kind(a[0]) else None
-        b = b if b is not None and _content_kind(b[0]) else None
-        if a is None and b is None:
+    for rel, b in new.items():
+        a = old.get(rel)
+        if a is not None and a[0] == b[0] and a[1] == b[1]:
             continue
-        if a is None or b is None or a[0] != b[0] or a[1] != b[1]:
+        if _content_kind(b[0]) or (a is not None and _content_kind(a[0])):
             out.append(rel)
-    return out
+    for rel, a in old.items():
+        if rel not in new and _content_kind(a[0]):
+            out.append(rel)
+    return sorted(out)
 
 
 def _gitmode(mode: int) -> str:
