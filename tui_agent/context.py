@@ -156,28 +156,35 @@ def fit(messages: list[dict], max_tokens: int,
     if total <= max_tokens:
         return list(messages)
     first, rest = messages[0], messages[1:]
+    if not rest:
+        return [first]  # the goal alone is never cut
     groups = _groups(rest)
     sizes = [sum(count(m) for m in g) for g in groups]
-    note_allow = 80  # tokens for the note
-    budget = max_tokens - count(first) - note_allow
+    budget = max_tokens - count(first)
     # keep the newest groups that fit; always keep the last one
     keep_from = len(groups) - 1
-    used = sizes[-1] if sizes else 0
+    used = sizes[-1]
     while keep_from > 0 and used + sizes[keep_from - 1] <= budget:
         keep_from -= 1
         used += sizes[keep_from]
-    # the kept tail must start with an assistant message (roles alternate after the first user message)
-    while keep_from < len(groups) - 1 and groups[keep_from][0].get("role") != "assistant":
-        keep_from += 1
-    dropped, kept = groups[:keep_from], groups[keep_from:]
-    head = _with_note(first, _summary(dropped, kept)) if dropped else first
-    out = [head] + [m for g in kept for m in g]
+
+    def build(k: int) -> list[dict]:
+        dropped, kept = groups[:k], groups[k:]
+        head = _with_note(first, _summary(dropped, kept)) if dropped else first
+        return [head] + [m for g in kept for m in g]
+
+    out = build(keep_from)
+    while keep_from < len(groups) - 1 and sum(count(m) for m in out) > max_tokens:
+        keep_from += 1  # the note itself took the room of one more turn
+        out = build(keep_from)
     # still too big: trim long contents, older kept messages first, the last group last
-    limit = 8000
-    while sum(count(m) for m in out) > max_tokens and limit >= 500:
+    current, limit = sum(count(m) for m in out), 8000
+    while current > max_tokens and limit >= 500:
         for i in range(1, len(out)):
-            if sum(count(m) for m in out) <= max_tokens:
+            if current <= max_tokens:
                 break
+            before = count(out[i])
             out[i] = _shrink(out[i], limit)
+            current += count(out[i]) - before
         limit //= 2
     return out
