@@ -39,18 +39,44 @@ def _kind(mode: int) -> str:
     return "special file"
 
 
+def _ws_state(ws_root: Path, rel: str) -> str:
+    """Why a path missing from the workspace scan is missing, looked up without following any symlink."""
+    parts = rel.split("/")
+    fd = os.open(ws_root, O_DIR)
+    try:
+        for i, part in enumerate(parts):
+            st = _exists(fd, part)
+            if st is None:
+                return "missing"
+            if i == len(parts) - 1:
+                break
+            if stat.S_ISLNK(st.st_mode):
+                return "a parent folder in the workspace is now a symlink; left as is"
+            if not stat.S_ISDIR(st.st_mode):
+                return "missing"  # a parent became a file: the path is gone
+            nfd = os.open(part, O_DIR, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+    finally:
+        os.close(fd)
+    if stat.S_ISDIR(st.st_mode):
+        return "missing"  # replaced by a folder: the file goes, the folder's files are written
+    if stat.S_ISREG(st.st_mode):
+        return "ignored by .gitignore in the workspace; left as is"
+    return f"{_kind(st.st_mode)} in the workspace: never followed nor deployed"
+
+
 def make_plan(ws_root: Path, base: Manifest, current: Manifest) -> DeployPlan:
     """What deploying `current` (workspace, scanned with specials) over `base` would do."""
     plan = DeployPlan()
     for rel in changed_paths(base, current):
         cur = current.get(rel)
         if cur is None:
-            try:
-                mode = os.lstat(ws_root / rel).st_mode
-            except FileNotFoundError:
+            state = _ws_state(ws_root, rel)
+            if state == "missing":
                 plan.deletes.append(rel)
-                continue
-            plan.skipped.append((rel, "ignored by .gitignore in the workspace; left as is"))
+            else:
+                plan.skipped.append((rel, state))
         elif stat.S_ISREG(cur[0]):
             plan.writes.append(rel)
             plan.total_bytes += cur[2]
