@@ -37,7 +37,7 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
     p.add_argument("--budget-usd", type=float, dest="budget_usd", metavar="X", help="stop when spend reaches X")
     p.add_argument("--wall-time", type=float, dest="wall_time_s", metavar="SECONDS")
     p.add_argument("--no-progress", type=int, dest="no_progress", metavar="N",
-                   help="stop (or ask) after the same failure N times in a row (default 3)")
+                   help="stop (or ask) after N iterations in a row leave the same failure (default 3)")
     p.add_argument("--pass-pattern", dest="pass_pattern", metavar="REGEX", help="the check output must match too")
     p.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS", help="per check run (default 120)")
     p.add_argument("--step", action="store_true", default=None, help="start paused; step one iteration at a time")

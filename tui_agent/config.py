@@ -22,7 +22,7 @@ class Criteria:
     max_iterations: int = 10
     budget_usd: float | None = None
     wall_time_s: float | None = None
-    no_progress: int = 3  # the same failure this many times in a row: stop (headless) or pause and ask
+    no_progress: int = 3  # iterations in a row that leave the failure unchanged: stop (headless) or pause and ask
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -38,7 +38,8 @@ class Progress:
             self.same_failures, self._last_signature = 0, None
             return
         signature = failure_signature(exit_code, output)
-        self.same_failures = self.same_failures + 1 if signature == self._last_signature else 1
+        # counts iterations in a row that left the failure as it was before them
+        self.same_failures = self.same_failures + 1 if signature == self._last_signature else 0
         self._last_signature = signature
 
     def forgive(self) -> None:
@@ -67,5 +68,5 @@ class Progress:
     def no_progress(self) -> str | None:
         n = self.criteria.no_progress
         if n and self.same_failures >= n:
-            return f"no progress: the same failure {self.same_failures} times in a row"
+            return f"no progress: the same failure after {self.same_failures} iterations in a row"
         return None

@@ -1,0 +1,149 @@
+"""The loop through its Python API: criteria stop it with a clear reason; pause, step and stop behave."""
+
+import asyncio
+import json
+
+import pytest
+
+from loop_fixtures import copy_example, script
+from tui_agent import config
+from tui_agent.events import CheckStarted, Finished, IterationStarted, Paused, ToolCallRequested
+from tui_agent.runner import prepare
+
+NO_FIX = {"text": "I am not changing anything."}
+CHECK = "python3 -m unittest -q"
+
+
+async def _start(tmp_path, turns, interactive=False, **flags):
+    project = copy_example("inventory", tmp_path / "proj")
+    flags = {"check": CHECK, "session_root": tmp_path / "sessions", **flags}
+    settings = config.load(project, model=script(tmp_path, turns), **flags)
+    run = await prepare(settings, interactive=interactive)
+    seen = []
+    run.subscribe(seen.append)
+    return run, seen
+
+
+async def _finish(run) -> Finished:
+    try:
+        return await asyncio.wait_for(run.execute(), 60)
+    finally:
+        await run.close()
+
+
+async def test_max_iterations(tmp_path):
+    run, _ = await _start(tmp_path, [NO_FIX] * 5, max_iterations=2, no_progress=0)
+    finished = await _finish(run)
+    assert (finished.outcome, finished.iterations) == ("stopped", 2)
+    assert finished.reason == "max iterations reached: 2 of 2"
+
+
+async def test_no_progress_stops_headless(tmp_path):
+    run, _ = await _start(tmp_path, [NO_FIX] * 5, no_progress=2)
+    finished = await _finish(run)
+    assert finished.outcome == "stopped" and "no progress: the same failure after 2 iterations" in finished.reason
+    assert finished.iterations == 2
+
+
+async def test_no_progress_pauses_and_asks_when_interactive(tmp_path):
+    run, seen = await _start(tmp_path, [NO_FIX] * 5, interactive=True, no_progress=2, max_iterations=5)
+    task = asyncio.ensure_future(run.execute())
+    for _ in range(200):
+        if any(isinstance(e, Paused) for e in seen):
+            break
+        await asyncio.sleep(0.05)
+    paused = [e for e in seen if isinstance(e, Paused)]
+    assert paused and paused[0].reason.startswith("no progress")
+    run.control.stop("the person gave up")
+    finished = await asyncio.wait_for(task, 30)
+    await run.close()
+    assert finished.reason == "the person gave up"
+
+
+async def test_budget(tmp_path):
+    turn = {"text": "thinking", "cost_usd": 0.3}
+    run, _ = await _start(tmp_path, [turn] * 5, budget_usd=0.5, no_progress=0)
+    finished = await _finish(run)
+    assert finished.outcome == "stopped" and finished.reason.startswith("budget reached")
+    assert finished.cost_usd == pytest.approx(0.6)
+
+
+async def test_wall_time(tmp_path):
+    slow = {"text": "slow", "tool_calls": [{"name": "run_command", "arguments": {"command": "sleep 1.2"}}]}
+    run, _ = await _start(tmp_path, [slow] * 5, wall_time_s=1.0, no_progress=0, permissions={"allow": ["run_command"]})
+    finished = await _finish(run)
+    assert finished.outcome == "stopped" and finished.reason.startswith("wall time reached")
+
+
+async def test_pass_pattern_must_match_too(tmp_path):
+    fix = [
+        {"tool_calls": [{"name": "edit_file", "arguments": {"path": "stock.json", "old_string": '"quantity": 3',
+                                                           "new_string": '"qty": 3'}},
+                        {"name": "edit_file", "arguments": {"path": "inventory.py", "old_string": '] < threshold',
+                                                           "new_string": '] <= threshold'}}]},
+        {"text": "fixed"}, NO_FIX,
+    ]
+    run, _ = await _start(tmp_path, fix, pass_pattern="NEVER PRINTED", max_iterations=2, no_progress=0,
+                          permissions={"allow": ["edit_file"]})
+    finished = await _finish(run)
+    assert finished.outcome == "stopped", "exit code 0 alone is not enough when a pattern is set"
+
+
+async def test_step_runs_one_iteration_then_pauses(tmp_path):
+    run, seen = await _start(tmp_path, [NO_FIX] * 5, interactive=True, step=True, no_progress=0)
+    task = asyncio.ensure_future(run.execute())
+    await asyncio.sleep(0.5)
+    assert [e for e in seen if isinstance(e, IterationStarted)] == [], "--step starts paused before iteration 1"
+    run.control.step()
+    for _ in range(200):
+        if sum(isinstance(e, Paused) for e in seen) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert [e.iteration for e in seen if isinstance(e, IterationStarted)] == [1]
+    run.control.stop()
+    finished = await asyncio.wait_for(task, 30)
+    await run.close()
+    assert finished.iterations == 1 and finished.reason == "stopped by the person"
+
+
+async def test_stop_during_a_check_kills_it(tmp_path):
+    run, seen = await _start(tmp_path, [NO_FIX] * 3, check="sleep 30", no_progress=0)
+    task = asyncio.ensure_future(run.execute())
+    for _ in range(200):
+        if any(isinstance(e, CheckStarted) for e in seen):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    run.control.stop()
+    finished = await asyncio.wait_for(task, 15)
+    await run.close()
+    assert finished.outcome == "stopped"
+
+
+async def test_permission_waits_for_the_person(tmp_path):
+    turns = [{"tool_calls": [{"name": "run_command", "arguments": {"command": "echo hi"}}]}, NO_FIX]
+    run, seen = await _start(tmp_path, turns, interactive=True, max_iterations=1)
+    task = asyncio.ensure_future(run.execute())
+    for _ in range(200):
+        if run.control.pending:
+            break
+        await asyncio.sleep(0.05)
+    (call_id,) = run.control.pending
+    assert run.control.decide(call_id, "allow", {"command": "echo edited"})
+    finished = await asyncio.wait_for(task, 30)
+    await run.close()
+    results = [e for e in seen if type(e).__name__ == "ToolCallFinished"]
+    assert "edited" in results[0].result and not results[0].is_error
+    assert any(isinstance(e, ToolCallRequested) for e in seen) and finished.iterations == 1
+
+
+async def test_unknown_tool_and_bad_arguments_go_back_to_the_model(tmp_path):
+    turns = [{"tool_calls": [{"name": "nope", "arguments": {}},
+                             {"name": "read_file", "arguments": {"path": "../../etc/passwd"}}]}, NO_FIX]
+    run, seen = await _start(tmp_path, turns, max_iterations=1)
+    await _finish(run)
+    results = [e for e in seen if type(e).__name__ == "ToolCallFinished"]
+    assert results[0].is_error and "unknown tool 'nope'" in results[0].result
+    assert results[1].is_error and "root:" not in results[1].result
+    recorded = (run.session_dir / "events.jsonl").read_text()
+    assert json.loads(recorded.splitlines()[-1])["type"] == "finished"
