@@ -71,7 +71,7 @@ def make_plan(ws_root: Path, base: Manifest, current: Manifest) -> DeployPlan:
     plan = DeployPlan()
     for rel in changed_paths(base, current):
         cur = current.get(rel)
-        if cur is None:
+        if cur is None or stat.S_ISDIR(cur[0]):
             state = _ws_state(ws_root, rel)
             if state == "missing":
                 plan.deletes.append(rel)
@@ -150,21 +150,33 @@ def _exists(dfd: int, name: str) -> os.stat_result | None:
 
 def check_targets(project: Path, plan: DeployPlan, base: Manifest) -> None:
     """Refuse early when a parent is a symlink, or a new file would replace something the workspace never saw."""
+    deleted = set(plan.deletes)
     root_fd = os.open(project, O_DIR)
     try:
         for rel in plan.writes:
             parts = rel.split("/")
+            fd = os.dup(root_fd)
             try:
-                dfd = _walk(root_fd, parts[:-1], [], None, create=False)
-            except FileNotFoundError:
-                continue
-            try:
-                st = _exists(dfd, parts[-1])
+                for i, part in enumerate(parts):
+                    sub = "/".join(parts[:i + 1])
+                    st = _exists(fd, part)
+                    if st is None or sub in deleted:
+                        break  # made (or replaced) by the deploy itself
+                    last = i == len(parts) - 1
+                    if last and sub not in base:
+                        what = "file" if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
+                        raise DeployRefused(f"project already has {sub!r} ({what}), which the workspace never saw;"
+                                            " refusing to overwrite it")
+                    if last:
+                        break
+                    if not stat.S_ISDIR(st.st_mode):
+                        raise DeployRefused(f"project path {sub!r} is a {_kind(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'file'}"
+                                            "; refusing to write through it")
+                    nfd = os.open(part, O_DIR, dir_fd=fd)
+                    os.close(fd)
+                    fd = nfd
             finally:
-                os.close(dfd)
-            if st is not None and rel not in base:
-                raise DeployRefused(f"project already has {rel!r} ({_kind(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'file'}),"
-                                    " which the workspace never saw; refusing to overwrite it")
+                os.close(fd)
     finally:
         os.close(root_fd)
 
