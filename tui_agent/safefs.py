@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
+import time
 from pathlib import Path
 
 from .gitignore import ALWAYS_SKIP, Ignore, RuleSet
@@ -164,3 +166,47 @@ def copy_tree(src: Path, dst: Path, owner: tuple[int, int] | None = None) -> Non
             os.lchown(d, *owner)
         elif os.geteuid() == 0:
             os.lchown(d, st.st_uid, st.st_gid)
+
+
+def copy_project(project: Path, dest: Path, ignore: Ignore, skip: frozenset[str], put, owner):
+    """Copy a project into an empty `dest` (lstat walk; symlinks kept only if relative and inside).
+
+    Returns (baseline manifest of the project, {rel: sha} of what was copied, [(rel, reason)] skipped);
+    `put(data, sha)` stores file contents."""
+    racy_after = time.time_ns() - 50_000_000
+    baseline, hints, skipped, dirs = {}, {}, [], []
+    for rel, st in scan(project, ignore, skip).items():
+        mode, dst = st.st_mode, dest / rel
+        sha = ""
+        if stat.S_ISDIR(mode):
+            os.mkdir(dst, 0o700)
+            dirs.append((dst, mode & PERM))
+        elif stat.S_ISREG(mode):
+            try:
+                data, _ = read_regular(project, rel)
+            except OSError:
+                continue
+            sha = hints[rel] = hashlib.sha256(data).hexdigest()
+            put(data, sha)
+            fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                os.fchmod(fd, mode & PERM)
+        elif stat.S_ISLNK(mode):
+            target = os.readlink(project / rel)
+            sha = hashlib.sha256(os.fsencode(target)).hexdigest()
+            if link_stays_inside(project, project / rel, target):
+                os.symlink(target, dst)
+                hints[rel] = sha
+                put(os.fsencode(target), sha)
+            else:
+                skipped.append((rel, "symlink pointing outside the project (or absolute): not copied"))
+        else:
+            skipped.append((rel, "special file: not copied"))
+        if owner and os.path.lexists(dst):
+            os.lchown(dst, *owner)
+        mtime = st.st_mtime_ns if st.st_mtime_ns < racy_after else -1
+        baseline[rel] = (mode, sha, st.st_size, mtime, st.st_ctime_ns, st.st_ino)
+    for dst, mode in reversed(dirs):
+        os.chmod(dst, mode if os.geteuid() == 0 else mode | 0o700)
+    return baseline, hints, skipped

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import stat
-import time
 from pathlib import Path, PurePosixPath
 
 from . import fsquota, snapshots
-from .deploy import DeployPlan, DeployRefused, apply, check_targets, make_plan, project_changes
+from .deploy import DeployPlan, DeployRefused, check_targets, make_plan, project_changes
 from .gitignore import Ignore, RuleSet
-from .safefs import PERM, copy_tree, link_stays_inside, read_regular, remove, scan
+from .safefs import copy_project, copy_tree, read_regular, remove, scan
 from .snapshots import Manifest, ObjectStore
+from .swap import apply
 
 __all__ = ["Workspace", "WorkspaceError", "DeployRefused", "DeployPlan"]
 
@@ -148,44 +147,10 @@ class Workspace:
         os.replace(tmp, self.session_dir / "workspace.json")
 
     def _copy_in(self) -> dict[str, str]:
-        """Copy the project (lstat walk, nothing followed); return the sha of every file and symlink copied."""
-        racy_after = time.time_ns() - snapshots.RACY_NS
-        stats = scan(self.project, self._ignore, self._project_skip)
-        baseline: Manifest = {}
-        hints: dict[str, str] = {}
-        dirs: list[tuple[Path, int]] = []
-        for rel, st in stats.items():
-            mode, dst = st.st_mode, self.path / rel
-            sha = ""
-            if stat.S_ISDIR(mode):
-                os.mkdir(dst, 0o700)
-                dirs.append((dst, mode & PERM))
-            elif stat.S_ISREG(mode):
-                try:
-                    data, _ = read_regular(self.project, rel)
-                except OSError:
-                    continue
-                sha = hints[rel] = self.store.put(data)
-                fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                    os.fchmod(fd, mode & PERM)
-            elif stat.S_ISLNK(mode):
-                target = os.readlink(self.project / rel)
-                sha = hashlib.sha256(os.fsencode(target)).hexdigest()
-                if link_stays_inside(self.project, self.project / rel, target):
-                    os.symlink(target, dst)
-                    hints[rel] = self.store.put(os.fsencode(target), sha)
-                else:
-                    self.skipped.append((rel, "symlink pointing outside the project (or absolute): not copied"))
-            else:
-                self.skipped.append((rel, "special file: not copied"))
-            if self.owner and os.path.lexists(dst):
-                os.lchown(dst, *self.owner)
-            mtime = st.st_mtime_ns if st.st_mtime_ns < racy_after else -1
-            baseline[rel] = (mode, sha, st.st_size, mtime, st.st_ctime_ns, st.st_ino)
-        for dst, mode in reversed(dirs):
-            os.chmod(dst, mode | 0o700 if os.geteuid() != 0 else mode)
+        """Copy the project in; record its baseline manifest; return the sha of every entry copied."""
+        baseline, hints, skipped = copy_project(self.project, self.path, self._ignore, self._project_skip,
+                                                self.store.put, self.owner)
+        self.skipped += skipped
         self.meta["skipped"] = self.skipped
         self._write_project_baseline(baseline)
         return hints
