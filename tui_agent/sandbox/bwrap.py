@@ -1,0 +1,227 @@
+"""The bubblewrap sandbox: a fresh set of namespaces per run, as an unprivileged uid, under cgroup limits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from tui_agent.sandbox import cgroup
+from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
+from tui_agent.sandbox.bwrap_io import OutputProtocol, StatusProtocol
+from tui_agent.sandbox.bwrap_setup import Host, Stage, host_tools, sandbox_args
+
+# Run by /bin/sh as root: join the run's cgroups (their cgroup.procs files come first, up to "--"), then exec the
+# rest (prlimit -> setpriv -> bwrap), so that every process of the run is born inside the cgroups.
+_JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+
+
+class BwrapSandbox:
+    """Runs each command in new namespaces with bubblewrap; see DESIGN.md "Sandbox defaults"."""
+
+    name = "bwrap"
+
+    def __init__(self, spec: SandboxSpec) -> None:
+        self.spec = spec
+        self._host: Host | None = None
+        self._stage: Stage | None = None
+        self._fixed: list[str] = []  # launcher tail: prlimit ... setpriv ... bwrap <options>
+        self._active: dict[int, tuple[asyncio.Event, object]] = {}  # run id -> (finished, kill)
+        self._closed = False
+
+    @staticmethod
+    def probe(spec: SandboxSpec | None = None) -> str | None:
+        host = host_tools()
+        if isinstance(host, str):
+            return host
+        if spec is not None and not Path(spec.workspace).is_dir():
+            return f"workspace {spec.workspace} is not a folder"
+        return None
+
+    async def start(self) -> None:
+        if self._closed:
+            raise SandboxUnavailable("this bwrap sandbox was closed; create a new one")
+        if self._host is not None:
+            return
+        host = await asyncio.to_thread(host_tools)
+        if isinstance(host, str):
+            raise SandboxUnavailable(host)
+        workspace = Path(self.spec.workspace)
+        if not workspace.is_dir():
+            raise SandboxUnavailable(f"workspace {workspace} is not a folder")
+        await asyncio.to_thread(cgroup.hierarchies)
+        cgroup.remove_stale()
+        self._stage = await asyncio.to_thread(Stage.create, host, workspace.resolve(), self.spec.limits)
+        self._host = host
+        self._fixed = self._launcher_tail(host, self._stage)
+
+    def _launcher_tail(self, host: Host, stage: Stage) -> list[str]:
+        limits = self.spec.limits
+        rl = [host.prlimit, "--core=0", f"--fsize={max(limits.workspace_mb, limits.tmpfs_mb) * 1024 * 1024}"]
+        kinds = {h.controller for h in cgroup.hierarchies()}
+        if "pids" not in kinds and "unified" not in kinds:
+            rl.append(f"--nproc={limits.pids}")  # per uid, not per run: only a fallback
+        if "memory" not in kinds and "unified" not in kinds:
+            rl.append(f"--as={limits.memory_mb * 1024 * 1024}")  # per process: only a fallback
+        drop: list[str] = []
+        if host.root:  # bwrap then builds an unprivileged user namespace whose uid maps to limits.uid
+            drop = [host.setpriv, f"--reuid={limits.uid}", f"--regid={limits.gid}", "--clear-groups",
+                    "--no-new-privs", "--"]
+        return [*rl, "--", *drop, host.bwrap, *sandbox_args(host, stage, limits)]
+
+    async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
+        began = time.monotonic()
+        try:
+            await self.start()
+        except SandboxUnavailable as exc:
+            return RunResult(None, time.monotonic() - began, error=str(exc))
+        limits = self.spec.limits
+        timeout = limits.timeout_s if timeout_s is None else timeout_s
+        cg = cgroup.RunCgroup.create(limits.memory_mb, limits.pids, limits.cpus) if cgroup.hierarchies() else None
+        finished = asyncio.Event()
+        gone = True
+        try:
+            result = await self._run(command, on_output, timeout, cg, finished, began)
+        finally:
+            if cg is not None:
+                gone = await cg.destroy()
+            finished.set()
+        if not gone:  # should not happen: the pid namespace and the cgroup were both told to die
+            return replace(result, exit_code=None, error="could not kill every sandboxed process")
+        return result
+
+    async def _run(self, command, on_output, timeout, cg, finished, began) -> RunResult:
+        loop = asyncio.get_running_loop()
+        limits = self.spec.limits
+        out = OutputProtocol(on_output, limits.output_bytes)
+        child: dict[str, object] = {}
+
+        def started(pid: int) -> None:
+            child["pid"], child["start"] = pid, _start_time(pid)
+            out.release()
+
+        head = ["/bin/sh", "-c", _JOIN, "tui-agent-launch", *cg.procs_files, "--"] if cg and cg.dirs else []
+        read_fd, write_fd = os.pipe()
+        argv = [*head, *self._fixed, "--json-status-fd", str(write_fd), "--", "/bin/sh", "-c", command]
+        status_transport = transport = None
+        try:
+            status_transport, status = await loop.connect_read_pipe(
+                lambda: StatusProtocol(started), os.fdopen(read_fd, "rb", 0))
+            transport, _ = await loop.subprocess_exec(
+                lambda: out, *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env={}, cwd="/", pass_fds=(write_fd,), start_new_session=True)
+        except OSError as exc:
+            if status_transport is not None:
+                status_transport.close()
+            return RunResult(None, time.monotonic() - began, error=f"could not launch bwrap: {exc}")
+        finally:
+            os.close(write_fd)
+
+        def kill() -> None:
+            if cg is not None:
+                cg.kill_all()
+            if transport.get_returncode() is None:
+                for target, how in ((transport.get_pid(), os.killpg), (child.get("pid"), os.kill)):
+                    try:
+                        if target:
+                            how(target, signal.SIGKILL)  # the namespace's init: its death kills the rest
+                    except OSError:
+                        pass
+
+        run_id = id(finished)
+        self._active[run_id] = (finished, kill)
+        killed = timed_out = False
+        stop = asyncio.ensure_future(out.must_kill.wait())
+        try:
+            await asyncio.wait({out.closed, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not out.closed.done():
+                killed, timed_out = True, not stop.done()
+                kill()
+                await _bounded(out.closed, 5.0)
+            await _bounded(status.closed, 2.0)
+        except BaseException:  # cancelled: nothing may survive us
+            kill()
+            raise
+        finally:
+            stop.cancel()
+            self._active.pop(run_id, None)
+            transport.close()
+            status_transport.close()
+            out.flush()
+            if cg is not None:
+                for note in cg.notes(limits.memory_mb, limits.pids):
+                    _notify(out, on_output, f"[sandbox] {note}")
+            elif "pid" in child and not await _wait_gone(child["pid"], child["start"]):
+                child["survived"] = True
+        if out.callback_error is not None:
+            raise out.callback_error
+        duration = time.monotonic() - began
+        error = None
+        if "pid" not in child and not timed_out:
+            held = [line for line in out.held_text().splitlines() if line.strip()]
+            error = "bwrap could not start the sandbox: " + (held[-1] if held else f"exit {transport.get_returncode()}")
+        elif "pid" not in child:
+            error = f"bwrap did not start the sandbox within {timeout:g} s"
+        code = None if killed else (status.exit_code if status.exit_code is not None else transport.get_returncode())
+        if child.get("survived"):
+            error = "could not kill every sandboxed process"
+        if error is not None:
+            code = None
+        return RunResult(code, duration, timed_out=timed_out, truncated=out.truncated, error=error)
+
+    async def close(self) -> None:
+        self._closed = True
+        for finished, kill in list(self._active.values()):
+            kill()
+        for finished, _ in list(self._active.values()):
+            await _bounded(asyncio.ensure_future(finished.wait()), 10.0)
+        await cgroup.wait_removed()
+        if self._stage is not None:
+            await asyncio.to_thread(self._stage.remove)
+            self._stage = None
+
+
+def _notify(out: OutputProtocol, on_output: OutputCallback, line: str) -> None:
+    if out.callback_error is None:
+        try:
+            on_output("stderr", line + "\n")
+        except Exception as exc:
+            out.callback_error = exc
+
+
+async def _bounded(awaitable, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(asyncio.shield(awaitable), seconds)
+    except (asyncio.TimeoutError, asyncio.CancelledError):
+        if not asyncio.current_task().cancelling():
+            return
+        raise
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+async def _wait_gone(pid: int, start: str | None, timeout_s: float = 5.0) -> bool:
+    """Kill the namespace's init until it is gone or a zombie: the kernel then has killed all it held."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return True
+        if fields[0] in ("Z", "X") or fields[19] != start:
+            return True
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        await asyncio.sleep(0.001)
+    return False

@@ -1,0 +1,169 @@
+"""What the bwrap sandbox needs from the host: tools, a probe, the staged /etc files and bwrap's options."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from tui_agent.sandbox.base import Limits, SandboxUnavailable
+
+# read-only from the host: what dynamic linking, python3 and common tools need, nothing with secrets
+ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "mime.types"]
+SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]
+ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+
+
+@dataclass(frozen=True)
+class Host:
+    bwrap: str
+    prlimit: str
+    setpriv: str  # "" when not root (no uid to drop)
+    root: bool
+
+
+def _probe_args(host: Host) -> list[str]:
+    args = [host.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+            "--new-session", "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr", *_system_dirs(),
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--remount-ro", "/", "/bin/true"]
+    if host.root:
+        nobody = Limits()
+        return [host.setpriv, f"--reuid={nobody.uid}", f"--regid={nobody.gid}", "--clear-groups",
+                "--no-new-privs", "--", *args]
+    return args
+
+
+@cache
+def host_tools() -> Host | str:
+    """The tools found, after a real trial run; else a one-line reason with what to do."""
+    if os.name != "posix" or not Path("/proc/self/ns/user").exists():
+        return "bwrap needs Linux with user namespaces"
+    bwrap, prlimit, setpriv = shutil.which("bwrap"), shutil.which("prlimit"), shutil.which("setpriv")
+    if not bwrap:
+        return "bwrap not found: apt-get install bubblewrap"
+    if not prlimit or (os.geteuid() == 0 and not setpriv):
+        return "prlimit/setpriv not found: apt-get install util-linux"
+    host = Host(bwrap, prlimit, setpriv or "", os.geteuid() == 0)
+    try:
+        done = subprocess.run(_probe_args(host), capture_output=True, text=True, timeout=20, env={}, cwd="/")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap did not run: {exc}"
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        return (f"bwrap cannot create its namespaces here ({why}): enable unprivileged user namespaces, "
+                "e.g. sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces=10000")
+    return host
+
+
+def _system_dirs() -> list[str]:
+    args = []
+    for name in SYSTEM_DIRS:
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _reachable(path: Path, uid: int, gid: int) -> bool:
+    """Can uid/gid (without supplementary groups) traverse every folder down to and into `path`?"""
+    for folder in [*reversed(path.parents), path]:
+        st = folder.stat()
+        if st.st_uid == uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid == gid:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+@dataclass
+class Stage:
+    """A host folder per sandbox: /etc/passwd, group, hosts, nsswitch.conf and, if needed, the workspace."""
+
+    root: Path
+    workspace: Path  # what bwrap binds at /workspace
+    mounted: bool = False
+
+    @classmethod
+    def create(cls, host: Host, workspace: Path, limits: Limits) -> Stage:
+        base = Path("/run/tui-agent") if host.root and Path("/run").is_dir() else Path(tempfile.gettempdir())
+        base.mkdir(mode=0o755, exist_ok=True)
+        cls.remove_stale(base)
+        root = Path(tempfile.mkdtemp(prefix=f"bwrap-{os.getpid()}-", dir=base))
+        root.chmod(0o755)
+        files = {
+            "passwd": f"sandbox:x:{limits.uid}:{limits.gid}:sandbox:/tmp:/bin/sh\n"
+                      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+            "group": f"sandbox:x:{limits.gid}:\nnogroup:x:65534:\n",
+            "hosts": "127.0.0.1 localhost sandbox\n::1 localhost\n",
+            "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n",
+        }
+        for name, text in files.items():
+            (root / name).write_text(text)
+            (root / name).chmod(0o644)
+        stage = cls(root, workspace)
+        if host.root and not _reachable(workspace, limits.uid, limits.gid):
+            # bwrap runs as limits.uid and could not reach the folder: bind it where it can
+            target = root / "workspace"
+            target.mkdir()
+            done = subprocess.run(["mount", "--bind", str(workspace), str(target)], capture_output=True, text=True)
+            if done.returncode != 0:
+                stage.remove()
+                raise SandboxUnavailable(f"cannot expose workspace {workspace} to uid {limits.uid}: "
+                                         f"{done.stderr.strip()}; put it under a world-traversable folder")
+            stage.workspace, stage.mounted = target, True
+        return stage
+
+    def remove(self) -> None:
+        if self.mounted:
+            subprocess.run(["umount", "-l", str(self.root / "workspace")], capture_output=True)
+            self.mounted = False
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @staticmethod
+    def remove_stale(base: Path) -> None:
+        """Stages of crashed processes (bwrap-<pid>-*, pid gone): unmount their workspace and delete them."""
+        for old in base.glob("bwrap-*-*"):
+            try:
+                pid = int(old.name.split("-")[1])
+            except ValueError:
+                continue
+            if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+                if (old / "workspace").is_dir() and os.path.ismount(old / "workspace"):
+                    subprocess.run(["umount", "-l", str(old / "workspace")], capture_output=True)
+                if not os.path.ismount(old / "workspace"):
+                    shutil.rmtree(old, ignore_errors=True)
+
+
+def sandbox_args(host: Host, stage: Stage, limits: Limits) -> list[str]:
+    """bwrap's options, up to (not including) --json-status-fd and the command."""
+    args = ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", "--clearenv", "--hostname", "sandbox"]
+    for key, value in ENV.items():
+        args += ["--setenv", key, value]
+    if not host.root:
+        args += ["--uid", str(limits.uid), "--gid", str(limits.gid)]
+    args += ["--ro-bind", "/usr", "/usr", *_system_dirs()]
+    for name in ETC:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    for etc in sorted(Path("/etc").glob("python3*")):
+        args += ["--ro-bind", str(etc), str(etc)]
+    for name in ("passwd", "group", "hosts", "nsswitch.conf"):
+        args += ["--ro-bind", str(stage.root / name), f"/etc/{name}"]
+    tmp = str(limits.tmpfs_mb * 1024 * 1024)
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", tmp, "--perms", "1777", "--tmpfs", "/tmp",
+             "--size", tmp, "--perms", "1777", "--tmpfs", "/dev/shm",
+             "--bind", str(stage.workspace), "/workspace", "--chdir", "/workspace",
+             "--remount-ro", "/"]
+    return args
