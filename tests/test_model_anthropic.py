@@ -52,6 +52,7 @@ class Recorder:
 
 def test_missing_key_is_bad_model_spec(monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     with pytest.raises(BadModelSpec) as err:
         AnthropicModel("claude-sonnet-4-6")
     assert str(err.value) == MISSING_KEY
@@ -170,6 +171,14 @@ async def test_bearer_auth_version_header_and_base_url(fake, model):
     assert model.base_url == fake.base_url  # from ANTHROPIC_BASE_URL
 
 
+async def test_auth_token_env_is_accepted_for_gateways(fake, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", fake.api_key)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+    fake.push(text("ok"))
+    assert (await AnthropicModel().complete(request(), lambda t: None)).text == "ok"
+
+
 async def test_wrong_key_is_not_retried(fake, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
     m = AnthropicModel("claude-sonnet-4-6", api_key="sk-wrong", backoff_s=0.001)
@@ -282,6 +291,28 @@ async def test_invalid_tool_json_becomes_tool_call_error(fake, model):
     assert notobj.error.startswith("invalid JSON in tool arguments: expected an object")
     # the tool_use blocks can still be sent back (with an empty input) alongside error results
     assert turn.content[1] == {"type": "tool_use", "id": bad.id, "name": "edit_file", "input": {}}
+
+
+async def test_cut_off_tool_json_says_max_tokens(fake, model):
+    fake.push(tools(tool("write_file", raw_json='{"path": "big.py", "content": "def f():\\n    ret'),
+                    stop_reason="max_tokens"))
+    turn = await model.complete(request(), lambda t: None)
+    assert turn.stop_reason == "max_tokens"
+    assert "invalid JSON" in turn.tool_calls[0].error and "hit max_tokens" in turn.tool_calls[0].error
+
+
+def test_cache_breakpoints_never_exceed_four(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    m = AnthropicModel()
+    marked = [{"role": "user", "content": [{"type": "text", "text": "a", "cache_control": {"type": "ephemeral"}}]},
+              {"role": "assistant", "content": [{"type": "text", "text": "b", "cache_control": {"type": "ephemeral"}}]},
+              {"role": "user", "content": "c"}]
+    params = m.params(request(marked))
+    assert params["messages"][-1] == {"role": "user", "content": "c"}  # system + tools + 2 present = 4
+    params = m.params(request([{"role": "user", "content": "c"}]))
+    assert params["messages"][-1]["content"] == [{"type": "text", "text": "c", "cache_control": {"type": "ephemeral"}}]
+    assert "system" not in m.params(ModelRequest("", [{"role": "user", "content": "x"}], []))
+    assert "tools" not in m.params(ModelRequest("s", [{"role": "user", "content": "x"}], []))
 
 
 async def test_client_works_across_event_loops(fake, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import os
@@ -72,7 +73,8 @@ class AnthropicModel:
                  announce_tools: bool = True) -> None:
         self.model = model or DEFAULT_MODEL
         self.name = f"anthropic:{self.model}"
-        self.api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or None
+        # ANTHROPIC_AUTH_TOKEN (gateways) goes out as the same Bearer header in SDK 2.x
+        self.api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")
         if not self.api_key:
             raise BadModelSpec(MISSING_KEY)
         self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
@@ -124,27 +126,18 @@ class AnthropicModel:
     def _cached_messages(self, messages: list[dict], used: int) -> list[dict]:
         """A copy whose last message's last block carries cache_control (incremental caching)."""
         out = list(messages)
-        if not self.cache_messages or not out:
-            return out
         present = sum(1 for m in out if isinstance(m.get("content"), list)
                       for b in m["content"] if isinstance(b, dict) and "cache_control" in b)
-        if used + present >= MAX_BREAKPOINTS:
+        if not self.cache_messages or not out or used + present >= MAX_BREAKPOINTS:
             return out
-        last = dict(out[-1])
-        content = last.get("content")
-        if isinstance(content, str):
-            content = [{"type": "text", "text": content}] if content else []
-        content = list(content or [])
-        if not content or not isinstance(content[-1], dict):
-            return out
-        block = content[-1]
-        if block.get("type") in ("thinking", "redacted_thinking") or "cache_control" in block:
-            return out
-        if block.get("type") == "text" and not block.get("text"):
-            return out
+        content = out[-1].get("content")
+        content = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+        block = content[-1] if content and isinstance(content[-1], dict) else {}
+        if (not block or "cache_control" in block or block.get("type") in ("thinking", "redacted_thinking")
+                or (block.get("type") == "text" and not block.get("text"))):
+            return out  # nothing that can carry a breakpoint
         content[-1] = dict(block, cache_control=CACHE)
-        last["content"] = content
-        out[-1] = last
+        out[-1] = dict(out[-1], content=content)
         return out
 
     # --- complete ----------------------------------------------------------------------------
@@ -266,6 +259,9 @@ class _Accumulator:
             self._close(index)
         msg = dict(self.msg or {"type": "message", "role": "assistant"})
         msg["content"] = [_clean(self.blocks[i]) for i in sorted(self.blocks)]
+        if msg.get("stop_reason") == "max_tokens":  # a cut-off answer explains its broken JSON
+            self.tool_calls = [c if not c.error else dataclasses.replace(
+                c, error=c.error + " (the answer hit max_tokens: send smaller edits)") for c in self.tool_calls]
         return msg
 
 
@@ -324,7 +320,7 @@ def _classify(exc: Exception, timeout_s: float, base_url: str | None) -> Excepti
             return ModelError(f"Claude API refused the key ({status} {etype}): {msg}; check ANTHROPIC_API_KEY")
         return ModelError(f"Claude API error {status} {etype}: {msg}" if status != 200 else f"Claude API: {reason}")
     if isinstance(exc, (anthropic.APITimeoutError, httpx2.TimeoutException)):
-        return _Retryable(f"timed out (no data for {timeout_s:g}s)")
+        return _Retryable(f"timed out (no answer for {timeout_s:g}s)")
     if isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError)):
         cause = exc.__cause__ or exc
         return _Retryable(f"connection error to {base_url or 'api.anthropic.com'}: {cause}".rstrip(": "))
