@@ -62,6 +62,7 @@ class SessionStarted(Event):
     sandbox: str
     workspace: str
     criteria: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)  # the other settings a resume needs (permissions, limits)
     parent: str | None = None  # session this one was forked or resumed from
     fork_at: int | None = None
 

@@ -37,13 +37,13 @@ class AgentLoop:
     def __init__(
         self, *, goal: str, check: str, criteria: Criteria, model: Model, sandbox: Sandbox, sandbox_name: str,
         workspace, toolbox: Toolbox, policy, control: Controller, session_id: str = "", max_turns: int = 30,
-        context_tokens: int = 150_000, timeout_s: float | None = None, audit: Callable[[Event], None] | None = None,
+        context_tokens: int = 150_000, timeout_s: float | None = None, options: dict | None = None,
     ) -> None:
         self.goal, self.check, self.criteria = goal, check, criteria
         self.model, self.sandbox, self.sandbox_name = model, sandbox, sandbox_name
         self.workspace, self.toolbox, self.policy, self.control = workspace, toolbox, policy, control
         self.session_id, self.max_turns, self.context_tokens = session_id, max_turns, context_tokens
-        self.timeout_s, self.audit = timeout_s, audit
+        self.timeout_s, self.options = timeout_s, options or {}
         self.system = system_prompt(goal, check, criteria.pass_pattern)
         self.conversation = Conversation()
         self.progress = Progress(criteria)
@@ -71,17 +71,14 @@ class AgentLoop:
             sink(event)
 
     def restore(self, events: list[Event]) -> None:
-        """Resume: replay the recorded events up to the last whole iteration into our state."""
-        cut = max((i for i, e in enumerate(events) if isinstance(e, IterationFinished)), default=-1)
-        for event in events[: cut + 1]:
+        """Resume: apply the recorded events of the whole iterations (see session.whole_iterations)."""
+        for event in events:
             self.conversation.apply(event)
             if isinstance(event, ModelResponded):
                 self.progress.cost_usd += event.cost_usd
             elif isinstance(event, IterationFinished):
                 self.progress.iterations, self.snapshot = event.iteration, event.snapshot
                 self.first_snapshot = self.first_snapshot or event.snapshot
-        if cut < 0:
-            raise ValueError("the session has no whole iteration to resume from")
         self.workspace.restore(self.snapshot)
         self._sent = len(self.conversation.messages)
         self._resumed = True
@@ -137,7 +134,7 @@ class AgentLoop:
     async def _baseline(self) -> None:
         self.emit(SessionStarted(
             self.session_id, str(self.workspace.project), self.goal, self.check, self.model.name,
-            self.sandbox_name, str(self.workspace.path), self.criteria.to_dict(),
+            self.sandbox_name, str(self.workspace.path), self.criteria.to_dict(), self.options,
         ))
         self.snapshot = self.first_snapshot = self.workspace.snapshot()
         passed = await self._check(0)

@@ -9,10 +9,10 @@ from pathlib import Path
 from tui_agent import sandbox as sandboxes
 from tui_agent.config import ConfigError, Settings
 from tui_agent.control import Controller
-from tui_agent.events import Deployed, DeployRefused, Event, IterationFinished, ModelResponded, SessionStarted
+from tui_agent.events import Deployed, DeployRefused, Event, ModelResponded, SessionStarted
 from tui_agent.loop import AgentLoop
 from tui_agent.models import create_model
-from tui_agent.session import SessionRecorder, read_events
+from tui_agent.session import SessionRecorder, read_events, whole_iterations
 from tui_agent.tools.builtin import BuiltinTools
 from tui_agent.tools.policy import AuditLog, Policy, PolicyError
 from tui_agent.tools.toolbox import Toolbox
@@ -20,6 +20,7 @@ from tui_agent.workspace import DeployRefused as Refused
 from tui_agent.workspace import Workspace
 
 SANDBOX_UID = 1000
+RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image")
 
 
 @dataclass
@@ -91,11 +92,10 @@ async def prepare(
     history: list[Event] = []
     start_turn = 0
     if resume_dir is not None:
-        history = read_events(resume_dir)
-        cut = max((i for i, e in enumerate(history) if isinstance(e, IterationFinished)), default=-1)
-        if cut < 0:
+        history = whole_iterations(read_events(resume_dir))
+        if not history:
             raise ConfigError(f"{resume_dir}: no whole iteration was recorded; start a new run instead")
-        start_turn = sum(isinstance(e, ModelResponded) for e in history[: cut + 1])
+        start_turn = sum(isinstance(e, ModelResponded) for e in history)
     model = create_model(settings.model, start_turn=start_turn, prices=settings.prices or None)
     probe_spec = sandboxes.SandboxSpec(project, _limits(settings), settings.image)
     backend = choose_sandbox(settings.sandbox, probe_spec)
@@ -126,7 +126,7 @@ async def prepare(
         goal=settings.goal, check=settings.check, criteria=settings.criteria, model=model, sandbox=sandbox,
         sandbox_name=backend, workspace=workspace, toolbox=toolbox, policy=policy, control=control,
         session_id=session_dir.name, max_turns=settings.max_turns, context_tokens=settings.context_tokens,
-        timeout_s=settings.timeout_s,
+        timeout_s=settings.timeout_s, options={k: getattr(settings, k) for k in RESUMED_OPTIONS},
     )
     toolbox.providers.append(BuiltinTools(workspace, run=loop.run_command, on_plan=loop.plan_updated))
     recorder = SessionRecorder(session_dir)
@@ -141,5 +141,6 @@ def settings_of_session(session_dir: Path) -> dict:
     for event in read_events(session_dir):
         if isinstance(event, SessionStarted):
             return {"project": Path(event.project), "goal": event.goal, "check": event.check, "model": event.model,
-                    "sandbox": event.sandbox, **{k: v for k, v in event.criteria.items() if v is not None}}
+                    "sandbox": event.sandbox, **{k: v for k, v in event.criteria.items() if v is not None},
+                    **{k: v for k, v in event.options.items() if k in RESUMED_OPTIONS}}
     raise ConfigError(f"{session_dir}: the session has no start record")

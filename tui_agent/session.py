@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from tui_agent.config import ConfigError
-from tui_agent.events import Event, ModelDelta, OutputChunk
+from tui_agent.events import Event, IterationFinished, ModelDelta, OutputChunk, SessionResumed
 
 EVENTS = "events.jsonl"
 SKIPPED = (ModelDelta,)  # streamed text is recorded whole in ModelResponded
@@ -27,7 +27,7 @@ class SessionRecorder:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / EVENTS
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self.count = 0
+        self.count = len(read_records(self.path))  # a resumed session goes on numbering
 
     def write(self, event: Event) -> None:
         if isinstance(event, SKIPPED) or self._fd < 0:
@@ -67,6 +67,24 @@ def read_events(path: Path) -> list[Event]:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{path}: record {record.get('seq')}: {exc}") from None
     return events
+
+
+def effective(events: list[Event]) -> list[Event]:
+    """The session as it stands: what a resume cut away (a partial iteration before it) is dropped."""
+    kept: list[Event] = []
+    for event in events:
+        if isinstance(event, SessionResumed):
+            ends = [i for i, e in enumerate(kept) if isinstance(e, IterationFinished) and e.iteration == event.iteration]
+            del kept[ends[-1] + 1 if ends else len(kept):]
+        kept.append(event)
+    return kept
+
+
+def whole_iterations(events: list[Event]) -> list[Event]:
+    """The effective events up to the end of the last whole iteration (what a resume starts from)."""
+    kept = effective(events)
+    ends = [i for i, e in enumerate(kept) if isinstance(e, IterationFinished)]
+    return kept[: ends[-1] + 1] if ends else []
 
 
 def new_session_dir(root: Path, project: Path) -> Path:

@@ -7,13 +7,13 @@ from pathlib import Path
 from tui_agent.config import ConfigError
 from tui_agent.events import ModelResponded
 from tui_agent.models.base import BadModelSpec, ModelError, ModelRequest, ModelTurn, ToolCall, Usage
-from tui_agent.session import read_events
+from tui_agent.session import effective, read_events
 
 
 class ReplayModel:
     def __init__(self, path: Path, start_turn: int = 0) -> None:
         try:
-            events = read_events(Path(path))
+            events = effective(read_events(Path(path)))
         except FileNotFoundError:
             raise BadModelSpec(f"replay: no session file at {path}") from None
         except ConfigError as exc:
