@@ -140,3 +140,28 @@ def test_claude_session_fixes_example_then_replays_without_key(sandbox, tmp_path
     replayed = records(again.stdout)
     assert of(replayed, "finished")[-1]["outcome"] == "met"
     assert [r["content"] for r in of(replayed, "model_responded")] == [r["content"] for r in responded]
+
+
+def test_missing_key_is_one_line_and_exit_2(sandbox, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    done = cli(*run_args(project_copy(tmp_path / "p"), "anthropic:claude-sonnet-4-6", sandbox, tmp_path / "s"),
+               env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "tui-agent: error: ANTHROPIC_API_KEY is not set: export it, or use --model scripted:FILE / replay:SESSION"]
+
+
+def test_api_that_stays_overloaded_stops_the_run_clearly(sandbox, tmp_path):
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    with FakeAnthropic(default=Fault(529, "overloaded_error", "Overloaded", headers={"retry-after": "0"})) as fake:
+        env = {**base_env, "ANTHROPIC_API_KEY": fake.api_key, "ANTHROPIC_BASE_URL": fake.base_url}
+        done = cli(*run_args(project_copy(tmp_path / "p"), "anthropic:claude-sonnet-4-6", sandbox, tmp_path / "s"),
+                   env=env)
+        assert len(fake.requests) == 5  # the first try and four retries
+    assert done.returncode == 1, done.stderr[-2000:]
+    recs = records(done.stdout)
+    assert [r["attempt"] for r in of(recs, "model_retrying")] == [1, 2, 3, 4]
+    finished = of(recs, "finished")[-1]
+    assert finished["outcome"] in ("error", "stopped")
+    said = json.dumps(of(recs, "error") + [finished])
+    assert "overloaded_error" in said and "gave up after 4 retries" in said
