@@ -61,7 +61,9 @@ class BwrapSandbox:
 
     def _launcher_tail(self, host: Host, stage: Stage) -> list[str]:
         limits = self.spec.limits
-        rl = [host.prlimit, "--core=0", f"--fsize={max(limits.workspace_mb, limits.tmpfs_mb) * 1024 * 1024}"]
+        # a file may not outgrow the larger folder cap (+1 MB so that the tmpfs caps say ENOSPC first)
+        fsize = (max(limits.workspace_mb, limits.tmpfs_mb) + 1) * 1024 * 1024
+        rl = [host.prlimit, "--core=0", f"--fsize={fsize}"]
         kinds = {h.controller for h in cgroup.hierarchies()}
         if "pids" not in kinds and "unified" not in kinds:
             rl.append(f"--nproc={limits.pids}")  # per uid, not per run: only a fallback
