@@ -148,6 +148,12 @@ async def test_prices_overridable_and_unknown_model_costs_zero(fake, monkeypatch
     assert "no price known for claude-mythos-5" in unknown.pricing_note
 
 
+def test_bad_price_override_is_bad_input(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    with pytest.raises(BadModelSpec, match="bad price for 'claude-sonnet'"):
+        AnthropicModel(prices={"claude-sonnet": {"output": 15}})
+
+
 def test_price_table():
     u = Usage(1_000_000, 1_000_000, 1_000_000, 1_000_000)
     assert pricing.cost("claude-opus-4-5", u) == pytest.approx(5 + 25 + 0.5 + 6.25)

@@ -81,7 +81,10 @@ class AnthropicModel:
         self.max_retries, self.timeout_s = max_retries, timeout_s
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.cache_messages, self.announce_tools = cache_messages, announce_tools
-        self.prices = PriceTable(prices)
+        try:
+            self.prices = PriceTable(prices)
+        except ValueError as exc:
+            raise BadModelSpec(str(exc)) from None
         self._client: anthropic.AsyncAnthropic | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 

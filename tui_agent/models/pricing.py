@@ -67,7 +67,11 @@ class PriceTable:
     def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
         self.prices: dict[str, Price] = dict(DEFAULT_PRICES)
         for prefix, value in (overrides or {}).items():
-            self.prices[prefix] = Price.of(value)
+            try:
+                self.prices[prefix] = Price.of(value)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"bad price for {prefix!r}: {value!r} ({type(exc).__name__}: {exc}); "
+                                 "use {input, output, cache_write, cache_read} in USD per million tokens") from None
         self.notes: dict[str, str] = {}  # model -> why its cost is counted as 0
 
     def price(self, model: str) -> Price | None:
