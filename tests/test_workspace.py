@@ -249,3 +249,18 @@ def test_session_inside_project_is_not_copied(tmp_path):
         assert ws.deploy() == ["a.py"]
     finally:
         ws.close()
+
+
+def test_restore_never_writes_through_an_ignored_symlinked_folder(make_ws, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    ws = make_ws({"src/a.py": "a", ".gitignore": "*.log\n"})
+    s0 = ws.snapshot()
+    os.unlink(ws.path / "src/a.py")
+    os.rmdir(ws.path / "src")
+    os.symlink(str(outside), ws.path / "src")
+    ws.write_text(".gitignore", "src\n")  # hide the swap from the scan
+    ws.restore(s0)
+    assert list(outside.iterdir()) == []
+    assert not os.path.islink(ws.path / "src") and ws.read_text("src/a.py") == "a"
+    assert ws.read_text(".gitignore") == "*.log\n"

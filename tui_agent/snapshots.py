@@ -71,8 +71,9 @@ def build(root: Path, ignore: Ignore | None, cache: Manifest, store: ObjectStore
             except OSError:
                 continue
             with os.fdopen(fd, "rb") as f:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    continue
+                fst = os.fstat(fd)
+                if fst.st_ino != st.st_ino or fst.st_dev != st.st_dev:
+                    continue  # swapped since the scan (e.g. a parent became a symlink): never read through it
                 data = f.read()
             sha = hashlib.sha256(data).hexdigest()
             if store is not None:
@@ -95,11 +96,9 @@ def build(root: Path, ignore: Ignore | None, cache: Manifest, store: ObjectStore
 
 
 def manifest_id(files: Manifest) -> str:
-    h = hashlib.sha256()
-    for rel in sorted(files):
-        e = files[rel]
-        h.update(f"{rel}\0{e[0]:o}\0{e[1]}\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()[:16]
+    """Content id of a manifest: paths, modes and content hashes (stat details left out)."""
+    text = "\n".join([f"{rel}\0{files[rel][0]:o}\0{files[rel][1]}" for rel in sorted(files)])
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def save(folder: Path, files: Manifest) -> str:
@@ -201,6 +200,24 @@ def render(old: Manifest, new: Manifest, paths: list[str], read_old, read_new) -
     return "".join(out)
 
 
+def _real_parents(root: Path, rel: str, owner: tuple[int, int] | None) -> None:
+    """Make every parent of rel a real folder: a symlink or file there (even a gitignored one) is replaced."""
+    path = root
+    for part in rel.split("/")[:-1]:
+        path = path / part
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            st = None
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            continue
+        if st is not None:
+            os.unlink(path)
+        os.mkdir(path, 0o755)
+        if owner:
+            os.chown(path, *owner)
+
+
 def restore(root: Path, target: Manifest, ignore: Ignore | None, cache: Manifest,
             store: ObjectStore, owner: tuple[int, int] | None) -> None:
     """Make root equal to `target`: remove extras (incl. special files), rewrite changed files, fix modes."""
@@ -213,11 +230,15 @@ def restore(root: Path, target: Manifest, ignore: Ignore | None, cache: Manifest
         want = target[rel]
         mode = want[0]
         path = root / rel
+        _real_parents(root, rel, owner)
         cur = current.get(rel)
         if cur is not None and stat.S_IFMT(cur[0]) != stat.S_IFMT(mode):
             cur = None  # removed above
+        if cur is None and os.path.lexists(path):  # hidden from the scan (gitignored): replace unless alike
+            if stat.S_IFMT(os.lstat(path).st_mode) != stat.S_IFMT(mode) or stat.S_ISLNK(mode):
+                remove(path)
         if stat.S_ISDIR(mode):
-            if cur is None:
+            if not os.path.lexists(path):
                 os.mkdir(path, 0o700)
                 if owner:
                     os.chown(path, *owner)

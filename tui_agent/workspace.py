@@ -29,7 +29,7 @@ class Workspace:
         self.project = project
         self.session_dir = session_dir
         self.path = session_dir / "workspace"
-        self.owner = owner
+        self.owner = owner if os.geteuid() == 0 else None  # only root can hand files to the sandbox user
         self.quota_mb: int = meta["quota_mb"]
         self.meta = meta
         self.store = ObjectStore(session_dir / "objects")
