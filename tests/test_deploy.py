@@ -176,6 +176,7 @@ def test_all_or_nothing_when_failing_midway(env):
     ws.write_text("a.py", "a = 99\n")  # written first (sorted order)
     ws.write_text("new/c.py", "c\n")
     os.unlink(ws.path / "pkg/old/gone.py")
+    os.rmdir(ws.path / "pkg/old")  # the project's pkg/old is removed, then must come back
     ws.write_text("z/locked.txt", "changed\n")  # its folder is immutable in the project: this write fails
     if subprocess.run(["chattr", "+i", str(p / "z")], capture_output=True).returncode != 0:
         pytest.skip("chattr +i is not supported here")

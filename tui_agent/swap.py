@@ -171,10 +171,14 @@ def _rollback(root_fd: int, stage_fd: int, journal: list) -> bool:
                 os.rmdir(entry[2], dir_fd=dfd)
             elif op == "rmdir":
                 st = entry[3]
-                os.mkdir(entry[2], stat.S_IMODE(st.st_mode), dir_fd=dfd)
-                os.chmod(entry[2], stat.S_IMODE(st.st_mode), dir_fd=dfd, follow_symlinks=False)
-                if os.geteuid() == 0:
-                    os.chown(entry[2], st.st_uid, st.st_gid, dir_fd=dfd, follow_symlinks=False)
+                os.mkdir(entry[2], 0o700, dir_fd=dfd)
+                nfd = os.open(entry[2], O_DIR, dir_fd=dfd)
+                try:
+                    os.fchmod(nfd, stat.S_IMODE(st.st_mode))
+                    if os.geteuid() == 0:
+                        os.fchown(nfd, st.st_uid, st.st_gid)
+                finally:
+                    os.close(nfd)
         except OSError:
             ok = False
         finally:
