@@ -70,15 +70,18 @@ class BwrapSandbox:
         if "memory" not in kinds and "unified" not in kinds:
             rl.append(f"--as={limits.memory_mb * 1024 * 1024}")  # per process: only a fallback
         drop: list[str] = []
-        if host.root:  # bwrap then builds an unprivileged user namespace whose uid maps to limits.uid
-            drop = [host.setpriv, f"--reuid={limits.uid}", f"--regid={limits.gid}", "--clear-groups",
-                    "--no-new-privs", "--"]
+        if host.setpriv:  # bwrap and so its sandbox die with us (PDEATHSIG survives the exec of bwrap)
+            drop = [host.setpriv, "--pdeathsig", "KILL", "--no-new-privs"]
+            if host.root:  # bwrap then builds an unprivileged user namespace whose uid maps to limits.uid
+                drop += [f"--reuid={limits.uid}", f"--regid={limits.gid}", "--clear-groups"]
+            drop.append("--")
         return [*rl, "--", *drop, host.bwrap, *sandbox_args(host, stage, limits)]
 
     async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
         began = time.monotonic()
         try:
             await self.start()
+            self._stage.refresh()
         except SandboxUnavailable as exc:
             return RunResult(None, time.monotonic() - began, error=str(exc))
         limits = self.spec.limits

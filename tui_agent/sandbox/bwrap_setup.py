@@ -16,6 +16,7 @@ from tui_agent.sandbox.base import Limits, SandboxUnavailable
 # read-only from the host: what dynamic linking, python3 and common tools need, nothing with secrets
 ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "mime.types"]
 SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]
+STAGED = ("passwd", "group", "hosts", "nsswitch.conf")  # files made for the sandbox's /etc
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
 
 
@@ -23,7 +24,7 @@ ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"
 class Host:
     bwrap: str
     prlimit: str
-    setpriv: str  # "" when not root (no uid to drop)
+    setpriv: str  # "" when absent (then only allowed when not root: there is no uid to drop)
     root: bool
 
 
@@ -91,8 +92,13 @@ class Stage:
     """A host folder per sandbox: /etc/passwd, group, hosts, nsswitch.conf and, if needed, the workspace."""
 
     root: Path
-    workspace: Path  # what bwrap binds at /workspace
-    mounted: bool = False
+    source: Path  # the workspace folder
+    mounted: bool = False  # bound at root/workspace because limits.uid cannot reach `source`
+
+    @property
+    def workspace(self) -> Path:
+        """What bwrap binds at /workspace."""
+        return self.root / "workspace" if self.mounted else self.source
 
     @classmethod
     def create(cls, host: Host, workspace: Path, limits: Limits) -> Stage:
@@ -101,7 +107,7 @@ class Stage:
         cls.remove_stale(base)
         root = Path(tempfile.mkdtemp(prefix=f"bwrap-{os.getpid()}-", dir=base))
         root.chmod(0o755)
-        files = {
+        files = {  # the names are STAGED
             "passwd": f"sandbox:x:{limits.uid}:{limits.gid}:sandbox:/tmp:/bin/sh\n"
                       "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
             "group": f"sandbox:x:{limits.gid}:\nnogroup:x:65534:\n",
@@ -114,21 +120,35 @@ class Stage:
         stage = cls(root, workspace)
         if host.root and not _reachable(workspace, limits.uid, limits.gid):
             # bwrap runs as limits.uid and could not reach the folder: bind it where it can
-            target = root / "workspace"
-            target.mkdir()
-            done = subprocess.run(["mount", "--bind", str(workspace), str(target)], capture_output=True, text=True)
-            if done.returncode != 0:
+            (root / "workspace").mkdir()
+            stage.mounted = True
+            try:
+                stage.refresh()
+            except SandboxUnavailable:
                 stage.remove()
-                raise SandboxUnavailable(f"cannot expose workspace {workspace} to uid {limits.uid}: "
-                                         f"{done.stderr.strip()}; put it under a world-traversable folder")
-            stage.workspace, stage.mounted = target, True
+                raise
         return stage
 
+    def refresh(self) -> None:
+        """Keep the staged bind on the folder now at the workspace path (it may have been swapped)."""
+        if not self.mounted:
+            return
+        target = self.root / "workspace"
+        try:
+            here, there = os.stat(self.source), os.stat(target)
+            if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+                return
+        except OSError:
+            pass
+        if os.path.ismount(target):
+            subprocess.run(["umount", "-l", str(target)], capture_output=True)
+        done = subprocess.run(["mount", "--bind", str(self.source), str(target)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SandboxUnavailable(f"cannot expose workspace {self.source} to the sandbox user: "
+                                     f"{done.stderr.strip()}; put it under a world-traversable folder")
+
     def remove(self) -> None:
-        if self.mounted:
-            subprocess.run(["umount", "-l", str(self.root / "workspace")], capture_output=True)
-            self.mounted = False
-        shutil.rmtree(self.root, ignore_errors=True)
+        _remove_stage(self.root)
 
     @staticmethod
     def remove_stale(base: Path) -> None:
@@ -139,10 +159,20 @@ class Stage:
             except ValueError:
                 continue
             if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
-                if (old / "workspace").is_dir() and os.path.ismount(old / "workspace"):
-                    subprocess.run(["umount", "-l", str(old / "workspace")], capture_output=True)
-                if not os.path.ismount(old / "workspace"):
-                    shutil.rmtree(old, ignore_errors=True)
+                _remove_stage(old)
+
+
+def _remove_stage(root: Path) -> None:
+    """Unmount the staged workspace and delete the stage with unlink/rmdir only: never recurse into a
+    workspace that might still be mounted there."""
+    target = root / "workspace"
+    if os.path.ismount(target):
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)
+    for name in (*STAGED, "workspace", ""):
+        try:
+            (root / name).rmdir() if name in ("workspace", "") else (root / name).unlink()
+        except OSError:
+            pass
 
 
 def sandbox_args(host: Host, stage: Stage, limits: Limits) -> list[str]:
@@ -158,7 +188,7 @@ def sandbox_args(host: Host, stage: Stage, limits: Limits) -> list[str]:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for etc in sorted(Path("/etc").glob("python3*")):
         args += ["--ro-bind", str(etc), str(etc)]
-    for name in ("passwd", "group", "hosts", "nsswitch.conf"):
+    for name in STAGED:
         args += ["--ro-bind", str(stage.root / name), f"/etc/{name}"]
     tmp = str(limits.tmpfs_mb * 1024 * 1024)
     args += ["--proc", "/proc", "--dev", "/dev",
