@@ -122,6 +122,7 @@ class ModelResponded(Event):
     usage: dict
     cost_usd: float
     duration_s: float = 0.0
+    call_errors: dict = field(default_factory=dict)  # tool_use id -> why its call could not be parsed
 
 
 @dataclass(frozen=True)

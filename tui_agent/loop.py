@@ -178,8 +178,9 @@ class AgentLoop:
             on_retry=lambda attempt, why, wait: self.emit(ModelRetrying(k, attempt, why, wait)),
         )
         self.progress.cost_usd += response.cost_usd
+        errors = {call.id: call.error for call in response.tool_calls if call.error}
         self.emit(ModelResponded(k, turn, response.content, response.stop_reason, response.usage.to_dict(),
-                                 response.cost_usd, round(time.monotonic() - started, 3)))
+                                 response.cost_usd, round(time.monotonic() - started, 3), errors))
         return response
 
     async def _tool_call(self, k: int, call: ToolCall) -> None:

@@ -34,6 +34,7 @@ class ReplayModel:
             if block.get("type") == "text":
                 on_delta(block["text"])
         calls = tuple(
-            ToolCall(b["id"], b["name"], dict(b.get("input") or {})) for b in content if b.get("type") == "tool_use"
+            ToolCall(b["id"], b["name"], dict(b.get("input") or {}), recorded.call_errors.get(b["id"]))
+            for b in content if b.get("type") == "tool_use"
         )
         return ModelTurn(content, recorded.stop_reason, Usage(**recorded.usage), recorded.cost_usd, calls)
