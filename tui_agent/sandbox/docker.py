@@ -90,7 +90,8 @@ class DockerSandbox:
             self.client = await asyncio.to_thread(docker.from_env, timeout=30)
             await asyncio.to_thread(docker_pool.remove_leftovers, self.client)
             self.pool = docker_pool.Pool(self.client, self.spec, self.pool_size)
-            self.pool.ready.append(await asyncio.to_thread(docker_pool.create_warm, self.client, self.spec))
+            first = await asyncio.to_thread(docker_pool.create_warm, self.client, self.spec, self.pool.created)
+            self.pool.ready.append(first)
         except Exception as exc:
             raise SandboxUnavailable(f"cannot start a sandbox container: {_one_line(exc)}") from exc
         self.pool.refill()
@@ -122,8 +123,9 @@ class DockerSandbox:
         except Exception as exc:
             self.pool.flush()
             self.pool.spawn(self._kill(warm))
+            engine = "the Docker engine stopped answering" if not await self._engine_answers() else "lost"
             return RunResult(None, time.monotonic() - started, truncated=state["truncated"],
-                             error=f"lost the sandbox container: {_one_line(exc)}")
+                             error=f"{engine} during the run ({_one_line(exc)})")
         duration = time.monotonic() - started
         if trailer is None:  # the stream ended without a trailer: ask the engine what happened
             return await self._without_trailer(warm, started, state["truncated"])
@@ -161,6 +163,13 @@ class DockerSandbox:
                 if seen >= cap and state["truncated"]:
                     await self._kill(warm)
                     return {"code": 137, "truncated": True}
+
+    async def _engine_answers(self) -> bool:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.client.ping), 5)
+            return True
+        except Exception:
+            return False
 
     async def _kill(self, warm) -> None:
         warm.close_socket()

@@ -145,12 +145,14 @@ def workspace_key(spec: SandboxSpec) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def create_warm(client, spec: SandboxSpec) -> Warm:
+def create_warm(client, spec: SandboxSpec, created: set[str] | None = None) -> Warm:
     """Create, attach and start one container (blocking; call it in a thread)."""
     key = workspace_key(spec)
     container = client.containers.create(**container_config(spec))
     with _live_lock:
         _live.add(container.id)
+    if created is not None:
+        created.add(container.id)
     try:
         stream = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
         container.start()
@@ -162,12 +164,23 @@ def create_warm(client, spec: SandboxSpec) -> Warm:
     return Warm(container, stream, sock, key)
 
 
-def remove_quietly(client, cid: str) -> None:
+def remove_quietly(client, cid: str) -> bool:
+    """Force-remove a container; False (and it stays on record for a later try) if the engine failed."""
+    import docker
+
     try:
         client.api.remove_container(cid, force=True)
-    except Exception:
+    except docker.errors.NotFound:
         pass
+    except Exception:
+        return False
     _forget(cid)
+    return True
+
+
+def still_ours(ids: set[str]) -> list[str]:
+    with _live_lock:
+        return [cid for cid in ids if cid in _live]
 
 
 def finish(client, warm: Warm, expected: int | None, timeout_s: float = 10.0) -> str | None:
@@ -195,6 +208,7 @@ class Pool:
         self._tasks: set[asyncio.Task] = set()
         self._closed = False
         self._changed = asyncio.Event()
+        self.created: set[str] = set()  # every container id this pool made
 
     def spawn(self, coro) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
@@ -209,7 +223,7 @@ class Pool:
 
     async def _add_one(self) -> None:
         try:
-            warm = await asyncio.to_thread(create_warm, self.client, self.spec)
+            warm = await asyncio.to_thread(create_warm, self.client, self.spec, self.created)
         except Exception:
             warm = None  # the next take() creates one itself and reports the error
         finally:
@@ -230,7 +244,7 @@ class Pool:
                 self.refill()
                 return warm
             self.discard(warm)
-        warm = await asyncio.to_thread(create_warm, self.client, self.spec)
+        warm = await asyncio.to_thread(create_warm, self.client, self.spec, self.created)
         self.refill()
         return warm
 
@@ -260,3 +274,5 @@ class Pool:
         self.flush()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for cid in still_ours(self.created):  # removals that failed earlier (engine was down)
+            await asyncio.to_thread(remove_quietly, self.client, cid)

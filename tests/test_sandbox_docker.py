@@ -1,0 +1,228 @@
+"""DockerSandbox specifics: pooling, leftovers, exit codes, streaming, hardening, an engine dying mid-run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from sandbox_fixtures import GID, UID, BoxFactory, Output, make_workspace, require_backend, write_owned
+from tui_agent import fsquota
+from tui_agent.sandbox import SandboxSpec, SandboxUnavailable, create
+from tui_agent.sandbox import docker_pool
+from tui_agent.sandbox.docker import DockerSandbox
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+async def factory(tmp_path):
+    made = BoxFactory("docker", tmp_path)
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+@pytest.fixture
+async def box(factory):
+    return await factory.make()
+
+
+def _client():
+    import docker
+
+    return docker.from_env(timeout=30)
+
+
+async def test_fresh_container_per_run(box):
+    first, out1 = await box.run("echo secret > /tmp/left-behind; hostname")
+    second, out2 = await box.run("test -e /tmp/left-behind && echo STILL-THERE; hostname")
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert "STILL-THERE" not in out2.text
+    assert out1.text != out2.text, "both runs used the same container"
+
+
+async def test_workspace_is_shared_between_runs_and_owned_by_the_user(box):
+    result, _ = await box.run("echo kept > note.txt")
+    assert result.ok
+    note = box.workspace / "note.txt"
+    assert note.read_text() == "kept\n" and (note.stat().st_uid, note.stat().st_gid) == (UID, GID)
+    result, out = await box.run("cat note.txt")
+    assert out.text == "kept\n"
+
+
+@pytest.mark.parametrize("command, code", [("true", 0), ("false", 1), ("exit 42", 42), ("exit 255", 255),
+                                           ("exit 256", 0), ("kill -9 $$", 137), ("kill -TERM $$", 143),
+                                           ("no-such-command-here", 127)])
+async def test_exit_codes(box, command, code):
+    result, _ = await box.run(command)
+    assert (result.exit_code, result.error, result.timed_out) == (code, None, False)
+    assert result.ok == (code == 0)
+
+
+async def test_streaming_order_and_timing(box):
+    started = time.monotonic()
+    seen: list[tuple[float, str, str]] = []
+
+    def on_output(stream: str, text: str) -> None:
+        seen.append((time.monotonic() - started, stream, text))
+
+    result = await box.sandbox.run("echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three; sleep 0.6", on_output)
+    assert result.exit_code == 0
+    assert [(s, t) for _, s, t in seen] == [("stdout", "one\n"), ("stderr", "two\n"), ("stdout", "three\n")]
+    assert seen[0][0] < 0.5, "output must stream while the command runs, not arrive at the end"
+    assert result.duration_s >= 1.0
+
+
+async def test_large_output_and_split_utf8_arrive_intact(factory):
+    box = await factory.make(output_bytes=1_000_000)
+    result, out = await box.run("python3 -c \"import sys; sys.stdout.write('é' * 150000 + '\\n')\"")
+    assert result.exit_code == 0 and not result.truncated
+    assert out.of("stdout") == "é" * 150000 + "\n"
+
+
+async def test_container_is_hardened(box):
+    pool = box.sandbox.pool
+    await box.sandbox.ready()
+    attrs = pool.ready[0].container.attrs
+    host, config = attrs["HostConfig"], attrs["Config"]
+    assert host["NetworkMode"] == "none" and host["CapDrop"] == ["ALL"] and host["ReadonlyRootfs"]
+    assert "no-new-privileges" in host["SecurityOpt"]
+    assert host["Memory"] == host["MemorySwap"] == box.limits.memory_mb << 20
+    assert host["PidsLimit"] == box.limits.pids and host["NanoCpus"] == int(box.limits.cpus * 1e9)
+    assert host["LogConfig"]["Type"] == "none" and not host["Privileged"]
+    assert f"size={box.limits.tmpfs_mb}m" in host["Tmpfs"]["/tmp"]
+    assert config["User"] == f"{UID}:{GID}"
+    assert sorted(e.split("=")[0] for e in config["Env"]) == ["HOME", "LANG", "PATH"]
+    mounts = [m["Source"] for m in attrs["Mounts"]]
+    assert mounts == [str(box.workspace.resolve())] and not any("docker.sock" in m for m in mounts)
+    assert config["Labels"][docker_pool.LABEL] == "1"
+
+
+async def test_exit_status_is_confirmed_by_the_engine(box):
+    for command in ("exit 3", "true", "kill -9 $$"):
+        await box.run(command)
+    await box.sandbox.close()  # waits for the background confirmations
+    assert box.sandbox.confirm_problems == []
+
+
+async def test_leftovers_of_a_dead_process_are_removed_on_start(factory):
+    client = _client()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    labels = {docker_pool.LABEL: "1", docker_pool.OWNER_LABEL: f"{dead.pid}:0"}
+    leftover = client.containers.create("tui-agent-sandbox:latest", ["sleep", "600"], labels=labels,
+                                        network_mode="none")
+    leftover.start()
+    alive_labels = {docker_pool.LABEL: "1", docker_pool.OWNER_LABEL: docker_pool.owner_id()}
+    in_use = client.containers.create("tui-agent-sandbox:latest", ["true"], labels=alive_labels,
+                                      network_mode="none")
+    try:
+        await factory.make()
+        ids = {c.id for c in client.containers.list(all=True, filters={"label": "tui-agent=1"})}
+        assert leftover.id not in ids, "a crashed run's container was not removed"
+        assert in_use.id in ids, "a container of a live process was removed"
+    finally:
+        for c in (leftover, in_use):
+            docker_pool.remove_quietly(client, c.id)
+        client.close()
+
+
+async def test_close_leaves_nothing_running(factory):
+    box = await factory.make()
+    await box.run("true")
+    await box.sandbox.ready()
+    created = set(box.sandbox.pool.created)
+    await box.sandbox.close()
+    client = _client()
+    left = {c.id for c in client.containers.list(all=True, filters={"label": "tui-agent=1"})} & created
+    client.close()
+    assert left == set()
+
+
+async def test_timeout_and_cancellation_remove_the_container(box):
+    result, _ = await box.run("sleep 30", timeout_s=0.5)
+    assert result.timed_out and result.exit_code is None
+    task = asyncio.ensure_future(box.sandbox.run("sleep 30", Output()))
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await box.assert_unharmed()
+
+
+async def test_a_replaced_workspace_folder_is_picked_up(box, tmp_path):
+    await box.sandbox.ready()  # the pool holds containers bound to the old folder
+    fsquota.unmount(box.workspace)
+    shutil.rmtree(box.workspace)
+    make_workspace(box.workspace, 16)
+    write_owned(box.workspace / "new.txt", "new folder\n")
+    result, out = await box.run("cat new.txt")
+    assert result.exit_code == 0 and out.text == "new folder\n"
+
+
+async def test_probe_and_start_explain_a_missing_image(tmp_path):
+    require_backend("docker")
+    spec = SandboxSpec(tmp_path, image="tui-agent-no-such-image:latest")
+    reason = DockerSandbox.probe(spec)
+    assert reason and "tui-agent-no-such-image:latest" in reason and "sandbox build --offline" in reason
+    with pytest.raises(SandboxUnavailable, match="sandbox build"):
+        await create("docker", spec).start()
+
+
+def _dockerd() -> tuple[int, list[str]] | None:
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "dockerd":
+                return int(entry.name), (entry / "cmdline").read_bytes().rstrip(b"\0").decode().split("\0")
+        except OSError:
+            continue
+    return None
+
+
+def _wait_engine(timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            client = _client()
+            client.ping()
+            client.close()
+            return True
+        except Exception:
+            time.sleep(0.2)
+    return False
+
+
+@pytest.mark.slow
+async def test_engine_dies_in_the_middle_of_a_check(box):
+    """Kill dockerd during `sleep`: a clear error, not an exception; after a restart, runs work again."""
+    found = _dockerd()
+    if found is None or os.geteuid() != 0:
+        pytest.skip("dockerd is not a local process we may restart")
+    pid, argv = found
+    await box.sandbox.ready()
+    run = asyncio.ensure_future(box.run("echo started; sleep 20"))
+    await asyncio.sleep(0.5)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        result, out = await asyncio.wait_for(run, 15)
+    finally:
+        # restart exactly as it was started, whatever happened above
+        deadline = time.monotonic() + 10
+        while _dockerd() and _dockerd()[0] == pid and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        with open("/tmp/dockerd.log", "ab") as log:
+            subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        assert await asyncio.to_thread(_wait_engine, 60), "dockerd did not come back"
+    assert "started" in out.text
+    assert result.exit_code is None and result.error, result
+    assert "\n" not in result.error and "engine" in result.error.lower(), result.error
+    after, out = await box.run("echo back")
+    assert after.error is None and after.exit_code == 0 and out.text == "back\n", (after, out.text)
