@@ -264,3 +264,21 @@ def test_restore_never_writes_through_an_ignored_symlinked_folder(make_ws, tmp_p
     assert list(outside.iterdir()) == []
     assert not os.path.islink(ws.path / "src") and ws.read_text("src/a.py") == "a"
     assert ws.read_text(".gitignore") == "*.log\n"
+
+
+def test_fork_starts_a_new_session_at_a_snapshot(make_ws, tmp_path):
+    ws = make_ws({"a.py": "a", "d/b.py": "b"})
+    ws.write_text("a.py", "one")
+    s1 = ws.snapshot()
+    ws.write_text("a.py", "two")
+    ws.snapshot()
+    fork = ws.fork(tmp_path / "forked", s1)
+    try:
+        assert fork.read_text("a.py") == "one" and fork.read_text("d/b.py") == "b"
+        assert fork.snapshot() == s1 and fork.baseline == ws.baseline
+        assert fork.diff(fork.baseline)[1] == ["a.py"]
+        fork.write_text("a.py", "forked")
+        assert ws.read_text("a.py") == "two"
+        assert fork.deploy() == ["a.py"] and (tmp_path / "project/a.py").read_text() == "forked"
+    finally:
+        fork.close()

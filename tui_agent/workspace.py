@@ -5,8 +5,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import stat
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from . import fsquota, snapshots
 from .deploy import DeployPlan, DeployRefused, check_targets, make_plan, project_changes
@@ -14,15 +15,12 @@ from .gitignore import Ignore, RuleSet
 from .safefs import copy_project, copy_tree, read_regular, remove, scan
 from .snapshots import Manifest, ObjectStore
 from .swap import apply
+from .wsfiles import FileAccess, WorkspaceError
 
 __all__ = ["Workspace", "WorkspaceError", "DeployRefused", "DeployPlan"]
 
 
-class WorkspaceError(Exception):
-    """A workspace operation was refused or failed; the message is one clear line."""
-
-
-class Workspace:
+class Workspace(FileAccess):
     """A scratch copy of a project inside a session folder (tmpfs-capped when we are root)."""
 
     def __init__(self, project: Path, session_dir: Path, meta: dict, owner: tuple[int, int] | None):
@@ -118,6 +116,31 @@ class Workspace:
                 pass
         return ws
 
+    def fork(self, session_dir: Path, snapshot_id: str | None = None) -> "Workspace":
+        """A new session whose workspace starts at `snapshot_id` (default: the latest); same project baseline."""
+        new_dir = Path(session_dir).resolve()
+        if (new_dir / "workspace.json").exists():
+            raise WorkspaceError(f"{new_dir} already holds a workspace")
+        sid = snapshot_id or self.snapshot()
+        target = self._manifest(sid)
+        for folder in ("objects", "snapshots"):
+            for src in (self.session_dir / folder).rglob("*"):
+                dst = new_dir / folder / src.relative_to(self.session_dir / folder)
+                if src.is_dir() or src.suffix == ".tmp" or dst.exists():
+                    continue
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copyfile(src, dst)
+        shutil.copyfile(self.session_dir / "baseline.json", new_dir / "baseline.json")
+        meta = dict(self.meta, last=sid, forked_from=str(self.session_dir))
+        ws = Workspace(self.project, new_dir, meta, self.owner)
+        ws._mount(self.quota_mb)
+        snapshots.restore(ws.path, target, ws._ignore, {}, ws.store, ws.owner)
+        ws._save_meta()
+        return ws
+
     def _mount(self, quota_mb: int) -> None:
         uid, gid = self.owner if self.owner else (None, None)
         fsquota.mount_capped(self.path, quota_mb, uid, gid)
@@ -163,73 +186,6 @@ class Workspace:
     def _project_baseline(self) -> Manifest:
         data = json.loads((self.session_dir / "baseline.json").read_text(errors="surrogateescape"))
         return {k: tuple(v) for k, v in data.items()}
-
-    # --- files -----------------------------------------------------------------------------
-
-    def resolve(self, rel: str) -> Path:
-        """The real path of `rel` inside the workspace; WorkspaceError if it is absolute or leads outside."""
-        if not isinstance(rel, str) or "\0" in rel:
-            raise WorkspaceError(f"invalid path: {rel!r}")
-        rel = rel or "."
-        if PurePosixPath(rel).is_absolute() or rel.startswith("~"):
-            raise WorkspaceError(f"absolute paths are refused (paths are relative to the workspace): {rel}")
-        full = os.path.realpath(os.path.join(self._real, rel))
-        if full != self._real and not full.startswith(self._real + os.sep):
-            raise WorkspaceError(f"path leads outside the workspace: {rel}")
-        return Path(full)
-
-    def read_text(self, rel: str) -> str:
-        path = self.resolve(rel)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except FileNotFoundError:
-            raise WorkspaceError(f"no such file in the workspace: {rel}") from None
-        except OSError as exc:
-            raise WorkspaceError(f"cannot read {rel}: {exc.strerror}") from None
-        with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise WorkspaceError(f"not a regular file: {rel}")
-            return f.read().decode("utf-8", errors="replace")
-
-    def write_text(self, rel: str, content: str) -> None:
-        """Create or overwrite a text file (parents created, owned by the sandbox user)."""
-        path = self.resolve(rel)
-        if path == Path(self._real):
-            raise WorkspaceError(f"not a file path: {rel}")
-        try:
-            missing = []
-            parent = path.parent
-            while not parent.exists():
-                missing.append(parent)
-                parent = parent.parent
-            for d in reversed(missing):
-                os.mkdir(d, 0o755)
-                if self.owner:
-                    os.chown(d, *self.owner)
-            created = not os.path.lexists(path)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                if created and self.owner:
-                    os.fchown(fd, *self.owner)
-                f.write(content)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise WorkspaceError(f"workspace is full (quota {self.quota_mb} MB): cannot write {rel}") from None
-            raise WorkspaceError(f"cannot write {rel}: {exc.strerror or exc}") from None
-
-    def list_files(self, rel: str = ".") -> list[str]:
-        """Files and symlinks under `rel` (gitignored ones left out), relative to the workspace, sorted."""
-        base = self.resolve(rel)
-        prefix = os.path.relpath(base, self._real).replace(os.sep, "/")
-        if not base.exists():
-            raise WorkspaceError(f"no such folder in the workspace: {rel}")
-        entries = scan(self.path, self._ignore)
-        if prefix == ".":
-            return sorted(r for r, st in entries.items() if not stat.S_ISDIR(st.st_mode))
-        if base.is_file():
-            return [prefix]
-        return sorted(r for r, st in entries.items()
-                      if r.startswith(prefix + "/") and not stat.S_ISDIR(st.st_mode))
 
     # --- snapshots -------------------------------------------------------------------------
 
