@@ -147,3 +147,33 @@ async def test_unknown_tool_and_bad_arguments_go_back_to_the_model(tmp_path):
     assert results[1].is_error and "root:" not in results[1].result
     recorded = (run.session_dir / "events.jsonl").read_text()
     assert json.loads(recorded.splitlines()[-1])["type"] == "finished"
+
+
+@pytest.mark.parametrize("where, expect", [
+    ("tool:run_command(echo *)", "breakpoint: before run_command"),
+    ("check", "breakpoint: before the check"),
+    ("failure", "breakpoint: the check failed"),
+    ("spend:0.1", "breakpoint: spend passed $0.1"),
+    ("iteration:2", "breakpoint: iteration 2"),
+])
+async def test_breakpoints_pause_with_their_reason(tmp_path, where, expect):
+    turns = [{"text": "t", "cost_usd": 0.2, "tool_calls": [{"name": "run_command", "arguments": {"command": "echo x"}}]},
+             NO_FIX] * 3
+    run, seen = await _start(tmp_path, turns, interactive=True, breakpoints=(where,), no_progress=0,
+                             max_iterations=3, permissions={"allow": ["run_command"]})
+    task = asyncio.ensure_future(run.execute())
+    for _ in range(300):
+        if any(isinstance(e, Paused) for e in seen):
+            break
+        await asyncio.sleep(0.05)
+    paused = [e for e in seen if isinstance(e, Paused)]
+    assert paused and paused[0].reason.startswith(expect), paused
+    run.control.stop()
+    await asyncio.wait_for(task, 30)
+    await run.close()
+
+
+def test_bad_breakpoint_is_bad_input(tmp_path):
+    from loop_fixtures import cli
+    done = cli("run", str(tmp_path), "--check", "true", "--model", script(tmp_path, [NO_FIX]), "--break-on", "lunch", "--headless")
+    assert done.returncode == 2 and "bad breakpoint 'lunch'" in done.stderr

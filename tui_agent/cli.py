@@ -42,6 +42,8 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
     p.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS", help="per check run (default 120)")
     p.add_argument("--step", action="store_true", default=None, help="start paused; step one iteration at a time")
     p.add_argument("--headless", action="store_true", help="print one JSON event per line; never ask, never deploy")
+    p.add_argument("--break-on", action="append", dest="breakpoints", metavar="WHERE",
+                   help="pause at: tool, tool:RULE, check, failure, spend:USD, iteration:N (repeatable)")
     for action, text in (("allow", "run without asking"), ("ask", "always ask first"), ("deny", "never run")):
         p.add_argument(f"--{action}", action="append", dest=f"rule_{action}", metavar="RULE",
                        help=f"permission rule, repeatable: tool calls to {text}, e.g. 'edit_file' or 'run_command(pytest *)'")
@@ -88,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _flags(args: argparse.Namespace) -> dict:
     names = ("goal", "check", "model", "sandbox", "max_iterations", "budget_usd", "wall_time_s", "no_progress",
-             "pass_pattern", "timeout_s", "step", "session_root")
+             "pass_pattern", "timeout_s", "step", "session_root", "breakpoints")
     flags = {name: getattr(args, name, None) for name in names}
     rules = {a: getattr(args, f"rule_{a}") for a in ("allow", "ask", "deny") if getattr(args, f"rule_{a}", None)}
     return {**flags, "permissions": rules or None}

@@ -48,6 +48,7 @@ class Settings:
     prices: dict = field(default_factory=dict)  # model prefix -> {input, output, cache_write, cache_read} USD/Mtok
     permissions: dict = field(default_factory=dict)  # {"allow": [...], "ask": [...], "deny": [...]}
     theme: str = "dark"
+    breakpoints: tuple = ()  # --break-on values: tool, tool:RULE, check, failure, spend:USD, iteration:N
 
 
 _CRITERIA = {f.name for f in dataclasses.fields(Criteria)}
@@ -88,6 +89,8 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     try:
         if name in _PATHS:
             return Path(value).expanduser()
+        if name == "breakpoints":
+            return tuple(v.strip() for v in value.split(",")) if isinstance(value, str) else tuple(value)
         if kind is bool and isinstance(value, str):
             return value.strip().lower() in ("1", "true", "yes", "on")
         if kind in (int, float) and not isinstance(value, bool):

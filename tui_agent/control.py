@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Callable
 
+from tui_agent.breakpoints import Breakpoints
 from tui_agent.events import Event, Paused, Resumed
 
 
@@ -36,8 +37,11 @@ class PermissionRequest:
 class Controller:
     """The loop awaits checkpoints and decisions here; the TUI (or a test) calls the other methods."""
 
-    def __init__(self, *, start_paused: bool = False, interactive: bool = True) -> None:
+    def __init__(
+        self, *, start_paused: bool = False, interactive: bool = True, breakpoints: Breakpoints | None = None
+    ) -> None:
         self.interactive = interactive  # False in headless mode: nobody can be asked
+        self.breakpoints = breakpoints or Breakpoints()
         self._running = asyncio.Event()
         if not start_paused:
             self._running.set()
@@ -120,10 +124,20 @@ class Controller:
             await self.checkpoint(iteration)
 
     def pause_for(self, reason: str) -> None:
-        """The loop itself pauses (breakpoint, no progress); the next checkpoint waits for the person."""
+        """The loop itself pauses (breakpoint, no progress); the next checkpoint waits for the person.
+
+        Headless, nobody could resume: breakpoints are ignored there."""
+        if not self.interactive:
+            return
         self._stepping = False
         self._running.clear()
         self._pause_reason = reason
+
+    async def stop_at(self, reason: str | None, iteration: int) -> None:
+        """A breakpoint: when `reason` is set (and someone can resume), pause here until the person goes on."""
+        if reason:
+            self.pause_for(reason)
+        await self.checkpoint(iteration)
 
     async def ask(self, call_id: str, name: str, arguments: dict, iteration: int) -> Decision:
         """A permission request: a Future the UI resolves with decide(); deny if nobody can answer."""

@@ -96,6 +96,8 @@ class AgentLoop:
                 await self._baseline()
             while True:
                 k = self.progress.iterations + 1
+                if why := self.control.breakpoints.at_iteration(k):
+                    self.control.pause_for(why)
                 await self.control.iteration_boundary(k)
                 if await self._iteration(k):
                     outcome, reason = "met", "the check passes"
@@ -156,7 +158,10 @@ class AgentLoop:
         diff, files = self.workspace.diff(self.snapshot)
         self.snapshot = self.workspace.snapshot()
         self.emit(FixApplied(k, diff, tuple(files), self.snapshot))
+        await self.control.stop_at(self.control.breakpoints.at_check(), k)
         passed = await self._check(k)
+        if why := self.control.breakpoints.at_failure(passed):
+            self.control.pause_for(why)  # taken at the next checkpoint: before the next iteration
         self.progress.iterations, self.progress.elapsed_s = k, self._elapsed()
         self.emit(IterationFinished(k, passed, round(self.progress.cost_usd, 6), round(self._elapsed(), 3),
                                     self.snapshot))
@@ -178,6 +183,8 @@ class AgentLoop:
             on_retry=lambda attempt, why, wait: self.emit(ModelRetrying(k, attempt, why, wait)),
         )
         self.progress.cost_usd += response.cost_usd
+        if why := self.control.breakpoints.at_spend(self.progress.cost_usd):
+            self.control.pause_for(why)
         errors = {call.id: call.error for call in response.tool_calls if call.error}
         self.emit(ModelResponded(k, turn, response.content, response.stop_reason, response.usage.to_dict(),
                                  response.cost_usd, round(time.monotonic() - started, 3), errors))
@@ -192,7 +199,7 @@ class AgentLoop:
         elif not self.toolbox.has(call.name):
             result, is_error = (await self.toolbox.call(call.name, arguments)).content, True
         else:
-            await self.control.checkpoint(k, reason="before a tool call")
+            await self.control.stop_at(self.control.breakpoints.at_tool(call.name, arguments), k)
             allowed, arguments, why = await self._permission(k, call)
             if allowed:
                 progress = lambda message: self.emit(ToolProgress(call.id, call.name, message))  # noqa: E731

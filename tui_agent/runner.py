@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_agent import sandbox as sandboxes
+from tui_agent.breakpoints import Breakpoints
 from tui_agent.config import ConfigError, Settings
 from tui_agent.control import Controller
 from tui_agent.events import Deployed, DeployRefused, Event, ModelResponded, SessionStarted
@@ -89,6 +90,7 @@ async def prepare(
 ) -> Run:
     """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
     project = check_project(Path(settings.project))
+    breakpoints = Breakpoints.parse(list(settings.breakpoints))
     history: list[Event] = []
     start_turn = 0
     if resume_dir is not None:
@@ -120,7 +122,7 @@ async def prepare(
         await sandbox.close()
         workspace.close()
         raise ConfigError(str(exc)) from None
-    control = Controller(start_paused=settings.step, interactive=interactive)
+    control = Controller(start_paused=settings.step, interactive=interactive, breakpoints=breakpoints)
     toolbox = Toolbox([])
     loop = AgentLoop(
         goal=settings.goal, check=settings.check, criteria=settings.criteria, model=model, sandbox=sandbox,
