@@ -219,3 +219,16 @@ def test_file_replaced_by_folder_and_back(env):
     assert ws.deploy() == ["a.py", "a.py/inner.py", "pkg", "pkg/b.py", "pkg/old/gone.py"]
     p = env["project"]
     assert (p / "a.py/inner.py").read_text() == "inner\n" and (p / "pkg").read_text() == "now a file\n"
+
+
+def test_deployed_files_belong_to_the_project_owner(env):
+    p = env["project"]
+    os.chown(p, 1234, 1234)
+    os.chown(p / "a.py", 1234, 1234)
+    ws = env["make"]()
+    ws.write_text("a.py", "mine\n")
+    ws.write_text("sub/new.py", "new\n")
+    assert os.lstat(ws.path / "a.py").st_uid == OWNER[0]
+    ws.deploy()
+    for rel in ["a.py", "sub", "sub/new.py"]:
+        assert os.lstat(p / rel).st_uid == 1234, rel

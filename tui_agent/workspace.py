@@ -252,15 +252,18 @@ class Workspace(FileAccess):
                                 " nothing was deployed")
 
     def deploy(self, *, base: str | None = None, max_bytes: int | None = None) -> list[str]:
-        """The safe copy-back into the project, all-or-nothing; returns the paths written or removed."""
-        plan = self.plan_deploy(base=base)
-        self.last_plan = plan
-        self._check_project()
-        if not plan.writes and not plan.deletes:
-            return []
-        check_targets(self.project, plan, self._manifest(base or self.baseline))
+        """The safe copy-back into the project, all-or-nothing; returns the paths written or removed.
+
+        Raises DeployRefused (project untouched) if the project changed since the copy, a write would go
+        through a symlink or over something the workspace never saw, the total exceeds `max_bytes`
+        (default: the workspace quota), or anything fails mid-way. Skipped paths are in `last_plan.skipped`."""
         limit = max_bytes if max_bytes is not None else self.quota_mb << 20
         try:
+            plan = self.last_plan = self.plan_deploy(base=base)
+            self._check_project()
+            if not plan.writes and not plan.deletes:
+                return []
+            check_targets(self.project, plan, self._manifest(base or self.baseline))
             done = apply(self.project, self.path, plan, limit, recheck=self._check_project)
         except OSError as exc:
             raise DeployRefused(f"deploy failed before touching the project: {exc}") from None
