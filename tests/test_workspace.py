@@ -282,3 +282,14 @@ def test_fork_starts_a_new_session_at_a_snapshot(make_ws, tmp_path):
         assert fork.deploy() == ["a.py"] and (tmp_path / "project/a.py").read_text() == "forked"
     finally:
         fork.close()
+
+
+def test_write_text_refuses_special_files_without_blocking(make_ws):
+    ws = make_ws({"a.py": "a"})
+    os.mkfifo(ws.path / "pipe")
+    with pytest.raises(WorkspaceError):
+        ws.write_text("pipe", "x")  # no reader: must fail, not hang
+    with pytest.raises(WorkspaceError):
+        ws.read_text("pipe")
+    with pytest.raises(WorkspaceError):
+        ws.write_text("a.py/inner", "x")

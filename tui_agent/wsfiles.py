@@ -65,7 +65,11 @@ class FileAccess:
                 if self.owner:
                     os.chown(d, *self.owner)
             created = not os.path.lexists(path)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise WorkspaceError(f"not a regular file: {rel}")
+            os.ftruncate(fd, 0)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 if created and self.owner:
                     os.fchown(fd, *self.owner)
