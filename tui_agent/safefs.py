@@ -36,11 +36,9 @@ def _scan(path: str, rel: str, ignore: Ignore, out: dict, skip: frozenset[str]) 
         return
     for e in entries:
         if e.name == ".gitignore" and e.is_file(follow_symlinks=False):
-            try:
-                with open(os.open(e.path, O_READ), encoding="utf-8", errors="replace") as f:
-                    ignore = ignore.push(rel, RuleSet.parse(f.read(1 << 20)))
-            except OSError:
-                pass
+            rules = _rules(e)
+            if rules is not None:
+                ignore = ignore.push(rel, rules)
             break
     prefix = rel + "/" if rel else ""
     for e in entries:
@@ -59,6 +57,28 @@ def _scan(path: str, rel: str, ignore: Ignore, out: dict, skip: frozenset[str]) 
         out[child] = st
         if is_dir:
             _scan(e.path, child, ignore, out, skip)
+
+
+_RULES: dict[str, tuple[tuple, RuleSet]] = {}
+
+
+def _rules(entry: os.DirEntry) -> RuleSet | None:
+    """The parsed rules of a .gitignore, cached by path and lstat."""
+    try:
+        st = entry.stat(follow_symlinks=False)
+        key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+        hit = _RULES.get(entry.path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        with open(os.open(entry.path, O_READ), encoding="utf-8", errors="replace") as f:
+            rules = RuleSet.parse(f.read(1 << 20))
+    except OSError:
+        return None
+    if len(_RULES) > 4096:
+        _RULES.clear()
+    if time.time_ns() - st.st_mtime_ns > 50_000_000:  # too fresh: it may change again within the same tick
+        _RULES[entry.path] = (key, rules)
+    return rules
 
 
 def open_dir(root_fd: int, parts: list[str] | tuple[str, ...], create: int | None = None,
