@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     resume = sub.add_parser("resume", help="continue a session from its last whole iteration")
     resume.add_argument("session", help="a session folder, its events.jsonl, or its name")
+    resume.add_argument("--fork-at", type=int, dest="fork_at", metavar="K",
+                        help="fork: a new session from the files and conversation of iteration K")
     _run_options(resume, with_task=False)
 
     demo = sub.add_parser("demo", help="the TUI on a bundled example with the scripted model, offline")
@@ -130,10 +132,10 @@ async def _start(args: argparse.Namespace) -> int:
     if not headless:
         from tui_agent.tui.launch import run_tui
 
-        return await run_tui(settings, resume_dir=resume_dir)
+        return await run_tui(settings, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
     from tui_agent.headless import run_headless
 
-    run = await prepare(settings, interactive=False, resume_dir=resume_dir)
+    run = await prepare(settings, interactive=False, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
     return await run_headless(run)
 
 

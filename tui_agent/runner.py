@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tui_agent import sandbox as sandboxes
 from tui_agent.breakpoints import Breakpoints
 from tui_agent.config import ConfigError, Settings
 from tui_agent.control import Controller
-from tui_agent.events import Deployed, DeployRefused, Event, ModelResponded, SessionStarted
+from tui_agent.events import (
+    Deployed, DeployRefused, Event, IterationFinished, ModelResponded, SessionStarted,
+)
 from tui_agent.loop import AgentLoop
 from tui_agent.models import create_model
-from tui_agent.session import SessionRecorder, read_events, whole_iterations
+from tui_agent.session import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
 from tui_agent.tools.builtin import BuiltinTools
 from tui_agent.tools.policy import AuditLog, Policy, PolicyError
 from tui_agent.tools.toolbox import Toolbox
@@ -86,7 +88,8 @@ def _limits(settings: Settings) -> sandboxes.Limits:
 
 
 async def prepare(
-    settings: Settings, *, interactive: bool, resume_dir: Path | None = None, session_dir: Path | None = None,
+    settings: Settings, *, interactive: bool, resume_dir: Path | None = None, fork_at: int | None = None,
+    session_dir: Path | None = None,
 ) -> Run:
     """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
     project = check_project(Path(settings.project))
@@ -94,20 +97,25 @@ async def prepare(
     history: list[Event] = []
     start_turn = 0
     if resume_dir is not None:
-        history = whole_iterations(read_events(resume_dir))
-        if not history:
-            raise ConfigError(f"{resume_dir}: no whole iteration was recorded; start a new run instead")
-        start_turn = sum(isinstance(e, ModelResponded) for e in history)
+        history = _history(resume_dir, fork_at)
+        if history[0].model == settings.model:  # the same scripted/replay model continues where it was
+            start_turn = sum(isinstance(e, ModelResponded) for e in history)
     model = create_model(settings.model, start_turn=start_turn, prices=settings.prices or None)
     probe_spec = sandboxes.SandboxSpec(project, _limits(settings), settings.image)
     backend = choose_sandbox(settings.sandbox, probe_spec)
 
-    if resume_dir is not None:
+    if fork_at is not None:
+        session_dir = session_dir or new_session_dir(settings.session_root, project)
+        parent = Workspace.open(resume_dir, project, owner=_owner())
+        try:
+            workspace = parent.fork(session_dir, history[-1].snapshot)
+        finally:
+            parent.close()
+        history[0] = replace(history[0], session_id=session_dir.name, parent=resume_dir.name, fork_at=fork_at)
+    elif resume_dir is not None:
         session_dir = resume_dir
         workspace = Workspace.open(session_dir, project, owner=_owner())
     else:
-        from tui_agent.session import new_session_dir
-
         session_dir = session_dir or new_session_dir(settings.session_root, project)
         workspace = Workspace.create(project, session_dir, owner=_owner())
     sandbox = sandboxes.create(backend, sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
@@ -132,10 +140,28 @@ async def prepare(
     )
     toolbox.providers.append(BuiltinTools(workspace, run=loop.run_command, on_plan=loop.plan_updated))
     recorder = SessionRecorder(session_dir)
+    if fork_at is not None:  # a fork's record starts with its parent's, up to the fork point
+        for event in history:
+            recorder.write(event)
     loop.subscribe(recorder.write)
     if history:
         loop.restore(history)
     return Run(settings, session_dir, loop, control, workspace, sandbox, recorder)
+
+
+def _history(session_dir: Path, fork_at: int | None) -> list[Event]:
+    """The recorded events a resume (or a fork at iteration `fork_at`) starts from."""
+    if fork_at is None:
+        history = whole_iterations(read_events(session_dir))
+        if not history:
+            raise ConfigError(f"{session_dir}: no whole iteration was recorded; start a new run instead")
+        return history
+    events = effective(read_events(session_dir))
+    ends = [i for i, e in enumerate(events) if isinstance(e, IterationFinished) and e.iteration == fork_at]
+    if not ends:
+        done = [e.iteration for e in events if isinstance(e, IterationFinished)]
+        raise ConfigError(f"{session_dir.name} has no iteration {fork_at} to fork from (it has {done or 'none'})")
+    return events[: ends[0] + 1]
 
 
 def settings_of_session(session_dir: Path) -> dict:
