@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a fresh Debian machine, as root: system tools, Python deps, a Docker engine, the sandbox image.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "[bootstrap] $*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "[bootstrap] run me as root (apt-get, dockerd and the offline image build need it)" >&2
+    exit 2
+fi
+
+# 1. system packages, only those whose command is missing (package:command)
+missing=()
+for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux python3-pip:pip3 \
+            python-is-python3:python; do
+    pkg=${pair%%:*}
+    cmd=${pair##*:}
+    if [ "$pkg" = python3-pip ] && python3 -m pip --version >/dev/null 2>&1; then continue; fi
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    say "system packages present (docker.io, bubblewrap, debootstrap, tmux)"
+fi
+
+# 2. the project and its test dependencies (skipped when pyproject.toml did not change since last time)
+PY=python
+stamp=.cache/bootstrap-pip.sha256
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && $PY -c "import tui_agent, pytest, docker" 2>/dev/null; then
+    say "python dependencies up to date"
+else
+    say "pip install -e '.[test]'"
+    extra=()
+    if $PY -c "import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))"; then
+        extra+=(--break-system-packages)  # a throw-away root CI box: install next to Debian's own packages
+    fi
+    $PY -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${extra[@]}" -e '.[test]'
+    mkdir -p .cache
+    echo "$want" >"$stamp"
+fi
+
+# 3. third-party MCP servers some tests talk to (another script owns the details)
+if [ -x scripts/install-mcp-test-servers.sh ]; then
+    scripts/install-mcp-test-servers.sh || say "WARNING: MCP test servers not installed (see above)"
+fi
+
+# 4. a Docker engine, without a bridge or iptables rules: sandboxes get no network anyway
+engine_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+if engine_up; then
+    say "Docker engine answers ($(docker version --format '{{.Server.Version}}'))"
+elif [ -n "${DOCKER_HOST:-}" ]; then
+    say "DOCKER_HOST=$DOCKER_HOST does not answer; not starting a local engine" >&2
+    exit 1
+else
+    say "starting dockerd --bridge=none --iptables=false (log: /tmp/dockerd.log)"
+    setsid nohup dockerd --bridge=none --iptables=false >>/tmp/dockerd.log 2>&1 </dev/null &
+    for _ in $(seq 120); do
+        engine_up && break
+        sleep 0.5
+    done
+    if ! engine_up; then
+        say "dockerd did not answer within 60 s; last lines of /tmp/dockerd.log:" >&2
+        tail -n 20 /tmp/dockerd.log >&2
+        exit 1
+    fi
+    say "Docker engine answers"
+fi
+
+# 5. the sandbox image, built offline once (debootstrap + docker import); skipped when present
+$PY -m tui_agent.sandbox.image --offline
+say "done"
