@@ -44,3 +44,19 @@ def test_fork_at_a_missing_iteration_is_bad_input(tmp_path):
     parent = next(sessions.iterdir())
     done = cli("resume", str(parent), "--fork-at", "7", "--headless", "--sessions", str(sessions))
     assert done.returncode == 2 and "has no iteration 7" in done.stderr
+
+
+def test_sessions_lists_goal_outcome_iterations_and_forks(tmp_path):
+    project = copy_example("calculator", tmp_path / "proj")
+    sessions = tmp_path / "sessions"
+    model = script(tmp_path, [{"text": "nothing"}] * 3)
+    cli("run", str(project), "--goal", "list me", "--check", "python3 -m unittest", "--model", model,
+        "--headless", "--max-iterations", "1", "--sessions", str(sessions))
+    parent = next(sessions.iterdir())
+    cli("resume", str(parent), "--fork-at", "0", "--headless", "--sessions", str(sessions))
+    listing = cli("sessions", "--sessions", str(sessions))
+    assert listing.returncode == 0
+    lines = listing.stdout.splitlines()
+    assert lines[0].split()[:5] == ["DATE", "OUTCOME", "ITER", "COST", "GOAL"]
+    assert len(lines) == 3 and all("list me" in line for line in lines[1:])
+    assert any(f"(fork of {parent.name})" in line for line in lines) and any(" stopped " in l for l in lines)

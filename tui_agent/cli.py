@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="say which sandboxes work here and what to do about the others")
 
+    sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date")
+    sessions.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+
     mcp = sub.add_parser("mcp", help="MCP server: offer the sandbox to other agents")
     mcp_sub = mcp.add_subparsers(dest="action", required=True, parser_class=Parser)
     serve = mcp_sub.add_parser("serve", help="serve the sandbox over MCP (stdio, or streamable HTTP on 127.0.0.1)")

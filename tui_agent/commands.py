@@ -23,6 +23,17 @@ def doctor(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def sessions(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tui_agent import config
+    from tui_agent.sessions import list_sessions, table
+
+    root = args.session_root or config.load(Path.cwd()).session_root
+    print(table(list_sessions(root)))
+    return 0
+
+
 def mcp(args: argparse.Namespace) -> int:
     from tui_agent.mcp_server import serve
 
