@@ -1,0 +1,165 @@
+"""The person's commands: pause, step, stop, answer a tool call, deploy, focus, browse. No loop logic here."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tui_agent.events import Deployed
+from tui_agent.sandbox.sanitize import sanitize
+from tui_agent.tui.deploy_screen import Checklist, DeployScreen
+
+ANSWERS = {"allow": "allow", "always": "always", "deny": "deny"}
+
+
+class PersonActions:
+    """Mixed into AgentApp; uses its `run`, `state`, `main` and `settings`."""
+
+    _deploy_process: asyncio.subprocess.Process | None = None
+
+    # --- which keys apply now (hidden: False, shown dimmed: None) ------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        state = self.state
+        live = self.run is not None and state.finished is None
+        if action in ("pause", "resume"):
+            paused = self.run.control.paused if self.run is not None else state.paused
+            if (action == "pause") == paused:
+                return False
+            return True if live else None
+        if action in ("step", "stop"):
+            return True if live else None
+        if action in ANSWERS:
+            return True if state.pending else None
+        if action == "deploy":
+            return True if state.deploy_ready is not None and state.deployed is None else None
+        return True
+
+    def _no_run(self) -> bool:
+        if self.run is None:
+            self.notify("No run to control (the sandbox is starting, or this is a replay).", severity="warning")
+            return True
+        return False
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def action_pause(self) -> None:
+        if not self._no_run():
+            self.run.control.pause()
+            self.state.pause_requested = True
+            self.refresh_views()
+
+    def action_resume(self) -> None:
+        if not self._no_run():
+            self.state.pause_requested = False
+            self.run.control.resume()
+            self.refresh_views()
+
+    def action_step(self) -> None:
+        if not self._no_run():
+            self.run.control.step()
+            self.refresh_views()
+
+    def action_stop(self) -> None:
+        if not self._no_run() and self.state.finished is None:
+            self.run.control.stop("stopped by the person")
+            self.state.stop_requested = True
+            self.refresh_views()
+
+    # --- tool permissions ----------------------------------------------------------------
+
+    def _answer(self, action: str) -> None:
+        call_id = self.main.permissions.selected
+        if call_id is None:
+            self.notify("No tool call is waiting for you.")
+            return
+        if self._no_run():
+            return
+        if not self.run.control.decide(call_id, ANSWERS[action]):
+            self.notify("That tool call is no longer waiting.", severity="warning")
+
+    def action_allow(self) -> None:
+        self._answer("allow")
+
+    def action_always(self) -> None:
+        self._answer("always")
+
+    def action_deny(self) -> None:
+        self._answer("deny")
+
+    # --- the deploy gate -----------------------------------------------------------------
+
+    def action_deploy(self) -> None:
+        state = self.state
+        if state.deploy_ready is None:
+            self.notify("Nothing to deploy yet: the check must pass first.", severity="warning")
+            return
+        criteria, last = state.criteria, state.last_check
+        checklist = Checklist(
+            project=state.project or str(self.settings.project), check_passed=bool(last and last.passed),
+            iterations=state.iterations_done, max_iterations=criteria.get("max_iterations"),
+            cost_usd=state.cost_usd, budget_usd=criteria.get("budget_usd"), files=tuple(state.deploy_ready.files),
+            deploy_command=self.settings.deploy_command,
+        )
+        self.push_screen(DeployScreen(state.deploy_ready.diff, checklist), self._deploy_answered)
+
+    def _deploy_answered(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify("Deploy cancelled: your folder was not changed.")
+            return
+        if self._no_run():
+            return
+        event = self.run.deploy()  # the engine's safe copy-back; emits Deployed or DeployRefused
+        self.drain()
+        if isinstance(event, Deployed) and self.settings.deploy_command:
+            self.run_worker(self._deploy_command(self.settings.deploy_command), group="deploy", exit_on_error=False)
+
+    async def _deploy_command(self, command: str) -> None:
+        """The configured deploy command, on the host in the project folder, after the person approved."""
+        log = self.main.output
+        log.heading(f"\x1b[1m── deploy command: {command}\x1b[0m", mark="deploy")
+        self._deploy_process = proc = await asyncio.create_subprocess_shell(
+            command, cwd=str(self.settings.project), stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+        while chunk := await proc.stdout.read(65536):
+            log.append(sanitize(chunk.decode("utf-8", errors="replace")))
+        code = await proc.wait()
+        ok = code == 0
+        log.heading(f"\x1b[1;{32 if ok else 31}m── deploy command exited {code}\x1b[0m")
+        self.notify(f"Deploy command {'finished' if ok else f'failed (exit {code})'}: {command}",
+                    severity="information" if ok else "error", timeout=30)
+
+    async def stop_deploy_command(self) -> None:
+        proc = self._deploy_process
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+    # --- focus and browsing --------------------------------------------------------------
+
+    def action_focus_panel(self, panel: str) -> None:
+        self.main.focus_target(panel).focus()
+
+    def action_browse(self, delta: int) -> None:
+        if not self.main.fixes.browse(delta):
+            self.notify("No earlier fix." if delta < 0 else "This is the latest fix.", timeout=2)
+
+    def action_cumulative(self) -> None:
+        fixes = self.main.fixes
+        fixes.toggle_cumulative(None if fixes.cumulative else self.cumulative_diff())
+
+    def action_cause(self) -> None:
+        fix = self.main.fixes.current
+        if fix is None or fix.cause is None:
+            self.notify("No fix shown, so no failing output to show.", timeout=3)
+            return
+        if self.main.output.jump(f"check-{fix.cause.iteration}"):
+            self.main.output.focus()
+        else:
+            self.notify("That output is no longer kept (the output log is bounded).", severity="warning")
+
+    def action_zoom(self) -> None:
+        screen = self.main
+        if screen.maximized is not None:
+            screen.minimize()
+        elif screen.focused is not None:
+            screen.maximize(screen.focused)

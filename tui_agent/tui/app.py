@@ -1,0 +1,222 @@
+"""AgentApp: runs the loop as a worker, folds its events into the screen in batches, sends the person's commands."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Awaitable, Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+from textual.worker import Worker
+
+from tui_agent.config import Settings
+from tui_agent.events import (
+    CheckFinished, CheckStarted, Deployed, DeployRefused, Error, Event, Finished, OutputChunk, Paused,
+    ToolCallDecided,
+)
+from tui_agent.tui.actions import PersonActions
+from tui_agent.tui.keys import bindings, palette
+from tui_agent.tui.main_screen import MainScreen
+from tui_agent.tui.state import RunState
+from tui_agent.tui.style_paths import style
+
+DRAIN_S = 1 / 20  # events are folded into the screen at most this often
+THEMES = {"dark": "textual-dark", "light": "textual-light"}
+BOLD, GREEN, RED, RESET = "\x1b[1m", "\x1b[1;32m", "\x1b[1;31m", "\x1b[0m"
+
+
+async def prepare_run(settings: Settings, resume_dir: Path | None):
+    from tui_agent.runner import prepare
+
+    return await prepare(settings, interactive=True, resume_dir=resume_dir)
+
+
+class AgentApp(PersonActions, App[int]):
+    """`start` builds the Run (default: runner.prepare); `replay` shows recorded events with no run at all."""
+
+    CSS_PATH = style("app.tcss")
+    TITLE = "tui-agent"
+    BINDINGS = bindings()
+
+    def __init__(self, settings: Settings, *, start: Callable[[], Awaitable] | None = None,
+                 replay: Iterable[Event] | None = None, resume_dir: Path | None = None,
+                 clock: Callable[[], float] = time.monotonic, max_output_lines: int = 20_000) -> None:
+        super().__init__()
+        self.settings, self.resume_dir, self.clock = settings, resume_dir, clock
+        self._start = start or (lambda: prepare_run(settings, resume_dir))
+        self.replay = list(replay) if replay is not None else None
+        self.max_output_lines = max_output_lines
+        self.state = RunState()
+        self.run = None
+        self.finished: Finished | None = None
+        self.startup_error: BaseException | None = None
+        self.loop_worker: Worker | None = None
+        self.closed = False
+        self._inbox: list[Event] = []
+        self._started_at: float | None = None
+        self.main: MainScreen | None = None
+
+    def get_default_screen(self) -> Screen:
+        self.main = MainScreen(self.max_output_lines)
+        return self.main
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.finished is not None and self.finished.outcome == "met" else 1
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        name = self.settings.theme
+        self.theme = THEMES.get(name, name if name in self.available_themes else "textual-dark")
+        self.set_interval(DRAIN_S, self.drain)
+        if self.replay is not None:
+            self._inbox.extend(self.replay)
+            self.drain()
+            return
+        self.set_interval(1.0, self._tick)
+        self.loop_worker = self.run_worker(self._execute(), name="agent loop", group="loop", exit_on_error=False)
+
+    async def _execute(self) -> None:
+        try:
+            self.run = await self._start()
+        except Exception as exc:  # bad input or no sandbox: launch re-raises it after the app is gone (exit 2)
+            self.startup_error = exc
+            self.exit(2)
+            return
+        if self.closed:
+            return
+        if self.resume_dir is not None:
+            from tui_agent.session import read_events
+
+            self._inbox.extend(e for e in read_events(self.resume_dir) if not isinstance(e, OutputChunk))
+        self.run.subscribe(self.receive)
+        self._started_at = self.clock()
+        try:
+            self.finished = await self.run.execute()
+        except Exception as exc:
+            self.notify(f"The loop failed: {type(exc).__name__}: {exc}", severity="error", timeout=30)
+        self.drain()
+
+    async def shutdown(self) -> None:
+        """Stop the loop, wait for it, close the sandbox and the workspace (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        await self.stop_deploy_command()
+        if self.run is not None:
+            self.run.control.stop("the person quit")
+        if self.loop_worker is not None:
+            try:
+                await self.loop_worker.wait()
+            except Exception:
+                pass
+        if self.run is not None:
+            await self.run.close()
+
+    async def action_quit(self) -> None:
+        self.state.stop_requested = not self.finished
+        self.show_status()
+        await self.shutdown()
+        self.exit(self.exit_code)
+
+    # --- events -> screen ----------------------------------------------------------------
+
+    def receive(self, event: Event) -> None:
+        """The run's sink, called on this app's event loop thread: queue the event for the next batch."""
+        self._inbox.append(event)
+
+    def drain(self) -> None:
+        """Fold the queued events into the state and the screen: one output write per batch."""
+        if not self._inbox or self.main is None:
+            return
+        events, self._inbox = self._inbox, []
+        log, text = self.main.output, []
+        for event in events:
+            if type(event) is OutputChunk:
+                text.append(event.text)
+                continue
+            if text:
+                log.append("".join(text))
+                text.clear()
+            self.state.apply(event)
+            self.narrate(event)
+        if text:
+            log.append("".join(text))
+        self.refresh_views()
+
+    def narrate(self, event: Event) -> None:
+        """Headings in the output log and notifications for the events a person must not miss."""
+        log = self.main.output
+        if isinstance(event, CheckStarted):
+            what = "baseline check" if event.iteration == 0 else f"iteration {event.iteration} check"
+            log.heading(f"{BOLD}── {what}: {event.command} ({event.sandbox}){RESET}", mark=f"check-{event.iteration}")
+        elif isinstance(event, CheckFinished):
+            colour, verdict = (GREEN, "passed") if event.passed else (RED, "failed")
+            extra = " · timed out" if event.timed_out else (f" · {event.error}" if event.error else "")
+            log.heading(f"{colour}── check {verdict}: exit {event.exit_code} in {event.duration_s:.2f} s{extra}{RESET}")
+        elif isinstance(event, ToolCallDecided) and event.name == "run_command" and event.decision == "allow":
+            call = self.state.requested.get(event.call_id)
+            command = (event.arguments or (call.arguments if call else {})).get("command", "")
+            log.heading(f"{BOLD}── run_command: {command}{RESET}")
+        elif isinstance(event, Paused) and event.reason not in ("person", "step"):
+            self.notify(f"Paused: {event.reason}. p resumes, x stops.", severity="warning", timeout=15)
+        elif isinstance(event, Error):
+            self.notify(event.message, severity="error", timeout=30)
+        elif isinstance(event, Deployed):
+            self.notify(f"Deployed {len(event.files)} file(s) into {self.state.project or 'your folder'}.", timeout=15)
+        elif isinstance(event, DeployRefused):
+            self.notify(f"Deploy refused, your folder was not changed: {event.reason}", severity="error", timeout=60)
+        elif isinstance(event, Finished):
+            if self.state.deploy_ready is not None:
+                self.notify("The check passes. Press d to review the changes and deploy them.", timeout=30)
+            else:
+                self.notify(f"Finished ({event.outcome}): {event.reason}",
+                            severity="information" if event.outcome == "met" else "warning", timeout=30)
+
+    def refresh_views(self) -> None:
+        state, main = self.state, self.main
+        dirty, state.dirty = state.dirty, set()
+        if "plan" in dirty:
+            main.plan.show(state)
+        if "fixes" in dirty:
+            main.fixes.show(state.fixes, self.cumulative_diff() if main.fixes.cumulative else None)
+        if "perms" in dirty:
+            main.permissions.show(state, self.rules())
+        self.show_status()
+        self.refresh_bindings()
+
+    def elapsed(self) -> float:
+        if self.state.finished is not None or self._started_at is None:
+            return self.state.elapsed_s
+        return max(self.state.elapsed_s, self.clock() - self._started_at)
+
+    def show_status(self) -> None:
+        if self.main is not None:
+            self.main.status.show(self.state, self.elapsed())
+
+    def _tick(self) -> None:
+        if self.state.finished is None:
+            self.show_status()
+
+    def rules(self) -> dict[str, list[str]]:
+        policy = getattr(getattr(self.run, "loop", None), "policy", None)
+        if policy is None:
+            return {}
+        return {action: list(getattr(policy, action, []) or []) for action in ("allow", "ask", "deny")}
+
+    def cumulative_diff(self) -> str:
+        if self.state.deploy_ready is not None:
+            return self.state.deploy_ready.diff
+        if self.run is None or self.closed:
+            return ""
+        try:
+            return self.run.workspace.diff(self.run.loop.first_snapshot)[0]
+        except Exception as exc:
+            return f"(the cumulative diff is not available: {exc})"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in palette():
+            yield SystemCommand(title, help_text, lambda action=action: self.run_action(action))

@@ -1,0 +1,60 @@
+"""The keys: one table drives the footer bindings and the command palette entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+PANELS = Binding.Group("Panels", compact=True)
+BROWSE = Binding.Group("Fixes", compact=True)
+
+
+@dataclass(frozen=True)
+class Key:
+    keys: str
+    action: str
+    label: str
+    help: str
+    display: str | None = None
+    group: Binding.Group | None = None
+    show: bool = True
+
+
+KEYS = (
+    Key("p,space", "pause", "Pause", "Pause the loop at the next safe point"),
+    Key("p,space", "resume", "Resume", "Resume the paused loop"),
+    Key("s", "step", "Step", "Run one iteration, then pause again"),
+    Key("y", "allow", "Allow", "Allow the selected tool call once"),
+    Key("a", "always", "Always", "Allow the selected tool call and keep a rule so it is not asked again"),
+    Key("n", "deny", "Deny", "Deny the selected tool call"),
+    Key("d", "deploy", "Deploy", "Review all changes and copy them into your folder"),
+    Key("x", "stop", "Stop", "Stop the loop; the sandbox is stopped cleanly"),
+    Key("1", "focus_panel('plan')", "Plan", "Focus the Plan panel", group=PANELS),
+    Key("2", "focus_panel('output')", "Output", "Focus the Output panel", group=PANELS),
+    Key("3", "focus_panel('fixes')", "Fixes", "Focus the Fixes panel", group=PANELS),
+    Key("4", "focus_panel('permissions')", "Permissions", "Focus the Permissions panel", group=PANELS),
+    Key("left_square_bracket", "browse(-1)", "Previous fix", "Show the previous fix", "[", BROWSE),
+    Key("right_square_bracket", "browse(1)", "Next fix", "Show the next fix", "]", BROWSE),
+    Key("c", "cumulative", "All changes", "Show all changes since the start (or each fix again)", show=False),
+    Key("o", "cause", "Failing output", "Show the failing output that led to the shown fix", show=False),
+    Key("z", "zoom", "Zoom", "Zoom the focused panel to the whole screen (and back)", show=False),
+    Key("ctrl+q", "quit", "Quit", "Stop the sandbox cleanly and quit"),
+)
+
+
+def bindings() -> list[Binding]:
+    return [Binding(k.keys, k.action, k.label, show=k.show, key_display=k.display, group=k.group, tooltip=k.help)
+            for k in KEYS]
+
+
+def palette() -> list[tuple[str, str, str]]:
+    """(title, help, action) for the command palette, one per action."""
+    seen: set[str] = set()
+    entries = []
+    for k in KEYS:
+        if k.action not in seen:
+            seen.add(k.action)
+            key = k.display or k.keys.split(",")[0]
+            entries.append((f"{k.label} ({key})", k.help, k.action))
+    return entries

@@ -1,0 +1,24 @@
+"""run_tui: open the app on a run built from settings and return the exit code (0 goal met, 1 otherwise)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui_agent.config import Settings
+
+
+async def run_tui(settings: Settings, *, resume_dir: Path | None = None) -> int:
+    """Bad input found while preparing (no folder, no sandbox, bad model spec) is raised after the app closes."""
+    from tui_agent.runner import check_project
+
+    check_project(Path(settings.project))  # fail before the screen opens when the folder is missing
+    from tui_agent.tui.app import AgentApp
+
+    app = AgentApp(settings, resume_dir=resume_dir)
+    try:
+        code = await app.run_async()
+    finally:
+        await app.shutdown()  # the app may have ended some other way: the sandbox is still stopped cleanly
+    if app.startup_error is not None:
+        raise app.startup_error
+    return app.exit_code if code is None or code == 2 else code

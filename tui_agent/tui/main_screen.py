@@ -1,0 +1,74 @@
+"""The main screen: status line, Plan and Output on the left, Fixes and Permissions on the right, footer."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from tui_agent.tui.diffs import FixesPanel
+from tui_agent.tui.output_log import OutputLog
+from tui_agent.tui.permissions import PermissionsPanel
+from tui_agent.tui.plan import PlanPanel
+from tui_agent.tui.status import StatusLine
+from tui_agent.tui.style_paths import style
+
+NARROW = 120  # below this many columns the layout gives the Output panel more room
+
+
+class MainScreen(Screen):
+    CSS_PATH = style("main.tcss")
+
+    def __init__(self, max_output_lines: int = 20_000) -> None:
+        super().__init__()
+        self.max_output_lines = max_output_lines
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="panels"):
+            with Vertical(id="left"):
+                yield PlanPanel(id="plan")
+                yield OutputLog(self.max_output_lines, id="output")
+            with Vertical(id="right"):
+                yield FixesPanel(id="fixes")
+                yield PermissionsPanel(id="permissions")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.output.border_title = "2 Output"
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    @property
+    def plan(self) -> PlanPanel:
+        return self.query_one(PlanPanel)
+
+    @property
+    def output(self) -> OutputLog:
+        return self.query_one(OutputLog)
+
+    @property
+    def fixes(self) -> FixesPanel:
+        return self.query_one(FixesPanel)
+
+    @property
+    def permissions(self) -> PermissionsPanel:
+        return self.query_one(PermissionsPanel)
+
+    def focus_target(self, panel: str) -> Widget:
+        if panel == "plan":
+            return self.plan
+        if panel == "output":
+            return self.output
+        if panel == "fixes":
+            return self.fixes.body
+        perms = self.permissions
+        return perms.options if perms.pending else perms.query_one("#perm-body")

@@ -1,0 +1,121 @@
+"""The Permissions panel: tool calls waiting for the person (full arguments), the rules in force, the decisions."""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_agent.events import ToolCallRequested
+from tui_agent.tui.palette import colour
+from tui_agent.tui.state import Decision, RunState, summarize
+
+DEFAULT_RULES = "by default: read_file, list_files and update_plan are allowed; anything else asks"
+SHOWN_DECISIONS = 200
+
+
+def arguments_text(call: ToolCallRequested) -> Text:
+    """Every argument in full; multi-line strings as indented blocks."""
+    text = Text()
+    text.append(call.name, style="bold").append(f"  iteration {call.iteration} · {call.call_id}\n", style="dim")
+    arguments = call.arguments if isinstance(call.arguments, dict) else {"arguments": call.arguments}
+    for key, value in arguments.items():
+        text.append(f"{key}: ", style="bold")
+        if isinstance(value, str) and "\n" in value:
+            text.append("\n")
+            for line in value.rstrip("\n").split("\n"):
+                text.append("  │ ", style="dim").append(line + "\n")
+        else:
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
+            text.append(shown + "\n")
+    return text
+
+
+class PermissionsPanel(Vertical):
+    """`selected` is the call the allow / always / deny keys answer."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.pending: dict[str, ToolCallRequested] = {}
+        self.rules: dict[str, list[str]] = {}
+        self.decisions: list[Decision] = []
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(id="pending")
+        with VerticalScroll(id="perm-body"):
+            yield Static(id="call-args")
+            yield Static(id="rules")
+            yield Static(id="decisions")
+
+    def on_mount(self) -> None:
+        self.border_title = "4 Permissions"
+        self.render_all()
+
+    @property
+    def options(self) -> OptionList:
+        return self.query_one("#pending", OptionList)
+
+    @property
+    def selected(self) -> str | None:
+        """The highlighted pending call, else the oldest one."""
+        options = self.options
+        if options.highlighted is not None and options.option_count:
+            option_id = options.get_option_at_index(options.highlighted).id
+            if option_id in self.pending:
+                return option_id
+        return next(iter(self.pending), None)
+
+    def show(self, state: RunState, rules: dict[str, list[str]]) -> None:
+        self.rules, self.decisions = rules, state.decisions
+        if list(state.pending) != list(self.pending):
+            keep = self.selected
+            self.pending = dict(state.pending)
+            options = self.options
+            options.clear_options()
+            options.add_options([Option(summarize(c.name, c.arguments), id=c.call_id) for c in self.pending.values()])
+            ids = list(self.pending)
+            if ids:
+                options.highlighted = ids.index(keep) if keep in ids else 0
+            self.set_class(bool(ids), "-waiting")
+        self.render_all()
+
+    @on(OptionList.OptionHighlighted, "#pending")
+    def _highlighted(self) -> None:
+        self.render_all()
+
+    def render_all(self) -> None:
+        self.options.display = bool(self.pending)
+        call = self.pending.get(self.selected or "")
+        args = self.query_one("#call-args", Static)
+        if call is None:
+            args.update(Text("No tool call is waiting for you.", style="dim"))
+        else:
+            waiting = Text("Waiting for you: y allow once · a always allow · n deny\n",
+                           style="bold " + colour(self.app, "text-warning", "yellow"))
+            args.update(waiting.append_text(arguments_text(call)))
+        self.query_one("#rules", Static).update(self._rules())
+        self.query_one("#decisions", Static).update(self._decisions())
+
+    def _rules(self) -> Text:
+        text = Text("\nRules in force\n", style="bold")
+        for action in ("allow", "ask", "deny"):
+            rules = self.rules.get(action) or []
+            text.append(f"{action}: ", style="bold").append(", ".join(rules) or "—", style="" if rules else "dim")
+            text.append("\n")
+        return text.append(DEFAULT_RULES, style="dim")
+
+    def _decisions(self) -> Text:
+        text = Text("\n\nDecisions\n", style="bold")
+        if not self.decisions:
+            return text.append("none yet", style="dim")
+        good, bad = colour(self.app, "text-success", "green"), colour(self.app, "text-error", "red")
+        for d in self.decisions[-SHOWN_DECISIONS:]:
+            text.append("✓ allow " if d.decision == "allow" else "✗ deny  ", style=good if d.decision == "allow" else bad)
+            text.append(d.summary).append(f"  {d.by}" + (f" · {d.rule}" if d.rule else "") + "\n", style="dim")
+        text.rstrip()
+        return text

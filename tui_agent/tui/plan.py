@@ -1,0 +1,56 @@
+"""The Plan panel: the goal, the agent's steps with their status, and what the model is doing now."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui_agent.tui.palette import colour
+from tui_agent.tui.state import RunState
+
+ICONS = {"done": "✓", "in_progress": "▶", "pending": "○"}
+
+
+class PlanPanel(VerticalScroll, can_focus=True):
+    """Goal, steps and the activity line; `show(state)` re-renders from the folded state."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="goal")
+        yield Static(id="steps")
+        yield Static(id="activity")
+
+    def on_mount(self) -> None:
+        self.border_title = "1 Plan"
+
+    def show(self, state: RunState) -> None:
+        goal = Text()
+        goal.append(state.goal or "starting…", style="bold")
+        if state.check:
+            goal.append("\ncheck: ", style="dim").append(state.check)
+        self.query_one("#goal", Static).update(goal)
+        self.query_one("#steps", Static).update(self._steps(state))
+        self.query_one("#activity", Static).update(self._activity(state))
+
+    def _steps(self, state: RunState) -> Text:
+        text = Text()
+        if not state.plan:
+            return text.append("No plan yet.", style="dim")
+        styles = {"done": colour(self.app, "text-success", "green"),
+                  "in_progress": "bold " + colour(self.app, "text-accent", "yellow"), "pending": "dim"}
+        for n, step in enumerate(state.plan):
+            status = step.get("status", "pending") if isinstance(step, dict) else "pending"
+            title = step.get("title", "") if isinstance(step, dict) else str(step)
+            text.append(("\n" if n else "") + f"{ICONS.get(status, '○')} ", style=styles.get(status, ""))
+            text.append(title, style="" if status != "pending" else "dim")
+        return text
+
+    def _activity(self, state: RunState) -> Text:
+        text = Text()
+        said = " ".join(state.activity.split())
+        if said:
+            text.append("model: ", style="dim").append(said[-240:], style="italic")
+        if state.last_tool:
+            text.append(("\n" if said else "") + "tool: ", style="dim").append(state.last_tool)
+        return text

@@ -1,0 +1,63 @@
+"""The status line: state, iteration, each termination criterion's progress, the sandbox backend."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+from tui_agent.tui.state import RunState
+
+PHASE_CLASSES = ("-running", "-paused", "-waiting", "-done", "-ready", "-deployed", "-failed")
+
+
+def clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def phase_class(phase: str, state: RunState) -> str:
+    if phase == "waiting for approval":
+        return "-waiting"
+    if phase in ("paused", "pausing", "stopping"):
+        return "-paused"
+    if phase == "ready to deploy":
+        return "-ready"
+    if phase == "deployed":
+        return "-deployed"
+    if phase.startswith("done"):
+        return "-done" if state.finished and state.finished.outcome == "met" else "-failed"
+    return "-running"
+
+
+def facts(state: RunState, elapsed: float) -> str:
+    """`iteration 2 │ 2/10 iterations │ $0.0123 / $1.00 │ 0:04 / 10:00 │ check ✗ │ docker`"""
+    c = state.criteria
+    max_it, budget, wall = c.get("max_iterations"), c.get("budget_usd"), c.get("wall_time_s")
+    last = state.last_check
+    parts = [
+        f"iteration {state.iteration}",
+        f"{state.iterations_done}/{max_it or '∞'} iterations",
+        f"${state.cost_usd:.4f}" + (f" / ${budget:.2f}" if budget else ""),
+        clock(elapsed) + (f" / {clock(wall)}" if wall else ""),
+        "check …" if last is None else ("check ✓" if last.passed else "check ✗"),
+        state.sandbox or "sandbox …",
+    ]
+    return " │ ".join(parts)
+
+
+class StatusLine(Horizontal):
+    """One line at the top: a coloured state badge, then the facts."""
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="phase")
+        yield Label(id="facts")
+
+    def show(self, state: RunState, elapsed: float, phase: str | None = None) -> None:
+        phase = phase or state.phase
+        badge = self.query_one("#phase", Label)
+        badge.update(f" {phase.upper()} ")
+        badge.remove_class(*PHASE_CLASSES)
+        badge.add_class(phase_class(phase, state))
+        self.query_one("#facts", Label).update(" " + facts(state, elapsed))
