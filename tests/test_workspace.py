@@ -293,3 +293,12 @@ def test_write_text_refuses_special_files_without_blocking(make_ws):
         ws.read_text("pipe")
     with pytest.raises(WorkspaceError):
         ws.write_text("a.py/inner", "x")
+
+
+def test_checkpoint_is_snapshot_plus_diff(make_ws):
+    ws = make_ws({"a.py": "a\n"})
+    s0 = ws.snapshot()
+    ws.write_text("a.py", "b\n")
+    sid, text, paths = ws.checkpoint(s0)
+    assert paths == ["a.py"] and "-a\n+b\n" in text and sid == ws.snapshot()
+    assert ws.checkpoint(sid) == (sid, "", [])
