@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tui_agent.sandbox import cgroup
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
-from tui_agent.sandbox.bwrap_io import OutputProtocol, StatusProtocol
+from tui_agent.sandbox.bwrap_io import INNER, OutputProtocol, StatusProtocol
 from tui_agent.sandbox.bwrap_setup import Host, Stage, host_tools, sandbox_args
 
 # Run by /bin/sh as root: join the run's cgroups (their cgroup.procs files come first, up to "--"), then exec the
@@ -87,96 +87,22 @@ class BwrapSandbox:
         limits = self.spec.limits
         timeout = limits.timeout_s if timeout_s is None else timeout_s
         cg = cgroup.RunCgroup.create(limits.memory_mb, limits.pids, limits.cpus) if cgroup.hierarchies() else None
-        finished = asyncio.Event()
-        gone = True
+        head = ["/bin/sh", "-c", _JOIN, "tui-agent-launch", *cg.procs_files, "--"] if cg and cg.dirs else []
+        run = _Run(OutputProtocol(on_output, limits.output_bytes), cg)
+        self._active[id(run)] = (run.finished, run.kill)
         try:
-            result = await self._run(command, on_output, timeout, cg, finished, began)
-        finally:
+            result = await run.go([*head, *self._fixed], command, timeout, began)
             if cg is not None:
-                gone = await cg.destroy()
-            finished.set()
+                for note in cg.notes(limits.memory_mb, limits.pids):
+                    run.notify(f"[sandbox] {note}")
+        finally:
+            self._active.pop(id(run), None)
+            gone = await run.clean_up()
+        if run.out.callback_error is not None:
+            raise run.out.callback_error
         if not gone:  # should not happen: the pid namespace and the cgroup were both told to die
             return replace(result, exit_code=None, error="could not kill every sandboxed process")
         return result
-
-    async def _run(self, command, on_output, timeout, cg, finished, began) -> RunResult:
-        loop = asyncio.get_running_loop()
-        limits = self.spec.limits
-        out = OutputProtocol(on_output, limits.output_bytes)
-        child: dict[str, object] = {}
-
-        def started(pid: int) -> None:
-            child["pid"], child["start"] = pid, _start_time(pid)
-            out.release()
-
-        head = ["/bin/sh", "-c", _JOIN, "tui-agent-launch", *cg.procs_files, "--"] if cg and cg.dirs else []
-        read_fd, write_fd = os.pipe()
-        argv = [*head, *self._fixed, "--json-status-fd", str(write_fd), "--", "/bin/sh", "-c", command]
-        status_transport = transport = None
-        try:
-            status_transport, status = await loop.connect_read_pipe(
-                lambda: StatusProtocol(started), os.fdopen(read_fd, "rb", 0))
-            transport, _ = await loop.subprocess_exec(
-                lambda: out, *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env={}, cwd="/", pass_fds=(write_fd,), start_new_session=True)
-        except OSError as exc:
-            if status_transport is not None:
-                status_transport.close()
-            return RunResult(None, time.monotonic() - began, error=f"could not launch bwrap: {exc}")
-        finally:
-            os.close(write_fd)
-
-        def kill() -> None:
-            if cg is not None:
-                cg.kill_all()
-            if transport.get_returncode() is None:
-                for target, how in ((transport.get_pid(), os.killpg), (child.get("pid"), os.kill)):
-                    try:
-                        if target:
-                            how(target, signal.SIGKILL)  # the namespace's init: its death kills the rest
-                    except OSError:
-                        pass
-
-        run_id = id(finished)
-        self._active[run_id] = (finished, kill)
-        killed = timed_out = False
-        stop = asyncio.ensure_future(out.must_kill.wait())
-        try:
-            await asyncio.wait({out.closed, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            if not out.closed.done():
-                killed, timed_out = True, not stop.done()
-                kill()
-                await _bounded(out.closed, 5.0)
-            await _bounded(status.closed, 2.0)
-        except BaseException:  # cancelled: nothing may survive us
-            kill()
-            raise
-        finally:
-            stop.cancel()
-            self._active.pop(run_id, None)
-            transport.close()
-            status_transport.close()
-            out.flush()
-            if cg is not None:
-                for note in cg.notes(limits.memory_mb, limits.pids):
-                    _notify(out, on_output, f"[sandbox] {note}")
-            elif "pid" in child and not await _wait_gone(child["pid"], child["start"]):
-                child["survived"] = True
-        if out.callback_error is not None:
-            raise out.callback_error
-        duration = time.monotonic() - began
-        error = None
-        if "pid" not in child and not timed_out:
-            held = [line for line in out.held_text().splitlines() if line.strip()]
-            error = "bwrap could not start the sandbox: " + (held[-1] if held else f"exit {transport.get_returncode()}")
-        elif "pid" not in child:
-            error = f"bwrap did not start the sandbox within {timeout:g} s"
-        code = None if killed else (status.exit_code if status.exit_code is not None else transport.get_returncode())
-        if child.get("survived"):
-            error = "could not kill every sandboxed process"
-        if error is not None:
-            code = None
-        return RunResult(code, duration, timed_out=timed_out, truncated=out.truncated, error=error)
 
     async def close(self) -> None:
         self._closed = True
@@ -190,12 +116,92 @@ class BwrapSandbox:
             self._stage = None
 
 
-def _notify(out: OutputProtocol, on_output: OutputCallback, line: str) -> None:
-    if out.callback_error is None:
+class _Run:
+    """One command in one fresh sandbox: launch, wait (timeout, output cap), kill, confirm nothing is left."""
+
+    def __init__(self, out: OutputProtocol, cg: cgroup.RunCgroup | None) -> None:
+        self.out, self.cg = out, cg
+        self.finished = asyncio.Event()
+        self.transport: asyncio.SubprocessTransport | None = None
+        self.status: StatusProtocol | None = None
+        self.init: tuple[int, str | None] | None = None  # the namespace's init: pid, start time
+        self.killed = False
+
+    async def go(self, launcher: list[str], command: str, timeout: float, began: float) -> RunResult:
+        loop = asyncio.get_running_loop()
+        read_fd, write_fd = os.pipe()
+        argv = [*launcher, "--json-status-fd", str(write_fd), "--", *INNER, command]
+        status_transport = None
         try:
-            on_output("stderr", line + "\n")
-        except Exception as exc:
-            out.callback_error = exc
+            status_transport, self.status = await loop.connect_read_pipe(
+                lambda: StatusProtocol(self._on_child), os.fdopen(read_fd, "rb", 0))
+            self.transport, _ = await loop.subprocess_exec(
+                lambda: self.out, *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env={}, cwd="/", pass_fds=(write_fd,), start_new_session=True)
+        except OSError as exc:
+            if status_transport is not None:
+                status_transport.close()
+            return RunResult(None, time.monotonic() - began, error=f"could not launch bwrap: {exc}")
+        finally:
+            os.close(write_fd)
+        timed_out = False
+        stop = asyncio.ensure_future(self.out.must_kill.wait())
+        try:
+            await asyncio.wait({self.out.closed, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not self.out.closed.done():
+                timed_out = not stop.done()
+                self.kill()
+                await _bounded(self.out.closed, 5.0)
+            await _bounded(self.status.closed, 2.0)
+        except BaseException:  # cancelled: nothing may survive us
+            self.kill()
+            raise
+        finally:
+            stop.cancel()
+            self.transport.close()
+            status_transport.close()
+            self.out.flush()
+        duration = time.monotonic() - began
+        if not self.out.started:
+            why = self.out.noise_line() or f"exit {self.transport.get_returncode()}"
+            error = (f"bwrap did not start the sandbox within {timeout:g} s" if timed_out
+                     else f"bwrap could not start the sandbox: {why}")
+            return RunResult(None, duration, timed_out=timed_out, error=error)
+        code = self.status.exit_code if self.status.exit_code is not None else self.transport.get_returncode()
+        return RunResult(None if self.killed else code, duration, timed_out=timed_out, truncated=self.out.truncated)
+
+    def _on_child(self, pid: int) -> None:
+        self.init = (pid, _start_time(pid))
+
+    def kill(self) -> None:
+        """SIGKILL everything: the cgroup's members, bwrap's group and the namespace's init (whose death makes
+        the kernel kill every process of the pid namespace)."""
+        self.killed = True
+        if self.cg is not None:
+            self.cg.kill_all()
+        if self.transport is not None and self.transport.get_returncode() is None:
+            for target, how in ((self.transport.get_pid(), os.killpg), (self.init and self.init[0], os.kill)):
+                try:
+                    if target:
+                        how(target, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def notify(self, line: str) -> None:
+        if self.out.callback_error is None:
+            try:
+                self.out.on_output("stderr", line + "\n")
+            except Exception as exc:
+                self.out.callback_error = exc
+
+    async def clean_up(self) -> bool:
+        """True once no process of the run is left (the cgroup is empty, or the namespace's init is gone)."""
+        try:
+            if self.cg is not None:
+                return await self.cg.destroy()
+            return self.init is None or await _wait_gone(*self.init)
+        finally:
+            self.finished.set()
 
 
 async def _bounded(awaitable, seconds: float) -> None:

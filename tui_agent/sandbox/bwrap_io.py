@@ -12,12 +12,14 @@ from tui_agent.sandbox.sanitize import sanitize
 STREAMS = {1: "stdout", 2: "stderr"}
 
 
-class OutputProtocol(asyncio.SubprocessProtocol):
-    """Streams stdout/stderr to on_output, holding it back until bwrap says the sandbox started.
+# Run inside the sandbox before the checked command: a NUL on stderr says "the sandbox is up". Nothing the
+# checked code writes can come before it, so whatever precedes it is bwrap's (or the launcher's) complaint.
+STARTED = b"\0"
+INNER = ["/bin/sh", "-c", 'printf "\\0" >&2; exec /bin/sh -c "$0"']  # + [command]
 
-    Before that point only the launcher or bwrap itself can write (an infrastructure error), so what
-    was held is kept as `held_text` for the error line instead of being shown as the check's output.
-    """
+
+class OutputProtocol(asyncio.SubprocessProtocol):
+    """Streams stdout/stderr to on_output (sanitised, capped at `cap` bytes) once the sandbox is up."""
 
     def __init__(self, on_output: OutputCallback, cap: int) -> None:
         loop = asyncio.get_running_loop()
@@ -25,13 +27,32 @@ class OutputProtocol(asyncio.SubprocessProtocol):
         self.decoders = {fd: codecs.getincrementaldecoder("utf-8")("replace") for fd in STREAMS}
         self.total = 0
         self.truncated = False
-        self.held: list[tuple[int, bytes]] | None = []
+        self.started = False
+        self.held: list[bytes] = []  # stdout that raced ahead of the marker on stderr
+        self.noise = b""  # stderr before the marker: why the sandbox did not start
         self.must_kill = asyncio.Event()  # output cap reached, or on_output raised
         self.closed = loop.create_future()  # process exited and both pipes closed
         self.callback_error: BaseException | None = None
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
-        if self.truncated or fd not in STREAMS:
+        if fd not in STREAMS:
+            return
+        if not self.started:
+            if fd == 1:
+                self.held.append(data)
+                return
+            noise, marker, data = data.partition(STARTED)
+            self.noise = (self.noise + noise)[-4096:]
+            if not marker:
+                return
+            self.started = True
+            for early in self.held:
+                self._deliver(1, early)
+            self.held = []
+        self._deliver(fd, data)
+
+    def _deliver(self, fd: int, data: bytes) -> None:
+        if self.truncated or not data:
             return
         room = self.cap - self.total
         if len(data) > room:
@@ -39,19 +60,11 @@ class OutputProtocol(asyncio.SubprocessProtocol):
             self.truncated = True
             self.must_kill.set()
         self.total += len(data)
-        if self.held is not None:
-            self.held.append((fd, data))
-        elif data:
-            self._emit(fd, data)
+        self._emit(fd, data)
 
-    def release(self) -> None:
-        """The sandbox is up: what was held is the checked code's output after all."""
-        held, self.held = self.held or [], None
-        for fd, data in held:
-            self._emit(fd, data)
-
-    def held_text(self) -> str:
-        return b"".join(data for _, data in self.held or []).decode("utf-8", "replace")
+    def noise_line(self) -> str:
+        lines = [line for line in self.noise.decode("utf-8", "replace").splitlines() if line.strip()]
+        return sanitize(lines[-1], keep_colour=False) if lines else ""
 
     def _emit(self, fd: int, data: bytes, final: bool = False) -> None:
         text = self.decoders[fd].decode(data, final)
@@ -64,7 +77,7 @@ class OutputProtocol(asyncio.SubprocessProtocol):
             self.must_kill.set()
 
     def flush(self) -> None:
-        if self.held is None:
+        if self.started:
             for fd in STREAMS:
                 self._emit(fd, b"", final=True)
 
@@ -74,10 +87,10 @@ class OutputProtocol(asyncio.SubprocessProtocol):
 
 
 class StatusProtocol(asyncio.Protocol):
-    """Reads bwrap's --json-status-fd: {"child-pid": N} once the sandbox is up, {"exit-code": N} at the end."""
+    """Reads bwrap's --json-status-fd: {"child-pid": N} (the namespace's init), {"exit-code": N} at the end."""
 
-    def __init__(self, on_started) -> None:
-        self.on_started = on_started
+    def __init__(self, on_child) -> None:
+        self.on_child = on_child
         self.buffer = b""
         self.child_pid: int | None = None
         self.exit_code: int | None = None
@@ -93,7 +106,7 @@ class StatusProtocol(asyncio.Protocol):
                 continue
             if "child-pid" in doc and self.child_pid is None:
                 self.child_pid = int(doc["child-pid"])
-                self.on_started(self.child_pid)
+                self.on_child(self.child_pid)
             if "exit-code" in doc:
                 self.exit_code = int(doc["exit-code"])
 

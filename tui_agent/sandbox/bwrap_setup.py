@@ -140,8 +140,7 @@ class Stage:
                 return
         except OSError:
             pass
-        if os.path.ismount(target):
-            subprocess.run(["umount", "-l", str(target)], capture_output=True)
+        _unmount(target)
         done = subprocess.run(["mount", "--bind", str(self.source), str(target)], capture_output=True, text=True)
         if done.returncode != 0:
             raise SandboxUnavailable(f"cannot expose workspace {self.source} to the sandbox user: "
@@ -162,12 +161,23 @@ class Stage:
                 _remove_stage(old)
 
 
+def _mounted(path: Path) -> bool:
+    """Is something mounted on `path`? (os.path.ismount misses a bind mount within one filesystem)"""
+    with open("/proc/self/mountinfo") as info:
+        return any(line.split()[4] == str(path) for line in info)
+
+
+def _unmount(path: Path) -> None:
+    for _ in range(8):  # binds may be stacked
+        if not _mounted(path):
+            return
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
 def _remove_stage(root: Path) -> None:
     """Unmount the staged workspace and delete the stage with unlink/rmdir only: never recurse into a
     workspace that might still be mounted there."""
-    target = root / "workspace"
-    if os.path.ismount(target):
-        subprocess.run(["umount", "-l", str(target)], capture_output=True)
+    _unmount(root / "workspace")
     for name in (*STAGED, "workspace", ""):
         try:
             (root / name).rmdir() if name in ("workspace", "") else (root / name).unlink()

@@ -44,12 +44,6 @@ def _own_paths() -> dict[str, str]:
     return paths
 
 
-def _join(mount_root: str, mount_point: str, path: str) -> Path:
-    if mount_root != "/" and path.startswith(mount_root):
-        path = path[len(mount_root):]
-    return Path(mount_point + "/" + path.lstrip("/")).resolve()
-
-
 def _usable(parent: Path, probe_file: str) -> bool:
     """Create `parent` if needed and check we can make and remove a run cgroup with `probe_file` in it."""
     try:
@@ -65,8 +59,8 @@ def _usable(parent: Path, probe_file: str) -> bool:
 
 
 def _v2_parent(mount_point: str, own: str) -> Path | None:
-    """A cgroup2 folder where memory, pids and cpu can be delegated to run cgroups (our own, else the root)."""
-    for base in (Path(mount_point + own), Path(mount_point)):
+    """A cgroup2 folder where memory, pids and cpu can be delegated to run cgroups (the root, else our own)."""
+    for base in (Path(mount_point), Path(mount_point + own)):
         parent = base / GROUP
         try:
             enabled = set((base / "cgroup.subtree_control").read_text().split())
@@ -95,8 +89,10 @@ def hierarchies() -> tuple[Hierarchy, ...]:
     found: list[Hierarchy] = []
     for controller, probe_file in (("memory", "memory.limit_in_bytes"), ("pids", "pids.max"), ("cpu", "cpu.cfs_quota_us")):
         for root, point, fstype, options in mounts:
-            if fstype == "cgroup" and controller in options and controller in own:
-                parent = _join(root, point, own[controller]) / GROUP
+            if fstype == "cgroup" and controller in options:
+                # at the top of the hierarchy we can see, like container engines do, not inside our own cgroup:
+                # a folder left there would keep whoever manages our cgroup from removing it
+                parent = Path(point) / GROUP
                 if _usable(parent, probe_file):
                     found.append(Hierarchy(controller, parent))
                 break
