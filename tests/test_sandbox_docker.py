@@ -7,12 +7,14 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from sandbox_fixtures import GID, UID, BoxFactory, Output, make_workspace, require_backend, write_owned
+from sandbox_fixtures import (GID, UID, BoxFactory, Output, make_workspace, processes_matching, require_backend,
+                              token, wait_no_processes, write_owned)
 from tui_agent import fsquota
 from tui_agent.sandbox import SandboxSpec, SandboxUnavailable, create
 from tui_agent.sandbox import docker_pool
@@ -133,6 +135,44 @@ async def test_leftovers_of_a_dead_process_are_removed_on_start(factory):
         for c in (leftover, in_use):
             docker_pool.remove_quietly(client, c.id)
         client.close()
+
+
+CRASHING_CLIENT = """
+import asyncio, sys
+from pathlib import Path
+from tui_agent.sandbox import Limits, SandboxSpec, create
+async def main():
+    sandbox = create("docker", SandboxSpec(Path(sys.argv[1]), Limits(timeout_s=60)))
+    await sandbox.start()
+    await sandbox.run("python3 -c 'import time; time.sleep(100)' " + sys.argv[2] + "-check", lambda *_: None)
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_client_stops_its_containers_and_the_next_start_removes_them(factory, tmp_path):
+    mark = token()
+    check = f"{mark}-check"  # only the sandboxed process has this in its command line, not the client
+    workspace = make_workspace(tmp_path / "crashing", 16)
+    factory.mounts.append(workspace)
+    repo = Path(__file__).resolve().parent.parent
+    client = subprocess.Popen([sys.executable, "-c", CRASHING_CLIENT, str(workspace), mark],
+                              env={**os.environ, "PYTHONPATH": str(repo)})
+    try:
+        deadline = time.monotonic() + 30
+        while not processes_matching(check) and time.monotonic() < deadline and client.poll() is None:
+            await asyncio.sleep(0.1)
+        assert processes_matching(check), "the crashing client never started its check"
+    finally:
+        client.kill()
+        client.wait()
+    assert await asyncio.to_thread(wait_no_processes, check, 10) == [], "the check outlived its client"
+    # (its stopped containers are still there now, unless a concurrent start() elsewhere removed them)
+    docker = _client()
+    await factory.make()
+    left = [c for c in docker.containers.list(all=True, filters={"label": "tui-agent=1"})
+            if c.labels.get(docker_pool.OWNER_LABEL, "").startswith(f"{client.pid}:")]
+    docker.close()
+    assert left == [], "the dead client's containers were not removed at the next start"
 
 
 async def test_close_leaves_nothing_running(factory):

@@ -226,6 +226,7 @@ class Pool:
             warm = await asyncio.to_thread(create_warm, self.client, self.spec, self.created)
         except Exception:
             warm = None  # the next take() creates one itself and reports the error
+            await asyncio.sleep(0.5)  # no busy loop of refills while the engine is away
         finally:
             self._filling -= 1
         if warm is not None:
