@@ -135,7 +135,8 @@ async def test_stdio_serve_with_a_real_sandbox(tmp_path):
         assert not result.is_error
         result = await client.call_tool("run_command", {"command": "python3 t.py; id -u"}, read_timeout_seconds=120)
         lines = text(result).splitlines()
-        assert lines[0] == "exit code: 0" and lines[1] == lines[2] and lines[1] != "0", lines  # not root inside
+        assert len(lines) == 3 and lines[0] == "exit code: 0", text(result)
+        assert lines[1] == lines[2] and lines[1] != "0", lines  # not root inside
         # a port listening on the host's loopback is out of reach: the sandbox has no network
         listener = socket.create_server(("127.0.0.1", 0))
         port = listener.getsockname()[1]
