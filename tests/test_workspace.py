@@ -302,3 +302,11 @@ def test_checkpoint_is_snapshot_plus_diff(make_ws):
     sid, text, paths = ws.checkpoint(s0)
     assert paths == ["a.py"] and "-a\n+b\n" in text and sid == ws.snapshot()
     assert ws.checkpoint(sid) == (sid, "", [])
+
+
+def test_python_caches_are_ignored_without_a_gitignore(make_ws):
+    ws = make_ws({"a.py": "a", "__pycache__/a.cpython-311.pyc": b"\x00", "pkg/b.pyc": b"\x00", ".pytest_cache/x": "x"})
+    assert ws.list_files() == ["a.py"]
+    s0 = ws.snapshot()
+    write(ws.path, {"__pycache__/a.cpython-311.pyc": b"\x01", "t/__pycache__/t.pyc": b"\x02"})
+    assert ws.diff(s0) == ("", [])

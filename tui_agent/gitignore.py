@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 
 ALWAYS_SKIP = frozenset({".git", ".tui-agent"})
+# caches no one wants copied, diffed or deployed; a project's .gitignore can still re-include them with "!"
+DEFAULT_IGNORE = "__pycache__/\n*.py[cod]\n.pytest_cache/\n.mypy_cache/\n.ruff_cache/\n"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import fsquota, snapshots
 from .deploy import DeployPlan, DeployRefused, check_targets, make_plan, project_changes
-from .gitignore import Ignore, RuleSet
+from .gitignore import DEFAULT_IGNORE, Ignore, RuleSet
 from .safefs import copy_project, copy_tree, read_regular, remove, scan
 from .snapshots import Manifest, ObjectStore
 from .swap import apply
@@ -34,7 +34,7 @@ class Workspace(FileAccess):
         self.snapshot_dir = session_dir / "snapshots"
         self.skipped: list[tuple[str, str]] = [tuple(x) for x in meta.get("skipped", [])]
         self.last_plan: DeployPlan | None = None
-        self._ignore = Ignore().push("", RuleSet.parse(meta.get("exclude", "")))
+        self._ignore = Ignore().push("", RuleSet.parse(DEFAULT_IGNORE + meta.get("exclude", "")))
         self._project_skip = frozenset(meta.get("project_skip", []))
         self._cache: Manifest = {}
         self._manifests: dict[str, Manifest] = {}
