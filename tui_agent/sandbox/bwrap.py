@@ -12,11 +12,11 @@ from pathlib import Path
 
 from tui_agent.sandbox import cgroup
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
-from tui_agent.sandbox.bwrap_io import INNER, OutputProtocol, StatusProtocol
+from tui_agent.sandbox.bwrap_io import OutputProtocol, StatusProtocol, inner
 from tui_agent.sandbox.bwrap_setup import Host, Stage, host_tools, sandbox_args
 
 # Run by /bin/sh as root: join the run's cgroups (their cgroup.procs files come first, up to "--"), then exec the
-# rest (prlimit -> setpriv -> bwrap), so that every process of the run is born inside the cgroups.
+# rest ([prlimit ->] setpriv -> bwrap), so that every process of the run is born inside the cgroups.
 _JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 
@@ -29,7 +29,8 @@ class BwrapSandbox:
         self.spec = spec
         self._host: Host | None = None
         self._stage: Stage | None = None
-        self._fixed: list[str] = []  # launcher tail: prlimit ... setpriv ... bwrap <options>
+        self._fixed: list[str] = []  # launcher tail: [prlimit ...] setpriv ... bwrap <options>
+        self._inner: list[str] = []  # the sandbox's first process, before the command
         self._active: dict[int, tuple[asyncio.Event, object]] = {}  # run id -> (finished, kill)
         self._closed = False
 
@@ -58,24 +59,25 @@ class BwrapSandbox:
         self._stage = await asyncio.to_thread(Stage.create, host, workspace.resolve(), self.spec.limits)
         self._host = host
         self._fixed = self._launcher_tail(host, self._stage)
+        # a file may not outgrow the larger folder cap (+1 MB so that the tmpfs caps say ENOSPC first)
+        self._inner = inner((max(self.spec.limits.workspace_mb, self.spec.limits.tmpfs_mb) + 1) << 20)
 
     def _launcher_tail(self, host: Host, stage: Stage) -> list[str]:
         limits = self.spec.limits
-        # a file may not outgrow the larger folder cap (+1 MB so that the tmpfs caps say ENOSPC first)
-        fsize = (max(limits.workspace_mb, limits.tmpfs_mb) + 1) * 1024 * 1024
-        rl = [host.prlimit, "--core=0", f"--fsize={fsize}"]
+        rl = []  # fallbacks where cgroups are missing (nproc counts per uid, AS per process: both are weaker)
         kinds = {h.controller for h in cgroup.hierarchies()}
         if "pids" not in kinds and "unified" not in kinds:
-            rl.append(f"--nproc={limits.pids}")  # per uid, not per run: only a fallback
+            rl.append(f"--nproc={limits.pids}")
         if "memory" not in kinds and "unified" not in kinds:
-            rl.append(f"--as={limits.memory_mb * 1024 * 1024}")  # per process: only a fallback
+            rl.append(f"--as={limits.memory_mb * 1024 * 1024}")
+        rl = [host.prlimit, *rl, "--"] if rl else []
         drop: list[str] = []
         if host.setpriv:  # bwrap and so its sandbox die with us (PDEATHSIG survives the exec of bwrap)
             drop = [host.setpriv, "--pdeathsig", "KILL", "--no-new-privs"]
             if host.root:  # bwrap then builds an unprivileged user namespace whose uid maps to limits.uid
                 drop += [f"--reuid={limits.uid}", f"--regid={limits.gid}", "--clear-groups"]
             drop.append("--")
-        return [*rl, "--", *drop, host.bwrap, *sandbox_args(host, stage, limits)]
+        return [*rl, *drop, host.bwrap, *sandbox_args(host, stage, limits)]
 
     async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
         began = time.monotonic()
@@ -91,7 +93,7 @@ class BwrapSandbox:
         run = _Run(OutputProtocol(on_output, limits.output_bytes), cg)
         self._active[id(run)] = (run.finished, run.kill)
         try:
-            result = await run.go([*head, *self._fixed], command, timeout, began)
+            result = await run.go([*head, *self._fixed], [*self._inner, command], timeout, began)
             if cg is not None:
                 for note in cg.notes(limits.memory_mb, limits.pids):
                     run.notify(f"[sandbox] {note}")
@@ -127,10 +129,10 @@ class _Run:
         self.init: tuple[int, str | None] | None = None  # the namespace's init: pid, start time
         self.killed = False
 
-    async def go(self, launcher: list[str], command: str, timeout: float, began: float) -> RunResult:
+    async def go(self, launcher: list[str], command: list[str], timeout: float, began: float) -> RunResult:
         loop = asyncio.get_running_loop()
         read_fd, write_fd = os.pipe()
-        argv = [*launcher, "--json-status-fd", str(write_fd), "--", *INNER, command]
+        argv = [*launcher, "--json-status-fd", str(write_fd), "--", *command]
         status_transport = None
         try:
             status_transport, self.status = await loop.connect_read_pipe(

@@ -15,7 +15,13 @@ STREAMS = {1: "stdout", 2: "stderr"}
 # Run inside the sandbox before the checked command: a NUL on stderr says "the sandbox is up". Nothing the
 # checked code writes can come before it, so whatever precedes it is bwrap's (or the launcher's) complaint.
 STARTED = b"\0"
-INNER = ["/bin/sh", "-c", 'printf "\\0" >&2; exec /bin/sh -c "$0"']  # + [command]
+
+
+def inner(fsize_bytes: int) -> list[str]:
+    """The sandbox's first process (+ [command]): no core dumps, no file beyond `fsize_bytes` (POSIX ulimit
+    counts 512-byte blocks), the marker, then the command exactly as `/bin/sh -c command` would run it."""
+    script = f'ulimit -c 0 && ulimit -f {fsize_bytes // 512} && printf "\\0" >&2 && exec /bin/sh -c "$0"'
+    return ["/bin/sh", "-c", script]
 
 
 class OutputProtocol(asyncio.SubprocessProtocol):
