@@ -243,6 +243,9 @@ def _wait_engine(timeout_s: float) -> bool:
 @pytest.mark.slow
 async def test_engine_dies_in_the_middle_of_a_check(box):
     """Kill dockerd during `sleep`: a clear error, not an exception; after a restart, runs work again."""
+    if not (os.environ.get("CI") or os.environ.get("TUI_AGENT_KILL_DOCKERD")):
+        pytest.skip("kills the machine's dockerd: runs under CI=1 or TUI_AGENT_KILL_DOCKERD=1 only "
+                    "(it would break docker tests running concurrently on a shared machine)")
     found = _dockerd()
     if found is None or os.geteuid() != 0:
         pytest.skip("dockerd is not a local process we may restart")

@@ -65,6 +65,7 @@ def container_config(spec: SandboxSpec) -> dict[str, Any]:
         ipc_mode="private",
         log_config={"type": "none", "config": {}},
         labels={LABEL: "1", OWNER_LABEL: owner_id(), WORKSPACE_LABEL: str(spec.workspace)},
+        stop_signal="SIGKILL",  # nothing to stop gracefully; pid 1 ignores SIGTERM and an engine restart would wait
         stdin_open=True,  # with detach unset: AttachStdin + StdinOnce, so stdin closes when we go away
         tty=False,
     )
