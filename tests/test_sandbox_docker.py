@@ -269,3 +269,14 @@ async def test_engine_dies_in_the_middle_of_a_check(box):
     assert "\n" not in result.error and "engine" in result.error.lower(), result.error
     after, out = await box.run("echo back")
     assert after.error is None and after.exit_code == 0 and out.text == "back\n", (after, out.text)
+
+
+def test_doctor_lines_and_mirror(monkeypatch):
+    require_backend("docker")
+    from tui_agent.sandbox import image
+
+    lines = {what: (ok, detail) for what, ok, detail in image.doctor_lines()}
+    assert lines["docker engine"][0] and lines["sandbox image"][0], lines
+    assert image.debian_mirror().startswith("http")
+    monkeypatch.setenv("TUI_AGENT_DEBIAN_MIRROR", "http://mirror.example/debian")
+    assert image.debian_mirror() == "http://mirror.example/debian"

@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from tui_agent.sandbox.base import SandboxUnavailable
+
 DEFAULT_IMAGE = "tui-agent-sandbox:latest"
 DEFAULT_SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -19,7 +21,7 @@ DOCKERFILE = Path(__file__).with_name("Dockerfile")
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-class ImageBuildError(RuntimeError):
+class ImageBuildError(SandboxUnavailable):
     """Building the sandbox image failed; the message says why and what to try."""
 
 
