@@ -21,6 +21,7 @@ from tui_agent import fsquota
 from tui_agent.sandbox import Limits, SandboxSpec, cgroup, create, probe
 from tui_agent.sandbox.bwrap import BwrapSandbox
 from tui_agent.sandbox.bwrap_setup import host_tools
+from tui_agent.sandbox.seccomp import denylist_program
 
 pytestmark = pytest.mark.bwrap
 LIMITS = Limits(timeout_s=3.0, memory_mb=128, pids=64, cpus=1.0, tmpfs_mb=16, workspace_mb=16, output_bytes=200_000)
@@ -192,6 +193,30 @@ async def test_network_is_unreachable(box):
         listener.close()
     assert result.ok and "CONNECTED" not in out.of(), out.of()
     assert "routes []" in out.of() and "ifaces ['lo']" in out.of()
+
+
+async def test_the_exit_code_reporter_is_out_of_reach(box):
+    # bwrap's init (pid 1) reports the exit code: no ptrace, no /proc/1/mem, no cross-process writes
+    probe_code = textwrap.dedent("""
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        for name, nr, args in (("ptrace", 101, (16, 1, 0, 0)), ("process_vm_writev", 311, (1, 0, 0, 0, 0, 0)),
+                               ("keyctl", 250, (0, 0, 0, 0))):
+            print(name, libc.syscall(nr, *args), os.strerror(ctypes.get_errno()))
+        print("pid1", sorted(os.listdir("/proc/1")))
+        try:
+            open("/proc/1/mem", "r+b")
+            print("MEM-OPEN")
+        except OSError as exc:
+            print("mem", type(exc).__name__)
+    """)
+    (box.spec.workspace / "reach.py").write_text(probe_code)
+    result, out = await run(box, "python3 reach.py; exit 5")
+    assert result.exit_code == 5
+    if denylist_program() is not None:
+        for name in ("ptrace", "process_vm_writev", "keyctl"):
+            assert f"{name} -1 Operation not permitted" in out.of(), out.of()
+    assert "pid1 []" in out.of() and "MEM-OPEN" not in out.of()
 
 
 async def test_timeout_kills_a_sigterm_ignoring_tree(box):

@@ -13,6 +13,7 @@ from pathlib import Path
 from tui_agent.sandbox import cgroup
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
 from tui_agent.sandbox.bwrap_io import OutputProtocol, StatusProtocol, inner
+from tui_agent.sandbox.seccomp import denylist_program
 from tui_agent.sandbox.bwrap_setup import Host, Stage, host_tools, sandbox_args
 
 # Run by /bin/sh as root: join the run's cgroups (their cgroup.procs files come first, up to "--"), then exec the
@@ -31,6 +32,7 @@ class BwrapSandbox:
         self._stage: Stage | None = None
         self._fixed: list[str] = []  # launcher tail: [prlimit ...] setpriv ... bwrap <options>
         self._inner: list[str] = []  # the sandbox's first process, before the command
+        self._seccomp = denylist_program()
         self._active: dict[int, tuple[asyncio.Event, object]] = {}  # run id -> (finished, kill)
         self._closed = False
 
@@ -93,7 +95,7 @@ class BwrapSandbox:
         run = _Run(OutputProtocol(on_output, limits.output_bytes), cg)
         self._active[id(run)] = (run.finished, run.kill)
         try:
-            result = await run.go([*head, *self._fixed], [*self._inner, command], timeout, began)
+            result = await run.go([*head, *self._fixed], [*self._inner, command], timeout, began, self._seccomp)
             if cg is not None:
                 for note in cg.notes(limits.memory_mb, limits.pids):
                     run.notify(f"[sandbox] {note}")
@@ -129,23 +131,33 @@ class _Run:
         self.init: tuple[int, str | None] | None = None  # the namespace's init: pid, start time
         self.killed = False
 
-    async def go(self, launcher: list[str], command: list[str], timeout: float, began: float) -> RunResult:
+    async def go(self, launcher: list[str], command: list[str], timeout: float, began: float,
+                 seccomp: bytes | None) -> RunResult:
         loop = asyncio.get_running_loop()
         read_fd, write_fd = os.pipe()
-        argv = [*launcher, "--json-status-fd", str(write_fd), "--", *command]
+        passed = [write_fd]
+        argv = [*launcher, "--json-status-fd", str(write_fd)]
+        if seccomp is not None:  # a pipe holds it whole (well under 64 KiB); bwrap reads it to EOF
+            filter_fd, filter_w = os.pipe()
+            os.write(filter_w, seccomp)
+            os.close(filter_w)
+            passed.append(filter_fd)
+            argv += ["--seccomp", str(filter_fd)]
+        argv += ["--", *command]
         status_transport = None
         try:
             status_transport, self.status = await loop.connect_read_pipe(
                 lambda: StatusProtocol(self._on_child), os.fdopen(read_fd, "rb", 0))
             self.transport, _ = await loop.subprocess_exec(
                 lambda: self.out, *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env={}, cwd="/", pass_fds=(write_fd,), start_new_session=True)
+                stderr=subprocess.PIPE, env={}, cwd="/", pass_fds=passed, start_new_session=True)
         except OSError as exc:
             if status_transport is not None:
                 status_transport.close()
             return RunResult(None, time.monotonic() - began, error=f"could not launch bwrap: {exc}")
         finally:
-            os.close(write_fd)
+            for fd in passed:
+                os.close(fd)
         timed_out = False
         stop = asyncio.ensure_future(self.out.must_kill.wait())
         try:

@@ -201,7 +201,10 @@ def sandbox_args(host: Host, stage: Stage, limits: Limits) -> list[str]:
     for name in STAGED:
         args += ["--ro-bind", str(stage.root / name), f"/etc/{name}"]
     tmp = str(limits.tmpfs_mb * 1024 * 1024)
-    args += ["--proc", "/proc", "--dev", "/dev",
+    # /proc/1 is bwrap's init, which reports the exit code: as the sandbox's uid and dumpable, it would be
+    # open to /proc/1/mem writes (ptrace and process_vm_writev are refused by the seccomp filter)
+    args += ["--proc", "/proc", "--size", "4096", "--perms", "0555", "--tmpfs", "/proc/1",
+             "--remount-ro", "/proc/1", "--dev", "/dev",
              "--size", tmp, "--perms", "1777", "--tmpfs", "/tmp",
              "--size", tmp, "--perms", "1777", "--tmpfs", "/dev/shm",
              "--bind", str(stage.workspace), "/workspace", "--chdir", "/workspace",
