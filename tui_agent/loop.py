@@ -155,8 +155,7 @@ class AgentLoop:
             if self.progress.over_budget() or self.progress.out_of_time():
                 raise StopRequested(self.progress.stop_reason() or "limit reached")
         await self.control.checkpoint(k)
-        diff, files = self.workspace.diff(self.snapshot)
-        self.snapshot = self.workspace.snapshot()
+        self.snapshot, diff, files = self.workspace.checkpoint(self.snapshot)  # one scan: snapshot and diff
         self.emit(FixApplied(k, diff, tuple(files), self.snapshot))
         await self.control.stop_at(self.control.breakpoints.at_check(), k)
         passed = await self._check(k)
