@@ -20,9 +20,9 @@ class PersonActions:
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         state = self.state
-        live = self.run is not None and state.finished is None
+        live = self.agent_run is not None and state.finished is None
         if action in ("pause", "resume"):
-            paused = self.run.control.paused if self.run is not None else state.paused
+            paused = self.agent_run.control.paused if self.agent_run is not None else state.paused
             if (action == "pause") == paused:
                 return False
             return True if live else None
@@ -35,7 +35,7 @@ class PersonActions:
         return True
 
     def _no_run(self) -> bool:
-        if self.run is None:
+        if self.agent_run is None:
             self.notify("No run to control (the sandbox is starting, or this is a replay).", severity="warning")
             return True
         return False
@@ -44,24 +44,24 @@ class PersonActions:
 
     def action_pause(self) -> None:
         if not self._no_run():
-            self.run.control.pause()
+            self.agent_run.control.pause()
             self.state.pause_requested = True
             self.refresh_views()
 
     def action_resume(self) -> None:
         if not self._no_run():
             self.state.pause_requested = False
-            self.run.control.resume()
+            self.agent_run.control.resume()
             self.refresh_views()
 
     def action_step(self) -> None:
         if not self._no_run():
-            self.run.control.step()
+            self.agent_run.control.step()
             self.refresh_views()
 
     def action_stop(self) -> None:
         if not self._no_run() and self.state.finished is None:
-            self.run.control.stop("stopped by the person")
+            self.agent_run.control.stop("stopped by the person")
             self.state.stop_requested = True
             self.refresh_views()
 
@@ -74,7 +74,7 @@ class PersonActions:
             return
         if self._no_run():
             return
-        if not self.run.control.decide(call_id, ANSWERS[action]):
+        if not self.agent_run.control.decide(call_id, ANSWERS[action]):
             self.notify("That tool call is no longer waiting.", severity="warning")
 
     def action_allow(self) -> None:
@@ -108,7 +108,7 @@ class PersonActions:
             return
         if self._no_run():
             return
-        event = self.run.deploy()  # the engine's safe copy-back; emits Deployed or DeployRefused
+        event = self.agent_run.deploy()  # the engine's safe copy-back; emits Deployed or DeployRefused
         self.drain()
         if isinstance(event, Deployed) and self.settings.deploy_command:
             self.run_worker(self._deploy_command(self.settings.deploy_command), group="deploy", exit_on_error=False)

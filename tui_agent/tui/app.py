@@ -35,7 +35,7 @@ async def prepare_run(settings: Settings, resume_dir: Path | None):
 class AgentApp(PersonActions, App[int]):
     """`start` builds the Run (default: runner.prepare); `replay` shows recorded events with no run at all."""
 
-    CSS_PATH = style("app.tcss")
+    CSS_PATH = [style("app.tcss"), style("main.tcss")]  # Textual skips CSS_PATH of a default screen
     TITLE = "tui-agent"
     BINDINGS = bindings()
 
@@ -48,7 +48,7 @@ class AgentApp(PersonActions, App[int]):
         self.replay = list(replay) if replay is not None else None
         self.max_output_lines = max_output_lines
         self.state = RunState()
-        self.run = None
+        self.agent_run = None
         self.finished: Finished | None = None
         self.startup_error: BaseException | None = None
         self.loop_worker: Worker | None = None
@@ -71,6 +71,9 @@ class AgentApp(PersonActions, App[int]):
         name = self.settings.theme
         self.theme = THEMES.get(name, name if name in self.available_themes else "textual-dark")
         self.set_interval(DRAIN_S, self.drain)
+
+    def begin(self) -> None:
+        """Called by the main screen once its panels exist: show the replay, or start the run."""
         if self.replay is not None:
             self._inbox.extend(self.replay)
             self.drain()
@@ -80,10 +83,10 @@ class AgentApp(PersonActions, App[int]):
 
     async def _execute(self) -> None:
         try:
-            self.run = await self._start()
+            self.agent_run = await self._start()
         except Exception as exc:  # bad input or no sandbox: launch re-raises it after the app is gone (exit 2)
             self.startup_error = exc
-            self.exit(2)
+            self.exit(2, return_code=2)
             return
         if self.closed:
             return
@@ -91,10 +94,10 @@ class AgentApp(PersonActions, App[int]):
             from tui_agent.session import read_events
 
             self._inbox.extend(e for e in read_events(self.resume_dir) if not isinstance(e, OutputChunk))
-        self.run.subscribe(self.receive)
+        self.agent_run.subscribe(self.receive)
         self._started_at = self.clock()
         try:
-            self.finished = await self.run.execute()
+            self.finished = await self.agent_run.execute()
         except Exception as exc:
             self.notify(f"The loop failed: {type(exc).__name__}: {exc}", severity="error", timeout=30)
         self.drain()
@@ -105,21 +108,24 @@ class AgentApp(PersonActions, App[int]):
             return
         self.closed = True
         await self.stop_deploy_command()
-        if self.run is not None:
-            self.run.control.stop("the person quit")
+        if self.agent_run is not None:
+            self.agent_run.control.stop("the person quit")
         if self.loop_worker is not None:
             try:
                 await self.loop_worker.wait()
             except Exception:
                 pass
-        if self.run is not None:
-            await self.run.close()
+        if self.agent_run is not None:
+            await self.agent_run.close()
+
+    async def on_unmount(self) -> None:
+        await self.shutdown()  # however the app ends, the sandbox and the workspace are closed
 
     async def action_quit(self) -> None:
         self.state.stop_requested = not self.finished
         self.show_status()
         await self.shutdown()
-        self.exit(self.exit_code)
+        self.exit(self.exit_code, return_code=self.exit_code)
 
     # --- events -> screen ----------------------------------------------------------------
 
@@ -129,7 +135,7 @@ class AgentApp(PersonActions, App[int]):
 
     def drain(self) -> None:
         """Fold the queued events into the state and the screen: one output write per batch."""
-        if not self._inbox or self.main is None:
+        if not self._inbox or self.main is None or not self.main.is_mounted:
             return
         events, self._inbox = self._inbox, []
         log, text = self.main.output, []
@@ -201,7 +207,7 @@ class AgentApp(PersonActions, App[int]):
             self.show_status()
 
     def rules(self) -> dict[str, list[str]]:
-        policy = getattr(getattr(self.run, "loop", None), "policy", None)
+        policy = getattr(getattr(self.agent_run, "loop", None), "policy", None)
         if policy is None:
             return {}
         return {action: list(getattr(policy, action, []) or []) for action in ("allow", "ask", "deny")}
@@ -209,10 +215,10 @@ class AgentApp(PersonActions, App[int]):
     def cumulative_diff(self) -> str:
         if self.state.deploy_ready is not None:
             return self.state.deploy_ready.diff
-        if self.run is None or self.closed:
+        if self.agent_run is None or self.closed:
             return ""
         try:
-            return self.run.workspace.diff(self.run.loop.first_snapshot)[0]
+            return self.agent_run.workspace.diff(self.agent_run.loop.first_snapshot)[0]
         except Exception as exc:
             return f"(the cumulative diff is not available: {exc})"
 

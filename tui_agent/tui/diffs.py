@@ -113,5 +113,5 @@ class FixesPanel(Vertical):
         verdict = "passed" if check.passed else f"failed (exit {check.exit_code})"
         text.append(f"▲ Caused by the check of iteration {check.iteration}: {verdict}",
                     style="bold " + colour(self.app, "text-warning", "yellow"))
-        text.append("  o: show it in Output\n", style="dim")
+        text.append("  (o: in Output)\n", style="dim")
         return text.append_text(output_tail(check.output_tail, CAUSE_LINES))

@@ -14,13 +14,12 @@ from tui_agent.tui.output_log import OutputLog
 from tui_agent.tui.permissions import PermissionsPanel
 from tui_agent.tui.plan import PlanPanel
 from tui_agent.tui.status import StatusLine
-from tui_agent.tui.style_paths import style
 
 NARROW = 120  # below this many columns the layout gives the Output panel more room
 
 
 class MainScreen(Screen):
-    CSS_PATH = style("main.tcss")
+    """Its stylesheet, styles/main.tcss, is loaded by the app (Textual ignores a default screen's CSS_PATH)."""
 
     def __init__(self, max_output_lines: int = 20_000) -> None:
         super().__init__()
@@ -39,6 +38,9 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.output.border_title = "2 Output"
+        begin = getattr(self.app, "begin", None)
+        if begin is not None:
+            begin()
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")

@@ -86,7 +86,7 @@ class OutputLog(ScrollView, can_focus=True):
         self._width = width
         self.virtual_size = Size(width, len(lines))
         if at_end:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_end(animate=False, x_axis=False)  # after the next refresh: works before the first layout
         self.refresh()
 
     def heading(self, text: str, mark: str | None = None) -> None:

@@ -95,14 +95,14 @@ class PermissionsPanel(Vertical):
         if call is None:
             args.update(Text("No tool call is waiting for you.", style="dim"))
         else:
-            waiting = Text("Waiting for you: y allow once · a always allow · n deny\n",
-                           style="bold " + colour(self.app, "text-warning", "yellow"))
+            waiting = Text().append("Waiting for you: y allow · a always · n deny\n",
+                                    style="bold " + colour(self.app, "text-warning", "yellow"))
             args.update(waiting.append_text(arguments_text(call)))
         self.query_one("#rules", Static).update(self._rules())
         self.query_one("#decisions", Static).update(self._decisions())
 
     def _rules(self) -> Text:
-        text = Text("\nRules in force\n", style="bold")
+        text = Text().append("\nRules in force\n", style="bold")
         for action in ("allow", "ask", "deny"):
             rules = self.rules.get(action) or []
             text.append(f"{action}: ", style="bold").append(", ".join(rules) or "—", style="" if rules else "dim")
@@ -110,7 +110,7 @@ class PermissionsPanel(Vertical):
         return text.append(DEFAULT_RULES, style="dim")
 
     def _decisions(self) -> Text:
-        text = Text("\n\nDecisions\n", style="bold")
+        text = Text().append("\n\nDecisions\n", style="bold")
         if not self.decisions:
             return text.append("none yet", style="dim")
         good, bad = colour(self.app, "text-success", "green"), colour(self.app, "text-error", "red")

@@ -31,7 +31,7 @@ def phase_class(phase: str, state: RunState) -> str:
     return "-running"
 
 
-def facts(state: RunState, elapsed: float) -> str:
+def facts(state: RunState, elapsed: float, compact: bool = False) -> str:
     """`iteration 2 │ 2/10 iterations │ $0.0123 / $1.00 │ 0:04 / 10:00 │ check ✗ │ docker`"""
     c = state.criteria
     max_it, budget, wall = c.get("max_iterations"), c.get("budget_usd"), c.get("wall_time_s")
@@ -44,6 +44,9 @@ def facts(state: RunState, elapsed: float) -> str:
         "check …" if last is None else ("check ✓" if last.passed else "check ✗"),
         state.sandbox or "sandbox …",
     ]
+    if compact:
+        parts[0], parts[1] = f"it {state.iteration}", f"{state.iterations_done}/{max_it or '∞'}"
+        return "│".join(parts).replace(" / ", "/")
     return " │ ".join(parts)
 
 
@@ -60,4 +63,4 @@ class StatusLine(Horizontal):
         badge.update(f" {phase.upper()} ")
         badge.remove_class(*PHASE_CLASSES)
         badge.add_class(phase_class(phase, state))
-        self.query_one("#facts", Label).update(" " + facts(state, elapsed))
+        self.query_one("#facts", Label).update(" " + facts(state, elapsed, compact=self.size.width < 120))

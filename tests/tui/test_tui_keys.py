@@ -1,0 +1,132 @@
+"""Pilot: every key does what the footer says, on a real run (scripted model, real sandbox)."""
+
+from __future__ import annotations
+
+from conftest import until
+
+from tui_agent.tui.app import AgentApp
+
+SIZE = (160, 48)
+
+
+def pending(app) -> bool:
+    return bool(app.agent_run and app.agent_run.control.pending and app.state.pending)
+
+
+async def test_step_flag_starts_paused_and_s_steps_one_iteration(calculator):
+    app = AgentApp(calculator.__class__(**{**calculator.__dict__, "step": True}))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.state.phase == "paused", what="paused before iteration 1")
+        assert app.state.iterations_done == 0 and app.state.pause_reason == "step"
+        await pilot.press("s")
+        await until(pilot, lambda: pending(app), what="the edit_file permission")
+        await pilot.press("y")
+        await until(pilot, lambda: app.state.phase == "paused" and app.state.iterations_done == 1,
+                    what="paused again after one iteration")
+        await pilot.press("ctrl+q")
+    assert app.closed and app.return_code == 1
+
+
+async def test_p_pauses_and_resumes(calculator):
+    app = AgentApp(calculator)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.agent_run is not None)
+        await pilot.press("p")
+        assert app.agent_run.control.paused
+        assert app.state.phase in ("pausing", "paused", "waiting for approval")
+        await until(pilot, lambda: app.state.paused or pending(app), what="a checkpoint")
+        if pending(app):  # paused requests wait for the next checkpoint; answer the call first
+            await pilot.press("y")
+            await until(pilot, lambda: app.state.paused, what="paused")
+        assert app.state.phase == "paused"
+        done = app.state.iterations_done
+        await pilot.pause(0.5)
+        assert app.state.iterations_done == done, "nothing runs while paused"
+        await pilot.press("p")
+        assert not app.agent_run.control.paused and app.state.phase != "paused"
+        await pilot.press("x")
+        await until(pilot, lambda: app.state.finished is not None)
+
+
+async def test_y_allows_n_denies(calculator):
+    app = AgentApp(calculator)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: pending(app), what="the first edit_file")
+        assert "calc.py" in str(app.main.query_one("#call-args").render())
+        await pilot.press("n")
+        await until(pilot, lambda: any(d.decision == "deny" for d in app.state.decisions))
+        denied = [d for d in app.state.decisions if d.name == "edit_file"][0]
+        assert (denied.decision, denied.by) == ("deny", "person")
+        assert "return None" not in app.agent_run.workspace.read_text("calc.py")
+        await until(pilot, lambda: pending(app), what="the next edit_file")
+        await pilot.press("y")
+        await until(pilot, lambda: [d.decision for d in app.state.decisions if d.name == "edit_file"] == ["deny", "allow"])
+        await pilot.press("x")
+        await until(pilot, lambda: app.state.finished is not None)
+
+
+async def test_a_always_allows_and_shows_the_rule(calculator):
+    app = AgentApp(calculator)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: pending(app))
+        await pilot.press("a")
+        await until(pilot, lambda: app.state.finished is not None, what="the run to end without asking again")
+        edits = [d for d in app.state.decisions if d.name == "edit_file"]
+        assert edits[0].by == "person" and edits[1].by == "rule" and edits[1].rule == "edit_file(calc.py)"
+        assert "edit_file(calc.py)" in str(app.main.query_one("#rules").render())
+        assert app.state.phase == "ready to deploy"
+
+
+async def test_x_stops_and_quit_closes_the_sandbox(calculator):
+    app = AgentApp(calculator)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: pending(app))
+        await pilot.press("x")
+        await until(pilot, lambda: app.state.finished is not None)
+        assert app.state.finished.outcome == "stopped" and app.state.phase == "done: stopped"
+        run = app.agent_run
+        await pilot.press("ctrl+q")
+    assert app.closed and app.return_code == 1
+    assert not run.workspace.path.exists() or run.sandbox is not None
+
+
+async def test_quit_while_running_stops_the_loop(calculator):
+    app = AgentApp(calculator)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.state.started)
+        await pilot.press("ctrl+q")
+    assert app.closed and app.loop_worker.is_finished
+    assert app.finished is not None and app.finished.outcome == "stopped"
+
+
+async def test_focus_browse_cause_zoom_and_palette(calculator):
+    app = AgentApp(calculator)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: pending(app))
+        await pilot.press("4")
+        assert app.focused is app.main.permissions.options
+        await pilot.press("a")
+        await until(pilot, lambda: app.state.finished is not None)
+        for key, panel in (("1", app.main.plan), ("2", app.main.output), ("3", app.main.fixes.body)):
+            await pilot.press(key)
+            assert app.focused is panel
+        fixes = app.main.fixes
+        assert fixes.current.iteration == 2
+        await pilot.press("left_square_bracket")
+        assert fixes.current.iteration == 1 and fixes.current.cause.iteration == 0
+        await pilot.press("right_square_bracket")
+        assert fixes.current.iteration == 2
+        await pilot.press("c")
+        assert fixes.cumulative and "return None" in fixes.cumulative_diff
+        await pilot.press("c", "o")
+        assert app.focused is app.main.output
+        log = app.main.output
+        assert log.scroll_y == min(log.marks["check-1"] - log._first, log.max_scroll_y)
+        await pilot.press("z")
+        assert app.main.maximized is app.main.output
+        await pilot.press("z")
+        assert app.main.maximized is None
+        titles = [c.title for c in app.get_system_commands(app.main)]
+        for wanted in ("Pause (p)", "Step (s)", "Allow (y)", "Always (a)", "Deny (n)", "Deploy (d)", "Stop (x)",
+                       "Plan (1)", "Output (2)", "Fixes (3)", "Permissions (4)", "Quit (ctrl+q)"):
+            assert wanted in titles
