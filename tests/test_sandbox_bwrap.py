@@ -125,6 +125,23 @@ async def test_exit_code_streams_and_cwd(box, workspace):
     assert made.read_text() == "made\n" and made.stat().st_uid == LIMITS.uid
 
 
+async def test_every_run_gets_a_fresh_sandbox_that_sees_the_live_workspace(box, workspace):
+    first, _ = await run(box, "echo left > /tmp/t; echo $$ > /tmp/pid; sleep 0.2")
+    (workspace / "late.txt").write_text("written after the sandbox was pre-started\n")  # live bind
+    second, out = await run(box, "cat /tmp/t 2>/dev/null || echo fresh-tmp; cat late.txt; echo $$")
+    assert first.ok and second.ok
+    assert out.of("stdout").startswith("fresh-tmp\nwritten after the sandbox was pre-started\n")
+
+
+async def test_close_leaves_no_prestarted_sandbox(workspace):
+    sandbox = BwrapSandbox(SandboxSpec(workspace, LIMITS))
+    await sandbox.start()
+    sentinel = sandbox._sentinel  # in the command line of every waiting sandbox
+    assert leftovers(sentinel, within_s=0) != []
+    await sandbox.close()
+    assert leftovers(sentinel) == [] and own_run_cgroups() == []
+
+
 async def test_output_is_streamed_live(box):
     result, out = await run(box, "echo first; sleep 0.6; echo second")
     (_, first, t1), *_, (_, last, t2) = out.chunks
@@ -360,7 +377,7 @@ async def test_rlimit_fallback_without_cgroups(workspace, monkeypatch):
         await sandbox.close()
 
 
-def test_nothing_survives_a_killed_owner(workspace):
+async def test_nothing_survives_a_killed_owner(workspace):
     name = mark()
     script = textwrap.dedent(f"""
         import asyncio, sys
@@ -382,5 +399,6 @@ def test_nothing_survives_a_killed_owner(workspace):
         owner.wait()
     assert leftovers(name) == [], "the sandbox outlived the process that started it"
     stale = [p for h in cgroup.hierarchies() for p in h.parent.glob(f"run-{owner.pid}-*")]
-    cgroup.remove_stale()
-    assert all(not p.exists() for p in stale)
+    await cgroup.remove_stale()
+    await cgroup.wait_removed()
+    assert stale and all(not p.exists() for p in stale)

@@ -12,22 +12,15 @@ from tui_agent.sandbox.sanitize import sanitize
 STREAMS = {1: "stdout", 2: "stderr"}
 
 
-# Run inside the sandbox before the checked command: a NUL on stderr says "the sandbox is up". Nothing the
-# checked code writes can come before it, so whatever precedes it is bwrap's (or the launcher's) complaint.
+# The sandbox's first shell writes a NUL on stderr right before it execs the command (see bwrap_run.inner).
+# Nothing the checked code writes can come before it, so what precedes it is bwrap's (or the launcher's) complaint.
 STARTED = b"\0"
-
-
-def inner(fsize_bytes: int) -> list[str]:
-    """The sandbox's first process (+ [command]): no core dumps, no file beyond `fsize_bytes` (POSIX ulimit
-    counts 512-byte blocks), the marker, then the command exactly as `/bin/sh -c command` would run it."""
-    script = f'ulimit -c 0 && ulimit -f {fsize_bytes // 512} && printf "\\0" >&2 && exec /bin/sh -c "$0"'
-    return ["/bin/sh", "-c", script]
 
 
 class OutputProtocol(asyncio.SubprocessProtocol):
     """Streams stdout/stderr to on_output (sanitised, capped at `cap` bytes) once the sandbox is up."""
 
-    def __init__(self, on_output: OutputCallback, cap: int) -> None:
+    def __init__(self, on_output: OutputCallback | None, cap: int) -> None:
         loop = asyncio.get_running_loop()
         self.on_output, self.cap = on_output, cap
         self.decoders = {fd: codecs.getincrementaldecoder("utf-8")("replace") for fd in STREAMS}

@@ -239,19 +239,16 @@ async def wait_removed() -> None:
         await asyncio.gather(*list(_pending), return_exceptions=True)
 
 
-def remove_stale() -> None:
-    """Remove run cgroups left by a crashed process (their owner pid is gone)."""
+async def remove_stale() -> None:
+    """Remove run cgroups left by a crashed process (their owner pid is gone), killing what is still in them."""
+    stale = RunCgroup()
     for h in hierarchies():
         for path in h.parent.glob("run-*"):
             try:
                 owner = int(path.name.split("-")[1])
             except (IndexError, ValueError):
                 continue
-            if owner == os.getpid() or Path(f"/proc/{owner}").exists():
-                continue
-            stale = RunCgroup(dirs=[path])
-            stale.kill_all()
-            try:
-                path.rmdir()
-            except OSError:
-                pass
+            if owner != os.getpid() and not Path(f"/proc/{owner}").exists():
+                stale.dirs.append(path)
+    if stale.dirs:
+        await stale.destroy(timeout_s=2.0)
