@@ -57,3 +57,9 @@ def test_check_command_that_does_not_exist(tmp_path, backend):
     assert tree(project) == before
     session = next((tmp_path / "s").iterdir())
     assert '"type": "finished"' in (session / "events.jsonl").read_text(), "the session record is whole"
+
+
+def test_doctor_says_what_works_and_what_to_do():
+    done = cli("doctor", env={"DOCKER_HOST": "unix:///nonexistent.sock"})
+    assert "[!!] sandbox docker: no Docker engine answers" in done.stdout and "start dockerd" in done.stdout
+    assert "sandbox bwrap" in done.stdout and done.stdout.count("no Docker engine answers") == 1

@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     build = box_sub.add_parser("build", help="build the sandbox image")
     build.add_argument("--offline", action="store_true", help="from a debootstrap root file system, no registry")
     build.add_argument("--image", default="tui-agent-sandbox:latest")
+    build.add_argument("--force", action="store_true", help="rebuild even if the image is there")
 
     sub.add_parser("doctor", help="say which sandboxes work here and what to do about the others")
 
