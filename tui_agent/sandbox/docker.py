@@ -111,7 +111,7 @@ class DockerSandbox:
         except Exception as exc:
             self.pool.flush()
             return RunResult(None, time.monotonic() - started, error=f"no sandbox container: {_one_line(exc)}")
-        state = {"truncated": False}
+        state: dict = {"truncated": False, "frames": _Frames()}
         try:
             trailer = await asyncio.wait_for(self._converse(warm, command, on_output, state), timeout)
         except asyncio.TimeoutError:
@@ -128,7 +128,7 @@ class DockerSandbox:
                              error=f"{engine} during the run ({_one_line(exc)})")
         duration = time.monotonic() - started
         if trailer is None:  # the stream ended without a trailer: ask the engine what happened
-            return await self._without_trailer(warm, started, state["truncated"])
+            return await self._without_trailer(warm, started, state)
         code = int(trailer["code"])
         self.pool.spawn(self._confirm(warm, code))
         return RunResult(code, duration, truncated=state["truncated"] or bool(trailer.get("truncated")))
@@ -138,7 +138,7 @@ class DockerSandbox:
         cap = self.spec.limits.output_bytes
         request = json.dumps({"cmd": command, "cap": cap}).encode()
         await loop.sock_sendall(warm.sock, struct.pack(">I", len(request)) + request)
-        frames, seen = _Frames(), 0
+        frames, seen = state["frames"], 0
         decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in STREAMS.values()}
         while True:
             data = await loop.sock_recv(warm.sock, 262144)
@@ -181,8 +181,9 @@ class DockerSandbox:
             self.confirm_problems.append(problem)
             log.warning("docker sandbox: %s", problem)
 
-    async def _without_trailer(self, warm, started: float, truncated: bool) -> RunResult:
+    async def _without_trailer(self, warm, started: float, state: dict) -> RunResult:
         """No trailer: the engine's view decides (supervisor killed, e.g. out of memory) or we report it."""
+        truncated = state["truncated"]
         try:
             attrs = await asyncio.to_thread(_state_after_exit, warm.container)
         except Exception as exc:
@@ -191,10 +192,13 @@ class DockerSandbox:
             return RunResult(None, time.monotonic() - started, truncated=truncated,
                              error=f"the Docker engine stopped answering during the run ({_one_line(exc)})")
         self.pool.spawn(self._kill(warm))
-        if attrs.get("Running"):
+        code = attrs.get("ExitCode")
+        if attrs.get("Running") or not (attrs.get("OOMKilled") or code == 137):
+            said = bytes(state["frames"].supervisor_stderr).decode(errors="replace").strip().splitlines()
+            detail = f": {sanitize(said[-1], keep_colour=False)[:200]}" if said else ""
             return RunResult(None, time.monotonic() - started, truncated=truncated,
-                             error="the sandbox container closed its output without reporting an exit code")
-        return RunResult(attrs.get("ExitCode"), time.monotonic() - started, truncated=truncated)
+                             error=f"the sandbox supervisor ended without an exit code (container exit {code}){detail}")
+        return RunResult(code, time.monotonic() - started, truncated=truncated)  # killed, e.g. out of memory
 
     async def close(self) -> None:
         if self.pool is not None:
