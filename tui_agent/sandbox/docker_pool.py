@@ -270,6 +270,9 @@ class Pool:
                 await asyncio.wait_for(self._changed.wait(), max(0.01, deadline - time.monotonic()))
             except asyncio.TimeoutError:
                 break
+        busy = list(self._tasks)  # confirmations and removals still under way: let them finish too
+        if busy and time.monotonic() < deadline:
+            await asyncio.wait(busy, timeout=max(0.01, deadline - time.monotonic()))
 
     async def close(self) -> None:
         self._closed = True
