@@ -36,6 +36,8 @@ class BwrapSandbox:
         self._warm: SandboxProcess | None = None  # started ahead of the next run
         self._warming: asyncio.Task | None = None
         self._active: set[SandboxProcess] = set()  # running or discarded, not yet cleaned up
+        self._tasks: set[asyncio.Task] = set()  # background discards
+        self._start_lock = asyncio.Lock()
         self._closed = False
 
     @staticmethod
@@ -48,10 +50,13 @@ class BwrapSandbox:
         return None
 
     async def start(self) -> None:
-        if self._closed:
-            raise SandboxUnavailable("this bwrap sandbox was closed; create a new one")
-        if self._host is not None:
-            return
+        async with self._start_lock:
+            if self._closed:
+                raise SandboxUnavailable("this bwrap sandbox was closed; create a new one")
+            if self._host is None:
+                await self._start()
+
+    async def _start(self) -> None:
         host = await asyncio.to_thread(host_tools)
         if isinstance(host, str):
             raise SandboxUnavailable(host)
@@ -98,7 +103,7 @@ class BwrapSandbox:
     async def _take(self) -> SandboxProcess:
         """The warm sandbox if it still fits (alive, same workspace folder), else a new one; then warm the next."""
         if self._warming is not None:
-            await asyncio.shield(self._warming)
+            await asyncio.wait([self._warming])  # never raises: a failed warm-up just leaves no warm sandbox
         proc, self._warm = self._warm, None
         if proc is not None and not (proc.alive and proc.workspace_id == _identity(self.spec.workspace)):
             self._forget(proc)
@@ -109,9 +114,11 @@ class BwrapSandbox:
         return proc
 
     async def _rewarm(self) -> None:
-        if not self._closed and self._warm is None:
-            self._warm = await self._launch()
-        self._warming = None
+        try:
+            if not self._closed and self._warm is None:
+                self._warm = await self._launch()
+        finally:
+            self._warming = None
 
     def _forget(self, proc: SandboxProcess) -> None:
         """Discard an unused sandbox in the background (close() waits for it)."""
@@ -120,7 +127,9 @@ class BwrapSandbox:
                 await proc.discard()
             finally:
                 self._active.discard(proc)
-        asyncio.ensure_future(discard())
+        task = asyncio.ensure_future(discard())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
         began = time.monotonic()
@@ -151,13 +160,15 @@ class BwrapSandbox:
     async def close(self) -> None:
         self._closed = True
         if self._warming is not None:
-            await asyncio.shield(self._warming)
+            await asyncio.wait([self._warming])
         for proc in list(self._active):
             proc.kill()
         warm, self._warm = self._warm, None
         if warm is not None:
             await warm.discard()
             self._active.discard(warm)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10.0)
         for proc in list(self._active):  # running (their run() cleans up) or being discarded
             try:
                 await asyncio.wait_for(proc.finished.wait(), 10.0)
