@@ -30,17 +30,16 @@ fi
 
 # 2. the project and its test dependencies (skipped when pyproject.toml did not change since last time)
 PY=python
+if $PY -c "import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))"; then
+    export PIP_BREAK_SYSTEM_PACKAGES=1  # a throw-away root CI box: install next to Debian's own packages
+fi
 stamp=.cache/bootstrap-pip.sha256
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && $PY -c "import tui_agent, pytest, docker" 2>/dev/null; then
     say "python dependencies up to date"
 else
     say "pip install -e '.[test]'"
-    extra=()
-    if $PY -c "import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))"; then
-        extra+=(--break-system-packages)  # a throw-away root CI box: install next to Debian's own packages
-    fi
-    $PY -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${extra[@]}" -e '.[test]'
+    $PY -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[test]'
     mkdir -p .cache
     echo "$want" >"$stamp"
 fi
