@@ -79,6 +79,8 @@ class DockerSandbox:
         return None
 
     async def start(self) -> None:
+        if self.pool is not None:
+            return
         problem = await asyncio.to_thread(self.probe, self.spec)
         if problem:
             raise SandboxUnavailable(problem)
@@ -93,6 +95,7 @@ class DockerSandbox:
             first = await asyncio.to_thread(docker_pool.create_warm, self.client, self.spec, self.pool.created)
             self.pool.ready.append(first)
         except Exception as exc:
+            await self.close()
             raise SandboxUnavailable(f"cannot start a sandbox container: {_one_line(exc)}") from exc
         self.pool.refill()
 
@@ -123,7 +126,8 @@ class DockerSandbox:
         except Exception as exc:
             self.pool.flush()
             self.pool.spawn(self._kill(warm))
-            engine = "the Docker engine stopped answering" if not await self._engine_answers() else "lost"
+            engine = ("the Docker engine stopped answering" if not await self._engine_answers()
+                      else "lost the sandbox container")
             return RunResult(None, time.monotonic() - started, truncated=state["truncated"],
                              error=f"{engine} during the run ({_one_line(exc)})")
         duration = time.monotonic() - started
