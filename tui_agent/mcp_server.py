@@ -236,7 +236,7 @@ async def serve_http(server: MCPServer, sock: socket.socket, stop: asyncio.Event
     import uvicorn
 
     app = server.streamable_http_app(host=HOST)  # DNS-rebinding protection for localhost is on
-    userver = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    userver = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2))
 
     async def watch() -> None:
         if stop is not None:

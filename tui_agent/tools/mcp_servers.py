@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import time
 from collections import deque
 from contextlib import asynccontextmanager
@@ -26,89 +25,10 @@ from tui_agent.models.base import ToolSpec
 from tui_agent.tools import mcp_config
 from tui_agent.tools.base import ProgressCallback, ToolResult
 from tui_agent.tools.mcp_config import ServerConfig
+from tui_agent.tools.mcp_support import WatchedRead, describe, flatten, follow_stderr, tool_name, unwrap
 
 EventCallback = Callable[[str, str], None]  # on_event(source, message), e.g. ("mcp:git", "restarting in 1s")
 STATES = ("starting", "ready", "failed", "restarting", "stopped")
-_TOOL_NAME = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def tool_name(server: str, tool: str) -> str:
-    """Claude Code's naming, `mcp__<server>__<tool>`, kept within the API's 64 characters."""
-    return ("mcp__" + server + "__" + _TOOL_NAME.sub("_", tool))[:64]
-
-
-def unwrap(exc: BaseException) -> BaseException:
-    """The first real error inside (nested) exception groups."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def describe(exc: BaseException) -> str:
-    exc = unwrap(exc)
-    if isinstance(exc, FileNotFoundError):
-        return f"command not found: {exc.filename or exc}"
-    text = str(exc) or type(exc).__name__
-    return text if isinstance(exc, MCPError) else f"{type(exc).__name__}: {text}"
-
-
-def flatten(result: types.CallToolResult) -> ToolResult:
-    """An MCP tool result as text; non-text content is named, not dropped silently."""
-    parts: list[str] = []
-    for block in result.content:
-        if isinstance(block, types.TextContent):
-            parts.append(block.text)
-        elif isinstance(block, (types.ImageContent, types.AudioContent)):
-            kind = "image" if isinstance(block, types.ImageContent) else "audio"
-            parts.append(f"[{kind} content omitted: {block.mime_type}, {len(block.data) * 3 // 4} bytes]")
-        elif isinstance(block, types.ResourceLink):
-            parts.append(f"[resource link: {block.uri}" + (f" ({block.description})]" if block.description else "]"))
-        elif isinstance(block, types.EmbeddedResource):
-            res = block.resource
-            if isinstance(res, types.TextResourceContents):
-                parts.append(res.text)
-            else:
-                parts.append(f"[binary resource omitted: {res.uri} {res.mime_type or ''}]".replace(" ]", "]"))
-        else:
-            parts.append(f"[{getattr(block, 'type', type(block).__name__)} content omitted]")
-    if not parts and result.structured_content is not None:
-        parts.append(json.dumps(result.structured_content, ensure_ascii=False))
-    return ToolResult("\n".join(parts), is_error=bool(result.is_error))
-
-
-class _WatchedRead:
-    """Wraps a transport's read stream: its end (EOF, server gone) calls `on_eof`."""
-
-    def __init__(self, inner: Any, on_eof: Callable[[], None]) -> None:
-        self._inner, self._on_eof = inner, on_eof
-
-    async def receive(self) -> Any:
-        try:
-            return await self._inner.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
-            self._on_eof()
-            raise
-
-    def __aiter__(self) -> "_WatchedRead":
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            return await self.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def __aenter__(self) -> "_WatchedRead":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 @dataclass
@@ -316,7 +236,7 @@ class McpManager:
         if cfg.transport == "stdio":
             read_fd, write_fd = os.pipe()
             errlog = os.fdopen(write_fd, "w")
-            self._follow_stderr(srv, read_fd)
+            follow_stderr(read_fd, srv.stderr, lambda line: self._emit(srv.config.name, f"stderr: {line}"))
             env = {**cfg.env}
             cwd = cfg.cwd or (str(self.project) if self.project else None)
             params = StdioServerParameters(command=cfg.command, args=list(cfg.args), env=env, cwd=cwd)
@@ -337,34 +257,7 @@ class McpManager:
     @asynccontextmanager
     async def _watched(self, srv: _Server):
         async with self._transport(srv) as (read, write):
-            yield _WatchedRead(read, srv.lost.set), write
-
-    def _follow_stderr(self, srv: _Server, fd: int) -> None:
-        """Forward the server's stderr, line by line, to on_event (and keep a tail for failure reasons)."""
-        loop, buf = asyncio.get_running_loop(), bytearray()
-        os.set_blocking(fd, False)
-
-        def readable() -> None:
-            try:
-                chunk = os.read(fd, 65536)
-            except BlockingIOError:
-                return
-            except OSError:
-                chunk = b""
-            if not chunk:
-                loop.remove_reader(fd)
-                os.close(fd)
-                chunk = b"\n" if buf else b""
-            buf.extend(chunk)
-            while b"\n" in buf:
-                line, _, rest = bytes(buf).partition(b"\n")
-                buf[:] = rest
-                text = line.decode("utf-8", "replace").rstrip()
-                srv.stderr.append(text)
-                if text:
-                    self._emit(srv.config.name, f"stderr: {text}")
-
-        loop.add_reader(fd, readable)
+            yield WatchedRead(read, srv.lost.set), write
 
     async def _connection(self, srv: _Server, connected: asyncio.Event) -> None:
         """One connection's whole life, in this task: connect, list tools, serve until lost."""
