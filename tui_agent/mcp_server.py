@@ -16,6 +16,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from tui_agent import sandbox as sandboxes
+from tui_agent.config import ConfigError
 from tui_agent.sandbox.base import Limits, Sandbox, SandboxSpec, SandboxUnavailable
 
 MAX_READ = 1_000_000  # characters returned by read_file
@@ -36,7 +37,7 @@ class Workspace:
     def __init__(self, root: Path) -> None:
         self.root = Path(os.path.realpath(root))
         if not self.root.is_dir():
-            raise ValueError(f"workspace is not a folder: {root}")
+            raise ConfigError(f"mcp serve: the workspace is not a folder: {root}")
 
     def resolve(self, rel: str) -> Path:
         if not isinstance(rel, str) or "\0" in rel:
