@@ -223,6 +223,45 @@ async def test_http_server_from_mcp_json(tmp_path):
         await asyncio.wait_for(server, 10)
 
 
+async def test_http_server_that_goes_away_is_reconnected(tmp_path):
+    from tui_agent.mcp_server import SandboxTools, bind, build_server, serve_http
+
+    (tmp_path / "a.txt").write_text("A")
+
+    def start(port: int = 0):
+        sock = bind(port)
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve_http(build_server(SandboxTools(tmp_path, sandbox=object())), sock, stop))
+        return sock.getsockname()[1], stop, task
+
+    port, stop, task = start()
+    config = ServerConfig("box", "http", url=f"http://127.0.0.1:{port}/mcp")
+    async with McpManager([config], backoff=(0.1, 0.5), call_timeout=5) as manager:
+        assert (await manager.call("mcp__box__read_file", {"path": "a.txt"})).content == "A"
+        stop.set()
+        await task
+        result = await manager.call("mcp__box__read_file", {"path": "a.txt"})
+        assert result.is_error
+        await _wait_for(lambda: _state(manager, "box").state == "restarting")
+        _, stop, task = start(port)
+        try:
+            await _wait_for(lambda: _state(manager, "box").state == "ready")
+            assert (await manager.call("mcp__box__read_file", {"path": "a.txt"})).content == "A"
+        finally:
+            stop.set()
+    await task
+
+
+async def test_manual_restart_of_a_failed_server(tmp_path, fixture_server):
+    late = ServerConfig("late", "stdio", command=sys.executable, args=(str(tmp_path / "late.py"),))
+    async with McpManager([late]) as manager:
+        assert _state(manager, "late").state == "failed"  # its script is not there yet
+        (tmp_path / "late.py").write_text(Path(fixture_server.args[0]).read_text())
+        await manager.restart("late")
+        assert _state(manager, "late").state == "ready"
+        assert (await manager.call("mcp__late__echo", {"text": "now"})).content == "echo: now"
+
+
 def test_tool_names_follow_claude_code():
     assert tool_name("git", "git_status") == "mcp__git__git_status"
     assert tool_name("x", "a.b/c d") == "mcp__x__a_b_c_d"

@@ -138,6 +138,20 @@ class McpManager:
                 srv.task = asyncio.create_task(self._supervise(srv), name=f"mcp:{srv.config.name}")
         await asyncio.gather(*(srv.settled.wait() for srv in self._servers.values()))
 
+    async def restart(self, name: str) -> None:
+        """Start a failed (or any) server again, e.g. from the TUI panel; returns when it is ready or failed."""
+        srv = self._servers[name]
+        if srv.task is not None and not srv.task.done():
+            srv.task.cancel()
+            await asyncio.gather(srv.task, return_exceptions=True)
+        srv.task, srv.settled = None, asyncio.Event()
+        self._set(srv, "starting")
+        if srv.config.error:
+            self._set(srv, "failed", srv.config.error)
+            return
+        srv.task = asyncio.create_task(self._supervise(srv), name=f"mcp:{name}")
+        await srv.settled.wait()
+
     def servers(self) -> list[ServerStatus]:
         return [ServerStatus(s.config.name, s.state, s.reason, tuple(t.name for t in s.tools),
                              s.config.transport, s.restarts) for s in self._servers.values()]
