@@ -1,4 +1,4 @@
-"""The `tui-agent` command: run, resume, demo, sandbox build, doctor, mcp serve."""
+"""The `tui-agent` command: run, resume, watch, demo, sandbox build, doctor, mcp serve."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ EPILOG = """examples:
   tui-agent run ./proj --goal "fix the tests" --check "python -m pytest -q"
   tui-agent run ./proj --check "python app.py" --model scripted:fix.json --headless
   tui-agent resume ~/.local/share/tui-agent/sessions/NAME
+  tui-agent watch ./proj --check "python -m pytest -q"   re-check on every save, propose fixes
 exit codes: 0 goal met, 1 stopped without meeting it, 2 bad input."""
 
 
@@ -65,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--fork-at", type=int, dest="fork_at", metavar="K",
                         help="fork: a new session from the files and conversation of iteration K")
     _run_options(resume, with_task=False)
+
+    watch = sub.add_parser("watch", help="watch a folder: re-run the check on every change, propose fixes")
+    watch.add_argument("path", type=Path, help="the project folder (changed only when you approve a fix)")
+    watch.add_argument("--no-auto-fix", action="store_false", dest="auto_fix",
+                       help="only re-run the check; do not ask the agent for a fix when it fails")
+    _run_options(watch)
 
     demo = sub.add_parser("demo", help="the TUI on a bundled example with the scripted model, offline")
     demo.add_argument("example", nargs="?", default=DEMO, help=f"which example (default {DEMO})")
@@ -151,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("run", "resume", "demo"):
             return asyncio.run(_start(args))
+        if args.command == "watch":
+            from tui_agent.watch_cli import start_watch
+
+            settings = config.load(args.path, **_flags(args))
+            return asyncio.run(start_watch(settings, headless=args.headless, auto_fix=args.auto_fix))
         from tui_agent import commands
 
         return getattr(commands, args.command)(args)

@@ -15,13 +15,16 @@ from .gitignore import DEFAULT_IGNORE, Ignore, RuleSet
 from .safefs import copy_project, copy_tree, read_regular, remove, scan
 from .snapshots import Manifest, ObjectStore
 from .swap import apply
+from .workspace_sync import ProjectSync, SyncResult
 from .wsfiles import FileAccess, WorkspaceError
 
-__all__ = ["Workspace", "WorkspaceError", "DeployRefused", "DeployPlan"]
+__all__ = ["Workspace", "WorkspaceError", "DeployRefused", "DeployPlan", "SyncResult"]
 
 
-class Workspace(FileAccess):
-    """A scratch copy of a project inside a session folder (tmpfs-capped when we are root)."""
+class Workspace(FileAccess, ProjectSync):
+    """A scratch copy of a project inside a session folder (tmpfs-capped when we are root).
+
+    ProjectSync (watch mode) adds: watched(rel), sync_paths(paths), fix_paths(), drop_fix(), after_deploy()."""
 
     def __init__(self, project: Path, session_dir: Path, meta: dict, owner: tuple[int, int] | None):
         self.project = project
@@ -191,7 +194,8 @@ class Workspace(FileAccess):
 
     @property
     def baseline(self) -> str:
-        """The snapshot the project is known to equal (taken at create, moved by each deploy)."""
+        """The snapshot the project is known to equal (taken at create, moved by each deploy and watch sync)."""
+        self.flush_sync()
         return self.meta["baseline"]
 
     def _current(self) -> Manifest:
