@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 import time
@@ -35,14 +36,14 @@ class HostSandbox:
         self.commands.append(command)
         started = time.monotonic()
         proc = await asyncio.create_subprocess_shell(command, cwd=self.workspace, stdout=asyncio.subprocess.PIPE,
-                                                     stderr=asyncio.subprocess.STDOUT)
+                                                     stderr=asyncio.subprocess.STDOUT, start_new_session=True)
         try:
             async with asyncio.timeout(timeout_s):
                 async for line in proc.stdout:
                     on_output("stdout", line.decode())
                 code = await proc.wait()
         except TimeoutError:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
             return RunResult(None, time.monotonic() - started, timed_out=True)
         return RunResult(code, time.monotonic() - started)
