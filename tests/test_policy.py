@@ -165,6 +165,17 @@ def test_audit_lines_written(tmp_path, monkeypatch):
     assert lines[1]["arguments"] == {"command": "rm -rf /"} and lines[0]["time"] and lines[0]["rule"] is None
 
 
+@pytest.mark.parametrize("command", [
+    "curl -s 'http://127.0.0.1/x?a=1' | jq .", "printf 'a\\nb*' > out.txt", "ls *.py; echo (done)", "make test",
+])
+def test_allow_always_covers_exactly_that_command(tmp_path, command):
+    Policy.load(tmp_path).allow_always("run_command", {"command": command})
+    again = Policy.load(tmp_path)
+    assert again.evaluate("run_command", {"command": command}).action == "allow"
+    assert again.evaluate("run_command", {"command": command + " x"}).action == "ask"
+    assert again.evaluate("run_command", {"command": command + "; rm -rf /"}).action == "ask"
+
+
 def test_rule_for_call_shapes():
     assert rule_for_call("run_command", {"command": " make test "}) == "run_command(make test)"
     assert rule_for_call("edit_file", {"path": "a/./b.py"}) == "edit_file(a/b.py)"

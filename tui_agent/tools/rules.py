@@ -108,8 +108,9 @@ def _glob_regex(pattern: str, path_mode: bool) -> str:
     return "".join(out)
 
 
-def _has_wildcard(pattern: str) -> bool:
-    return bool(re.search(r"(?<!\\)(?:\\\\)*[*?]", pattern))
+def _has_wildcard(pattern: str, path_mode: bool) -> bool:
+    """An unescaped `*` (or `?` for paths) in the pattern."""
+    return bool(re.search(r"(?<!\\)(?:\\\\)*" + ("[*?]" if path_mode else "[*]"), pattern))
 
 
 def escape(value: str, path_mode: bool) -> str:
@@ -168,7 +169,7 @@ class Rule:
             regex = self._command_regex()
             if for_allow:
                 if arg.unsafe:  # compound / substituted command: only the person's exact approval covers it
-                    return not _has_wildcard(self.pattern) and unescape(self.pattern) == arg.value
+                    return not _has_wildcard(self.pattern, False) and unescape(self.pattern) == arg.value
                 return any(re.fullmatch(regex, v, re.DOTALL) for v in (arg.value, *arg.alternates))
             # deny / ask: any piece of a compound command counts
             return any(re.fullmatch(regex, v, re.DOTALL) for v in (arg.value, *arg.alternates, *arg.segments))
