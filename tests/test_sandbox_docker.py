@@ -69,6 +69,18 @@ async def test_exit_codes(box, command, code):
     assert result.ok == (code == 0)
 
 
+async def test_concurrent_runs_each_get_their_own_container(box):
+    runs = [box.run(f"sleep 0.3; hostname; exit {code}") for code in (3, 4, 5)]
+    results = await asyncio.gather(*runs)
+    assert [r.exit_code for r, _ in results] == [3, 4, 5]
+    assert len({out.text for _, out in results}) == 3
+
+
+async def test_run_before_start_is_an_error_not_an_exception(tmp_path):
+    result = await DockerSandbox(SandboxSpec(tmp_path)).run("true", Output())
+    assert result.exit_code is None and "not started" in result.error
+
+
 async def test_streaming_order_and_timing(box):
     started = time.monotonic()
     seen: list[tuple[float, str, str]] = []
@@ -128,7 +140,7 @@ async def test_leftovers_of_a_dead_process_are_removed_on_start(factory):
                                       network_mode="none")
     try:
         await factory.make()
-        ids = {c.id for c in client.containers.list(all=True, filters={"label": "tui-agent=1"})}
+        ids = {c["Id"] for c in docker_pool.labelled(client)}
         assert leftover.id not in ids, "a crashed run's container was not removed"
         assert in_use.id in ids, "a container of a live process was removed"
     finally:
@@ -169,8 +181,8 @@ async def test_a_killed_client_stops_its_containers_and_the_next_start_removes_t
     # (its stopped containers are still there now, unless a concurrent start() elsewhere removed them)
     docker = _client()
     await factory.make()
-    left = [c for c in docker.containers.list(all=True, filters={"label": "tui-agent=1"})
-            if c.labels.get(docker_pool.OWNER_LABEL, "").startswith(f"{client.pid}:")]
+    left = [c for c in docker_pool.labelled(docker)
+            if c["Labels"].get(docker_pool.OWNER_LABEL, "").startswith(f"{client.pid}:")]
     docker.close()
     assert left == [], "the dead client's containers were not removed at the next start"
 
@@ -182,7 +194,7 @@ async def test_close_leaves_nothing_running(factory):
     created = set(box.sandbox.pool.created)
     await box.sandbox.close()
     client = _client()
-    left = {c.id for c in client.containers.list(all=True, filters={"label": "tui-agent=1"})} & created
+    left = {c["Id"] for c in docker_pool.labelled(client)} & created
     client.close()
     assert left == set()
 

@@ -74,15 +74,15 @@ def container_config(spec: SandboxSpec) -> dict[str, Any]:
 def remove_leftovers(client) -> int:
     """Remove labelled containers whose creating process is gone (a crashed run); return how many."""
     removed = 0
-    for c in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True):
-        if owner_alive(c.labels.get(OWNER_LABEL, "")):
-            continue
-        try:
-            c.remove(force=True)
+    for c in labelled(client):
+        if not owner_alive((c.get("Labels") or {}).get(OWNER_LABEL, "")) and remove_quietly(client, c["Id"]):
             removed += 1
-        except Exception:  # already gone, or being removed by someone else
-            pass
     return removed
+
+
+def labelled(client) -> list[dict]:
+    """Every container carrying our label, as the engine lists them (one call, no per-container inspect)."""
+    return client.api.containers(all=True, filters={"label": f"{LABEL}=1"})
 
 
 def _forget(cid: str) -> None:
