@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import secrets
 import shutil
@@ -283,6 +284,18 @@ async def test_memory_balloon_over_processes_is_contained(box):
     if "memory" in {h.controller for h in cgroup.hierarchies()}:
         assert "memory limit (128 MB) hit" in out.of("stderr")
     await still_works(box)
+
+
+async def test_cpu_quota(workspace):
+    if "cpu" not in {h.controller for h in cgroup.hierarchies()}:
+        pytest.skip("no cpu cgroup controller here")
+    sandbox = BwrapSandbox(SandboxSpec(workspace, dataclasses.replace(LIMITS, cpus=0.2)))
+    busy = "import time\nend = time.monotonic() + 1.5\nwhile time.monotonic() < end: pass\nprint(time.process_time())"
+    try:
+        result, out = await run(sandbox, f"python3 -c '{busy}'", timeout_s=10)
+    finally:
+        await sandbox.close()
+    assert result.ok and float(out.of("stdout")) < 0.6, out.of()  # 1.5 s at 0.2 cpu is ~0.3 s of cpu time
 
 
 async def test_output_flood_is_truncated_quickly(box):
