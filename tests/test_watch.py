@@ -1,0 +1,191 @@
+"""Watch mode with real file-system events and a real sandbox: sync, debounce, ignores, own writes, conflicts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from sandbox_fixtures import require_backend
+from tui_agent.events import (
+    ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, FixRebased, FixRefused,
+    IterationStarted, WatchStarted,
+)
+from watch_fixtures import BROKEN, FIXED, fix_model, project, start
+
+
+@pytest.fixture(autouse=True)
+def _bwrap():
+    require_backend("bwrap")
+
+
+def checks(events) -> list:
+    """The folder's check runs (fix iterations have iteration >= 1)."""
+    return [e for e in events if isinstance(e, CheckStarted) and e.iteration == 0]
+
+
+async def test_a_save_runs_the_check_and_a_failure_gets_a_proposed_fix(tmp_path):
+    root = project(tmp_path)
+    w = await start(tmp_path, root)
+    try:
+        assert w.of(WatchStarted)[0].watcher == "native"
+        assert w.of(CheckFinished)[0].passed
+        (root / "app.py").write_text(BROKEN)
+        await w.until(lambda: w.of(DeployReady), what="a proposed fix")
+        synced = w.of(ChangesSynced)
+        assert [s.files for s in synced] == [("app.py",)]
+        proposal = w.of(DeployReady)[0]
+        assert proposal.files == ("app.py",) and "+    return a + b" in proposal.diff
+        assert (root / "app.py").read_text() == BROKEN  # headless-style: proposed, never applied
+        assert (w.watcher.workspace.path / "app.py").read_text() == FIXED
+    finally:
+        assert await w.stop() == 0
+
+
+async def test_a_burst_of_1000_writes_runs_the_check_at_most_twice(tmp_path):
+    root = project(tmp_path)
+    w = await start(tmp_path, root, auto_fix=False)
+    try:
+        before = len(w.events)
+
+        def burst() -> None:
+            for i in range(1000):
+                (root / f"gen_{i:04d}.py").write_text(f"X = {i}\n")
+
+        await asyncio.to_thread(burst)
+        await w.until(lambda: sum(len(s.files) for s in w.of(ChangesSynced, before)) == 1000, what="1000 files synced")
+        await w.until(lambda: w.watcher.phase == "idle" and not w.watcher.pending, what="idle")
+        await w.quiet(0.5)
+        runs = checks(w.events[before:])
+        assert 1 <= len(runs) <= 2, f"{len(runs)} check runs for one burst"
+        assert len(list((w.watcher.workspace.path).glob("gen_*.py"))) == 1000
+    finally:
+        await w.stop()
+
+
+async def test_ignored_paths_never_start_a_check(tmp_path):
+    root = project(tmp_path)
+    (root / ".gitignore").write_text("build/\n*.log\n")
+    for folder in (".git", "__pycache__", ".pytest_cache", ".venv/lib", "venv", "build", "env2/lib"):
+        (root / folder).mkdir(parents=True)
+    (root / "env2" / "pyvenv.cfg").write_text("home = /usr/bin\n")  # a virtual environment by another name
+    w = await start(tmp_path, root, auto_fix=False)
+    try:
+        before = len(w.events)
+        for rel in (".git/index", "__pycache__/app.cpython-311.pyc", ".pytest_cache/v", ".venv/lib/x.py",
+                    "venv/y.py", "build/out.txt", "debug.log", "env2/lib/site.py", "app.pyc"):
+            (root / rel).write_text("noise\n")
+        assert await w.quiet(0.8) == []
+        (root / "notes.md").write_text("a real change\n")
+        await w.until(lambda: w.of(CheckFinished, before), what="the check after a real change")
+        assert [s.files for s in w.of(ChangesSynced, before)] == [("notes.md",)]
+        assert len(checks(w.events[before:])) == 1
+        assert not (w.watcher.workspace.path / "debug.log").exists()
+    finally:
+        await w.stop()
+
+
+async def test_deletes_and_renames_are_followed(tmp_path):
+    root = project(tmp_path)
+    (root / "old.py").write_text("OLD = 1\n")
+    (root / "pkg").mkdir()
+    (root / "pkg" / "mod.py").write_text("M = 1\n")
+    (root / "gone.txt").write_text("bye\n")
+    w = await start(tmp_path, root, auto_fix=False)
+    ws = w.watcher.workspace.path
+    try:
+        before = len(w.events)
+        os.rename(root / "old.py", root / "new.py")
+        os.rename(root / "pkg", root / "pkg2")  # its files move silently: no event names pkg2/mod.py
+        (root / "gone.txt").unlink()
+        await w.until(lambda: (ws / "pkg2" / "mod.py").exists() and not (ws / "gone.txt").exists(), what="sync")
+        assert (ws / "new.py").read_text() == "OLD = 1\n" and not (ws / "old.py").exists()
+        assert not (ws / "pkg").exists()
+        synced = w.of(ChangesSynced, before)
+        assert {f for s in synced for f in s.files} == {"new.py", "pkg2/mod.py"}
+        assert {f for s in synced for f in s.removed} == {"old.py", "pkg/mod.py", "gone.txt"}
+        await w.until(lambda: w.watcher.phase == "idle", what="idle")
+        assert w.watcher.workspace.fix_paths() == []  # the workspace equals the folder again
+    finally:
+        await w.stop()
+
+
+async def test_applying_a_fix_does_not_trigger_a_check_on_its_own_writes(tmp_path):
+    root = project(tmp_path)
+    w = await start(tmp_path, root, interactive=True)
+    try:
+        (root / "app.py").write_text(BROKEN)
+        await w.until(lambda: w.of(DeployReady), what="a proposed fix")
+        await w.until(lambda: w.watcher.phase == "idle", what="idle")
+        before = len(w.events)
+        event = w.watcher.deploy()
+        assert isinstance(event, Deployed) and event.files == ("app.py",)
+        assert (root / "app.py").read_text() == FIXED
+        after = await w.quiet(1.0)
+        assert [e for e in after if isinstance(e, (ChangesSynced, CheckStarted))] == [], [e.type for e in after]
+        assert w.events[before:] == [event] + after
+        (root / "app.py").write_text(FIXED + "\n# the person's edit\n")  # and the person's next save still counts
+        await w.until(lambda: w.of(ChangesSynced, before), what="the person's next edit")
+    finally:
+        await w.stop()
+
+
+async def test_an_edit_to_the_fixs_own_file_during_the_fix_is_kept_and_the_fix_refused(tmp_path):
+    root = project(tmp_path)
+    mine = "def add(a, b):\n    return b + a  # the person's fix\n"
+    w = await start(tmp_path, root, model=fix_model(tmp_path, delay_s=0.1, words=15))
+    try:
+        (root / "app.py").write_text(BROKEN)
+        await w.until(lambda: w.of(IterationStarted), what="the fix round")
+        (root / "app.py").write_text(mine)  # while the agent is busy on the same file
+        await w.until(lambda: w.of(FixRefused), what="the refusal")
+        refused = w.of(FixRefused)[0]
+        assert refused.files == ("app.py",) and "your version is kept" in refused.reason
+        assert w.of(ChangesQueued)
+        await w.until(lambda: w.watcher.phase == "idle" and w.watcher.passed, what="the person's version checked")
+        assert (root / "app.py").read_text() == mine
+        assert (w.watcher.workspace.path / "app.py").read_text() == mine
+        assert w.watcher.proposal is None and not w.of(DeployReady)
+    finally:
+        await w.stop()
+
+
+async def test_an_edit_to_another_file_during_the_fix_is_rebased_under_it(tmp_path):
+    root = project(tmp_path)
+    w = await start(tmp_path, root, model=fix_model(tmp_path, delay_s=0.1, words=15), interactive=True)
+    try:
+        (root / "app.py").write_text(BROKEN)
+        await w.until(lambda: w.of(IterationStarted), what="the fix round")
+        (root / "notes.md").write_text("written during the fix\n")
+        (root / "check.py").write_text((root / "check.py").read_text() + "print('more')\n")
+        await w.until(lambda: w.of(DeployReady), what="the offer after the rebase")
+        rebased = w.of(FixRebased)[0]
+        assert set(rebased.files) == {"notes.md", "check.py"} and rebased.fix_files == ("app.py",)
+        assert w.of(DeployReady)[0].files == ("app.py",)
+        event = w.watcher.deploy()
+        assert isinstance(event, Deployed), event
+        assert (root / "app.py").read_text() == FIXED
+        assert (root / "notes.md").read_text() == "written during the fix\n"
+        assert (root / "check.py").read_text().endswith("print('more')\n")
+    finally:
+        await w.stop()
+
+
+async def test_a_rename_while_a_fix_is_proposed_is_followed_in_what_is_deployed(tmp_path):
+    root = project(tmp_path)
+    (root / "old.py").write_text("OLD = 1\n")
+    w = await start(tmp_path, root, interactive=True)
+    try:
+        (root / "app.py").write_text(BROKEN)
+        await w.until(lambda: w.of(DeployReady), what="a proposed fix")
+        await w.until(lambda: w.watcher.phase == "idle", what="idle")
+        before = len(w.events)
+        os.rename(root / "old.py", root / "renamed.py")
+        await w.until(lambda: w.of(DeployReady, before), what="the offer again, rebased")
+        assert w.of(DeployReady, before)[0].files == ("app.py",)
+        await w.until(lambda: w.watcher.phase == "idle", what="idle")
+        assert isinstance(w.watcher.deploy(), Deployed)
+        assert sorted(p.name for p in root.iterdir()) == ["app.py", "check.py", "renamed.py"]
+    finally:
+        await w.stop()
