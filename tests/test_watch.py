@@ -189,3 +189,49 @@ async def test_a_rename_while_a_fix_is_proposed_is_followed_in_what_is_deployed(
         assert sorted(p.name for p in root.iterdir()) == ["app.py", "check.py", "renamed.py"]
     finally:
         await w.stop()
+
+
+async def test_headless_cli_prints_json_events_and_reports_the_proposal_without_applying_it(tmp_path):
+    import json
+    import signal
+    import sys
+
+    root = project(tmp_path)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tui_agent.cli", "watch", str(root), "--check", "python3 check.py", "--headless",
+        "--sandbox", "bwrap", "--model", fix_model(tmp_path), "--allow", "write_file",
+        "--sessions", str(tmp_path / "sessions"), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    seen: list[dict] = []
+
+    async def until(kind: str) -> dict:
+        while True:
+            line = await asyncio.wait_for(proc.stdout.readline(), 30)
+            assert line, f"the process ended before {kind}: {(await proc.stderr.read()).decode()}"
+            seen.append(json.loads(line))
+            if seen[-1]["type"] == kind:
+                return seen[-1]
+
+    try:
+        await until("watch_started")
+        assert (await until("check_finished"))["passed"] is True
+        (root / "app.py").write_text(BROKEN)
+        assert (await until("changes_synced"))["files"] == ["app.py"]
+        ready = await until("deploy_ready")
+        assert ready["files"] == ["app.py"] and "+    return a + b" in ready["diff"]
+        proc.send_signal(signal.SIGINT)
+        stopped = await until("watch_stopped")
+        assert stopped["reason"] == "interrupted (SIGINT)" and stopped["passed"] is True
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert (root / "app.py").read_text() == BROKEN  # headless never applies
+    assert not any(r["type"] == "deployed" for r in seen)
+
+
+def test_cli_watch_with_a_missing_folder_is_bad_input(tmp_path):
+    from loop_fixtures import cli
+
+    result = cli("watch", str(tmp_path / "nope"), "--check", "true", "--headless")
+    assert result.returncode == 2 and "project folder not found" in result.stderr
