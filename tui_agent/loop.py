@@ -92,7 +92,10 @@ class AgentLoop:
         try:
             if getattr(self, "_resumed", False):
                 self.emit(SessionResumed(self.progress.iterations, self.snapshot))
+                await self.toolbox.start()
             else:
+                self._started()
+                await self.toolbox.start()
                 await self._baseline()
             while True:
                 k = self.progress.iterations + 1
@@ -133,11 +136,13 @@ class AgentLoop:
     def _elapsed(self) -> float:
         return time.monotonic() - self._start
 
-    async def _baseline(self) -> None:
+    def _started(self) -> None:
         self.emit(SessionStarted(
             self.session_id, str(self.workspace.project), self.goal, self.check, self.model.name,
             self.sandbox_name, str(self.workspace.path), self.criteria.to_dict(), self.options,
         ))
+
+    async def _baseline(self) -> None:
         self.snapshot = self.first_snapshot = self.workspace.snapshot()
         passed = await self._check(0)
         self.emit(IterationFinished(0, passed, 0.0, round(self._elapsed(), 3), self.snapshot))

@@ -11,12 +11,14 @@ from tui_agent.breakpoints import Breakpoints
 from tui_agent.config import ConfigError, Settings
 from tui_agent.control import Controller
 from tui_agent.events import (
-    Deployed, DeployRefused, Event, IterationFinished, ModelResponded, SessionStarted,
+    Deployed, DeployRefused, Event, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
 from tui_agent.loop import AgentLoop
 from tui_agent.models import create_model
 from tui_agent.session import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
+from tui_agent.tools import mcp_config
 from tui_agent.tools.builtin import BuiltinTools
+from tui_agent.tools.mcp_servers import McpManager
 from tui_agent.tools.policy import AuditLog, Policy, PolicyError
 from tui_agent.tools.toolbox import Toolbox
 from tui_agent.workspace import DeployRefused as Refused
@@ -35,7 +37,7 @@ class Run:
     workspace: Workspace
     sandbox: sandboxes.Sandbox
     recorder: SessionRecorder
-    extra_closers: list = field(default_factory=list)
+    mcp: McpManager | None = None  # the MCP servers of .mcp.json; servers() gives each one's state and tools
 
     def subscribe(self, sink) -> None:
         self.loop.subscribe(sink)
@@ -55,8 +57,8 @@ class Run:
         return event
 
     async def close(self) -> None:
-        for closer in self.extra_closers:
-            await closer()
+        if self.mcp is not None:
+            await self.mcp.close()
         await self.sandbox.close()
         self.workspace.close()
         self.recorder.close()
@@ -94,6 +96,7 @@ async def prepare(
     """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
     project = check_project(Path(settings.project))
     breakpoints = Breakpoints.parse(list(settings.breakpoints))
+    servers = mcp_config.load(project)  # a malformed .mcp.json is bad input, before anything starts
     history: list[Event] = []
     start_turn = 0
     if resume_dir is not None:
@@ -139,6 +142,11 @@ async def prepare(
         timeout_s=settings.timeout_s, options={k: getattr(settings, k) for k in RESUMED_OPTIONS},
     )
     toolbox.providers.append(BuiltinTools(workspace, run=loop.run_command, on_plan=loop.plan_updated))
+    mcp = None
+    if servers:
+        mcp = McpManager(servers, project=project,
+                         on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
+        toolbox.providers.append(mcp)  # the loop starts it: a server that fails is marked failed, the run goes on
     recorder = SessionRecorder(session_dir)
     if fork_at is not None:  # a fork's record starts with its parent's, up to the fork point
         for event in history:
@@ -146,7 +154,7 @@ async def prepare(
     loop.subscribe(recorder.write)
     if history:
         loop.restore(history)
-    return Run(settings, session_dir, loop, control, workspace, sandbox, recorder)
+    return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp)
 
 
 def _history(session_dir: Path, fork_at: int | None) -> list[Event]:

@@ -10,6 +10,12 @@ class Toolbox:
     def __init__(self, providers: list[ToolProvider]) -> None:
         self.providers = providers
 
+    async def start(self) -> None:
+        """Start the providers that need it (MCP servers); a server that fails is marked failed, not fatal."""
+        for provider in self.providers:
+            if hasattr(provider, "start"):
+                await provider.start()
+
     def specs(self) -> list[ToolSpec]:
         return [spec for provider in self.providers for spec in provider.specs()]
 
