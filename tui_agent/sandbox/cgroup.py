@@ -87,8 +87,9 @@ def hierarchies() -> tuple[Hierarchy, ...]:
     except OSError:
         return ()
     found: list[Hierarchy] = []
-    for controller, probe_file in (("memory", "memory.limit_in_bytes"), ("pids", "pids.max"), ("cpu", "cpu.cfs_quota_us")):
-        for root, point, fstype, options in mounts:
+    v1 = (("memory", "memory.limit_in_bytes"), ("pids", "pids.max"), ("cpu", "cpu.cfs_quota_us"))
+    for controller, probe_file in v1:
+        for _, point, fstype, options in mounts:
             if fstype == "cgroup" and controller in options:
                 # at the top of the hierarchy we can see, like container engines do, not inside our own cgroup:
                 # a folder left there would keep whoever manages our cgroup from removing it
