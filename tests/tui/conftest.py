@@ -47,7 +47,8 @@ async def until(pilot, predicate, timeout: float = 30.0, what: str = "") -> None
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
+            raise AssertionError(f"timed out waiting for {what or predicate}; phase {pilot.app.state.phase}, "
+                                 f"pending {list(pilot.app.state.pending)}, decisions {pilot.app.state.decisions[-2:]}")
         await pilot.pause(0.05)
 
 
