@@ -16,6 +16,7 @@ from tui_agent.sandbox.base import Limits, SandboxUnavailable
 # read-only from the host: what dynamic linking, python3 and common tools need, nothing with secrets
 ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "mime.types"]
 SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]
+STAGE_PREFIX = "tui-agent-bwrap-"  # stage folders are <prefix><pid>-<random>
 STAGED = ("passwd", "group", "hosts", "nsswitch.conf")  # files made for the sandbox's /etc
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
 
@@ -105,7 +106,7 @@ class Stage:
         base = Path("/run/tui-agent") if host.root and Path("/run").is_dir() else Path(tempfile.gettempdir())
         base.mkdir(mode=0o755, exist_ok=True)
         cls.remove_stale(base)
-        root = Path(tempfile.mkdtemp(prefix=f"bwrap-{os.getpid()}-", dir=base))
+        root = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-", dir=base))
         root.chmod(0o755)
         files = {  # the names are STAGED
             "passwd": f"sandbox:x:{limits.uid}:{limits.gid}:sandbox:/tmp:/bin/sh\n"
@@ -151,10 +152,10 @@ class Stage:
 
     @staticmethod
     def remove_stale(base: Path) -> None:
-        """Stages of crashed processes (bwrap-<pid>-*, pid gone): unmount their workspace and delete them."""
-        for old in base.glob("bwrap-*-*"):
+        """Stages of crashed processes (<prefix><pid>-*, pid gone): unmount their workspace and delete them."""
+        for old in base.glob(f"{STAGE_PREFIX}*-*"):
             try:
-                pid = int(old.name.split("-")[1])
+                pid = int(old.name[len(STAGE_PREFIX):].split("-")[0])
             except ValueError:
                 continue
             if pid != os.getpid() and not Path(f"/proc/{pid}").exists():

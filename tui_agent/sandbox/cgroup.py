@@ -169,8 +169,8 @@ class RunCgroup:
     def kill_all(self) -> bool:
         """SIGKILL every process in the run's cgroups; True when none was left to kill."""
         for d in self.dirs:
-            if (d / "cgroup.kill").exists() and _write(d / "cgroup.kill", "1"):
-                pass
+            if (d / "cgroup.kill").exists():  # cgroup2: the kernel kills all, forks included
+                _write(d / "cgroup.kill", "1")
         left = self.pids()
         for pid in left:
             try:
