@@ -40,6 +40,10 @@ async def start_watch(settings: Settings, *, headless: bool, auto_fix: bool) -> 
         check_project(settings.project)
         from tui_agent.tui.watch_app import run_watch_tui
 
-        return await run_watch_tui(settings, auto_fix=auto_fix)
+        try:
+            return await run_watch_tui(settings, auto_fix=auto_fix)
+        except BadCheck as exc:
+            print(f"tui-agent: error: {exc}", file=sys.stderr)
+            return 2
     run = await prepare(settings, interactive=False)
     return await watch_headless(run, auto_fix=auto_fix)
