@@ -12,7 +12,7 @@ from textual.worker import Worker
 
 from tui_agent.config import Settings
 from tui_agent.events import (
-    CheckFinished, CheckStarted, Deployed, DeployRefused, Error, Event, Finished, OutputChunk, Paused,
+    CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, Error, Event, Finished, OutputChunk, Paused,
     ToolCallDecided,
 )
 from tui_agent.tui.actions import PersonActions
@@ -26,10 +26,12 @@ THEMES = {"dark": "textual-dark", "light": "textual-light"}
 BOLD, GREEN, RED, RESET = "\x1b[1m", "\x1b[1;32m", "\x1b[1;31m", "\x1b[0m"
 
 
-async def prepare_run(settings: Settings, resume_dir: Path | None):
+async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int | None = None):
     from tui_agent.runner import prepare
 
-    return await prepare(settings, interactive=True, resume_dir=resume_dir)
+    if fork_at is None:  # keyword only when given: works with cores that have no forks
+        return await prepare(settings, interactive=True, resume_dir=resume_dir)
+    return await prepare(settings, interactive=True, resume_dir=resume_dir, fork_at=fork_at)
 
 
 class AgentApp(PersonActions, App[int]):
@@ -40,11 +42,11 @@ class AgentApp(PersonActions, App[int]):
     BINDINGS = bindings()
 
     def __init__(self, settings: Settings, *, start: Callable[[], Awaitable] | None = None,
-                 replay: Iterable[Event] | None = None, resume_dir: Path | None = None,
+                 replay: Iterable[Event] | None = None, resume_dir: Path | None = None, fork_at: int | None = None,
                  clock: Callable[[], float] = time.monotonic, max_output_lines: int = 20_000) -> None:
         super().__init__()
         self.settings, self.resume_dir, self.clock = settings, resume_dir, clock
-        self._start = start or (lambda: prepare_run(settings, resume_dir))
+        self._start = start or (lambda: prepare_run(settings, resume_dir, fork_at))
         self.replay = list(replay) if replay is not None else None
         self.max_output_lines = max_output_lines
         self.state = RunState()
@@ -90,10 +92,14 @@ class AgentApp(PersonActions, App[int]):
             return
         if self.closed:
             return
-        if self.resume_dir is not None:
+        if self.resume_dir is not None:  # resumed or forked: show the recorded history first
             from tui_agent.session import read_events
 
-            self._inbox.extend(e for e in read_events(self.resume_dir) if not isinstance(e, OutputChunk))
+            history = read_events(self.agent_run.session_dir)
+            self._inbox.extend(e for e in history if not isinstance(e, (OutputChunk, Finished, DeployReady)))
+            self.drain()
+            self.state.pending.clear()  # a call asked before the kill is asked again by the resumed loop
+            self.state.paused = self.state.stop_requested = False
         self.agent_run.subscribe(self.receive)
         self._started_at = self.clock()
         try:

@@ -7,14 +7,14 @@ from pathlib import Path
 from tui_agent.config import Settings
 
 
-async def run_tui(settings: Settings, *, resume_dir: Path | None = None) -> int:
+async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at: int | None = None) -> int:
     """Bad input found while preparing (no folder, no sandbox, bad model spec) is raised after the app closes."""
     from tui_agent.runner import check_project
 
     check_project(Path(settings.project))  # fail before the screen opens when the folder is missing
     from tui_agent.tui.app import AgentApp
 
-    app = AgentApp(settings, resume_dir=resume_dir)
+    app = AgentApp(settings, resume_dir=resume_dir, fork_at=fork_at)
     try:
         code = await app.run_async()
     finally:
