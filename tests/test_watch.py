@@ -17,7 +17,7 @@ from watch_fixtures import BROKEN, FIXED, fix_model, project, start
 
 @pytest.fixture(autouse=True)
 def _bwrap():
-    require_backend("bwrap")
+    require_backend("bwrap")  # one test also runs on docker (the `backend` fixture)
 
 
 def checks(events) -> list:
@@ -25,9 +25,9 @@ def checks(events) -> list:
     return [e for e in events if isinstance(e, CheckStarted) and e.iteration == 0]
 
 
-async def test_a_save_runs_the_check_and_a_failure_gets_a_proposed_fix(tmp_path):
+async def test_a_save_runs_the_check_and_a_failure_gets_a_proposed_fix(tmp_path, backend):
     root = project(tmp_path)
-    w = await start(tmp_path, root)
+    w = await start(tmp_path, root, sandbox=backend)
     try:
         assert w.of(WatchStarted)[0].watcher == "native"
         assert w.of(CheckFinished)[0].passed
