@@ -235,3 +235,12 @@ def test_cli_watch_with_a_missing_folder_is_bad_input(tmp_path):
 
     result = cli("watch", str(tmp_path / "nope"), "--check", "true", "--headless")
     assert result.returncode == 2 and "project folder not found" in result.stderr
+
+
+def test_cli_watch_with_a_check_that_does_not_exist_is_bad_input(tmp_path):
+    from loop_fixtures import cli
+
+    root = project(tmp_path)
+    result = cli("watch", str(root), "--check", "no-such-command-here", "--headless", "--sandbox", "bwrap",
+                 "--model", fix_model(tmp_path), "--sessions", str(tmp_path / "sessions"), timeout=60)
+    assert result.returncode == 2 and "not found in the sandbox" in result.stderr

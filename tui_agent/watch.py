@@ -143,10 +143,14 @@ class Watcher:
 
     async def _read(self) -> None:
         """File-system batches → pending paths (filtered); never blocks on the checks."""
-        while not self._halt.is_set():
-            raw = await asyncio.to_thread(self._notify.watch, self.debounce_ms, self.step_ms, 500, self._halt)
-            if isinstance(raw, set):
-                self._take(raw)
+        try:
+            while not self._halt.is_set():
+                raw = await asyncio.to_thread(self._notify.watch, self.debounce_ms, self.step_ms, 500, self._halt)
+                if isinstance(raw, set):
+                    self._take(raw)
+        except Exception as exc:  # e.g. the folder itself went away: say so, and stop
+            self.emit(Error(f"watching {self.project} failed: {exc}", fatal=True))
+            self.stop(f"watching failed: {exc}")
 
     def _take(self, raw: set) -> None:
         root, paths = str(self.project) + "/", set()

@@ -8,10 +8,9 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable
 
-from . import snapshots
+from . import bytecode, snapshots
 from .safefs import O_DIR, O_READ, PERM, link_stays_inside, open_dir, remove, write_file
 from .snapshots import Manifest
 from .watch_filter import watched
@@ -194,31 +193,8 @@ class ProjectSync:
         self._sync_dirty = True
 
     def drop_bytecode(self, paths: Iterable[str]) -> None:
-        """Remove the cached bytecode of these .py files: Python trusts a .pyc whose source kept its size and
-        second-granular mtime, which a quick edit of the same length does."""
-        for rel in paths:
-            folder, _, name = rel.rpartition("/")
-            if not name.endswith(".py"):
-                continue
-            parts = [p for p in folder.split("/") if p] + ["__pycache__"]
-            try:
-                rfd = os.open(self.path, O_DIR)
-                try:
-                    dfd = open_dir(rfd, parts)
-                finally:
-                    os.close(rfd)
-            except OSError:
-                continue
-            try:
-                stem = name[:-3] + "."
-                for entry in os.listdir(dfd):
-                    if entry.startswith(stem) and entry.endswith(".pyc") and entry.count(".") >= 2:
-                        try:
-                            os.unlink(entry, dir_fd=dfd)
-                        except OSError:
-                            pass
-            finally:
-                os.close(dfd)
+        """Remove the cached bytecode of these .py files in the workspace (see bytecode.drop)."""
+        bytecode.drop(self.path, paths)
 
     def _walk_project(self, folder: str) -> Iterable[str]:
         """Every watched path below a project folder (lstat walk, no symlink followed)."""
