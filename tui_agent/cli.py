@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only re-run the check; do not ask the agent for a fix when it fails")
     _run_options(watch)
 
+    replay = sub.add_parser("replay", help="play a recorded session again (no model is called, nothing runs)")
+    replay.add_argument("session", help="a session folder, its events.jsonl, or its name")
+    replay.add_argument("--speed", type=float, default=1.0, help="pace multiplier; 0 shows everything at once")
+    replay.add_argument("--step", action="store_true", help="start paused; step one iteration at a time")
+    replay.add_argument("--headless", action="store_true", help="print the recorded events as JSON lines")
+    replay.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+
     demo = sub.add_parser("demo", help="the TUI on a bundled example with the scripted model, offline")
     demo.add_argument("example", nargs="?", default=DEMO, help=f"which example (default {DEMO})")
     demo.add_argument("--sandbox", choices=["auto", "docker", "bwrap"])
@@ -150,6 +157,21 @@ async def _start(args: argparse.Namespace) -> int:
     return await run_headless(run)
 
 
+async def _replay(args: argparse.Namespace) -> int:
+    from tui_agent.replay import ReplayRun
+    from tui_agent.session import find_session
+
+    root = args.session_root or config.load(Path.cwd()).session_root
+    run = ReplayRun(find_session(args.session, root), interactive=not args.headless, speed=args.speed, step=args.step)
+    if args.headless:
+        from tui_agent.headless import run_headless
+
+        return await run_headless(run)
+    from tui_agent.tui.launch import run_tui
+
+    return await run_tui(run.settings, run=run)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from tui_agent.models.base import BadModelSpec
@@ -158,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("run", "resume", "demo"):
             return asyncio.run(_start(args))
+        if args.command == "replay":
+            return asyncio.run(_replay(args))
         if args.command == "watch":
             from tui_agent.watch_cli import start_watch
 
