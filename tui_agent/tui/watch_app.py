@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 from tui_agent.config import Settings
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady,
-    DeployRefused, Error, Event, Finished, FixRebased, FixRefused, IterationStarted, OutputChunk,
+    DeployRefused, Error, Event, Finished, FixRebased, FixRefused, IterationStarted, OutputChunk, Paused,
     ToolCallDecided,
 )
 from tui_agent.tui.deploy_screen import Checklist, DeployScreen
@@ -49,6 +49,7 @@ class WatchApp(App[int]):
         Binding("r", "recheck", "Re-check", tooltip="Run the check now"),
         Binding("y", "allow", "Allow", tooltip="Allow the tool call the agent asks for"),
         Binding("n", "deny", "Deny", tooltip="Deny the tool call the agent asks for"),
+        Binding("p", "resume", "Resume", tooltip="Resume the fix the agent paused (e.g. no progress)"),
         Binding("x", "stop_fix", "Stop fix", tooltip="Stop the agent's fix; your folder stays as it is"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Stop watching and quit"),
     ]
@@ -188,6 +189,8 @@ class WatchApp(App[int]):
             self.notify(f"Applied {len(event.files)} file(s) to {self.settings.project}.", timeout=15)
         elif isinstance(event, DeployRefused):
             self.notify(f"Not applied, your folder was not changed: {event.reason}", severity="error", timeout=30)
+        elif isinstance(event, Paused):
+            self.notify(f"The fix is paused: {event.reason}. p resumes, x stops it.", severity="warning", timeout=20)
         elif isinstance(event, AutoFixToggled):
             log.heading(f"{DIM}── auto-fix {'on' if event.on else 'off'}{RESET}")
         elif isinstance(event, Error):
@@ -245,6 +248,9 @@ class WatchApp(App[int]):
             return self.asking is not None
         if action == "stop_fix":
             return w is not None and w.phase == "fixing"
+        if action == "resume":
+            control = self._control()
+            return w is not None and w.phase == "fixing" and control is not None and control.paused
         return True
 
     def action_toggle_fix(self) -> None:
@@ -257,6 +263,11 @@ class WatchApp(App[int]):
     def action_recheck(self) -> None:
         if self.watcher is not None:
             self.watcher.recheck()
+
+    def action_resume(self) -> None:
+        control = self._control()
+        if control is not None:
+            control.resume()
 
     def action_stop_fix(self) -> None:
         if self.watcher is not None and self.watcher.round is not None:
