@@ -11,7 +11,7 @@ from tui_agent.tui.diff_text import colour_diff, output_tail
 from tui_agent.tui.palette import colour, diff_colours
 from tui_agent.tui.state import Fix
 
-CAUSE_LINES = 12
+CAUSE_LINES = 40
 
 
 class FixesPanel(Vertical):

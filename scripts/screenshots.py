@@ -1,0 +1,100 @@
+"""Take SVG screenshots of the TUI's main states from a real run (scripted model, real sandbox) into screenshots/.
+
+    python scripts/screenshots.py [--png]     # --png also writes PNGs beside them (needs cairosvg)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tui_agent import config  # noqa: E402
+from tui_agent.examples import example_flags  # noqa: E402
+from tui_agent.tui.app import AgentApp  # noqa: E402
+
+OUT = REPO / "screenshots"
+SIZE = (160, 48)
+
+
+async def until(pilot, predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            s = pilot.app.state
+            raise TimeoutError(f"the run did not reach the expected state: {s.phase} {s.iteration} {s.activity!r}")
+        await pilot.pause(0.01)
+
+
+async def shoot(work: Path, png: bool) -> list[Path]:
+    source = REPO / "examples" / "calculator"
+    project = work / "calculator"
+    shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
+    settings = config.load(project, **example_flags(source), session_root=work / "sessions", step=True)
+    app = AgentApp(settings)
+    taken: list[Path] = []
+
+    def save(name: str) -> None:
+        path = OUT / f"{name}.svg"
+        app.save_screenshot(str(path))
+        taken.append(path)
+
+    async with app.run_test(size=SIZE) as pilot:
+        state = lambda: app.state  # noqa: E731
+        await until(pilot, lambda: state().phase == "paused")
+        await pilot.press("s")
+        await until(pilot, lambda: bool(state().pending))
+        await pilot.pause(0.1)
+        save("waiting-for-permission")
+        await pilot.press("y")
+        await until(pilot, lambda: state().phase == "paused" and state().iterations_done == 1)
+        await pilot.pause(0.1)
+        save("paused")
+        await pilot.press("p")
+        await until(pilot, lambda: state().iteration == 2 and state().phase == "running" and state().activity)
+        save("running")
+        await until(pilot, lambda: bool(state().pending))
+        await pilot.press("y")
+        await until(pilot, lambda: state().phase == "ready to deploy")
+        await pilot.pause(0.1)
+        save("ready-to-deploy")
+        app.theme = "textual-light"
+        await pilot.pause(0.1)
+        save("ready-to-deploy-light")
+        app.theme = "textual-dark"
+        await pilot.press("d")
+        await pilot.pause(0.2)
+        save("deploy-confirmation")
+        await pilot.press("y")
+        await until(pilot, lambda: state().deployed is not None)
+        await pilot.pause(0.1)
+        save("deployed")
+        await pilot.press("ctrl+q")
+    if png:
+        import cairosvg
+
+        for path in taken:
+            cairosvg.svg2png(url=str(path), write_to=str(path.with_suffix(".png")))
+    return taken
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--png", action="store_true", help="also write PNG files")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tui-shots-") as work:
+        for path in asyncio.run(shoot(Path(work), args.png)):
+            print(path.relative_to(REPO))
+
+
+if __name__ == "__main__":
+    main()
