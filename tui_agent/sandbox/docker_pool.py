@@ -18,7 +18,8 @@ LABEL = "tui-agent"  # value "1" on every container we create
 OWNER_LABEL = "tui-agent.owner"  # "pid:starttime" of the creating process
 WORKSPACE_LABEL = "tui-agent.workspace"
 SUPERVISOR_SOURCE = Path(__file__).with_name("supervisor.py").read_text()
-ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+       "PYTHONPYCACHEPREFIX": "/tmp/pycache"}
 
 _live: set[str] = set()  # ids of containers this process created and has not removed yet
 _live_lock = threading.Lock()
