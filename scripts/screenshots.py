@@ -31,7 +31,7 @@ async def until(pilot, predicate, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             s = pilot.app.state
             raise TimeoutError(f"the run did not reach the expected state: {s.phase} {s.iteration} {s.activity!r}")
-        await pilot.pause(0.01)
+        await pilot.pause(0.002)
 
 
 async def shoot(work: Path, png: bool) -> list[Path]:
@@ -59,7 +59,7 @@ async def shoot(work: Path, png: bool) -> list[Path]:
         await pilot.pause(0.1)
         save("paused")
         await pilot.press("p")
-        await until(pilot, lambda: state().iteration == 2 and state().phase == "running" and state().activity)
+        await until(pilot, lambda: state().iteration == 2 and state().phase in ("running", "checking") and state().activity)
         save("running")
         await until(pilot, lambda: bool(state().pending))
         await pilot.press("y")
@@ -91,9 +91,17 @@ def main() -> None:
     parser.add_argument("--png", action="store_true", help="also write PNG files")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="tui-shots-") as work:
-        for path in asyncio.run(shoot(Path(work), args.png)):
+    for attempt in range(3):  # "running" is a moment between two waits: retry if the run went past it
+        with tempfile.TemporaryDirectory(prefix="tui-shots-") as work:
+            try:
+                taken = asyncio.run(shoot(Path(work), args.png))
+            except TimeoutError as exc:
+                print(f"attempt {attempt + 1}: {exc}", file=sys.stderr)
+                continue
+        for path in taken:
             print(path.relative_to(REPO))
+        return
+    sys.exit("could not take the screenshots")
 
 
 if __name__ == "__main__":

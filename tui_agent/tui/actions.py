@@ -100,6 +100,7 @@ class PersonActions:
             cost_usd=state.cost_usd, budget_usd=criteria.get("budget_usd"), files=tuple(state.deploy_ready.files),
             deploy_command=self.settings.deploy_command,
         )
+        self.clear_notifications()  # nothing may cover the dialog's buttons
         self.push_screen(DeployScreen(state.deploy_ready.diff, checklist), self._deploy_answered)
 
     def _deploy_answered(self, confirmed: bool | None) -> None:
