@@ -54,6 +54,7 @@ class AgentLoop:
         self._aloop: asyncio.AbstractEventLoop | None = None
         self._sent = 0  # messages already shown in an earlier ModelRequested event
         self._start = time.monotonic()
+        self._resumed = False
         control.bind(self.emit)
 
     # --- events --------------------------------------------------------------------------
@@ -90,7 +91,7 @@ class AgentLoop:
         self._start = time.monotonic()
         outcome, reason = "stopped", ""
         try:
-            if getattr(self, "_resumed", False):
+            if self._resumed:
                 self.emit(SessionResumed(self.progress.iterations, self.snapshot))
                 await self.toolbox.start()
             else:
@@ -216,6 +217,8 @@ class AgentLoop:
     async def _permission(self, k: int, call: ToolCall) -> tuple[bool, dict, str]:
         verdict = self.policy.evaluate(call.name, call.arguments)
         action, rule, edited = verdict.action, verdict.rule, None
+        if action == "allow" and self.control.decided_ahead(call.id):
+            action, rule = "ask", None  # the person answered (maybe edited) it at a breakpoint: that answer counts
         by = "rule" if verdict.rule else "default"
         if action == "ask":
             decision = await self.control.ask(call.id, call.name, call.arguments, k)
@@ -262,7 +265,7 @@ class AgentLoop:
         self.emit(CheckFinished(k, result.exit_code, passed, round(result.duration_s, 3), result.timed_out,
                                 result.truncated, result.error, trim_output(text)))
         if result.error:
-            raise SandboxFailed(f"the sandbox failed: {result.error}")
+            raise SandboxFailed(result.error)
         if k == 0 and result.exit_code == NOT_FOUND:
             raise BadCheck(f"the check command was not found in the sandbox: {text.strip()[-200:] or self.check}")
         self.progress.record_check(passed, result.exit_code, text)
