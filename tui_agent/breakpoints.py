@@ -53,6 +53,27 @@ class Breakpoints:
             raise ConfigError(f"bad breakpoint {spec!r}: use one of tool, tool:RULE, check, failure, spend:USD, "
                               "iteration:N") from None
 
+    def remove(self, spec: str) -> bool:
+        """Take one breakpoint away, spelled as specs() gives it; False when none is set that way."""
+        kind, _, value = spec.strip().partition(":")
+        if kind == "tool" and value:
+            kept = [rule for rule in self.tools if rule.text != value]
+            found, self.tools = len(kept) < len(self.tools), kept
+            return found
+        if (kind, value) == ("tool", "") and self.any_tool:
+            self.any_tool = False
+        elif (kind, value) == ("check", "") and self.before_check:
+            self.before_check = False
+        elif (kind, value) == ("failure", "") and self.on_failure:
+            self.on_failure = False
+        elif kind == "spend" and self.spend_usd is not None and value and f"{self.spend_usd:g}" == f"{_number(value):g}":
+            self.spend_usd, self._spend_hit = None, False
+        elif kind == "iteration" and value.strip().isdigit() and int(value) in self.iterations:
+            self.iterations.discard(int(value))
+        else:
+            return False
+        return True
+
     def specs(self) -> list[str]:
         """The breakpoints in force, spelled as they are set (for the TUI)."""
         out = ["tool"] if self.any_tool else []
@@ -86,3 +107,10 @@ class Breakpoints:
 
     def at_iteration(self, iteration: int) -> str | None:
         return f"breakpoint: iteration {iteration}" if iteration in self.iterations else None
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return float("nan")

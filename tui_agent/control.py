@@ -51,6 +51,7 @@ class Controller:
         self._stopped = asyncio.Event()
         self._pause_reason: str | None = None
         self.pending: dict[str, PermissionRequest] = {}
+        self._ahead: dict[str, Decision] = {}  # answered while paused at a breakpoint, before it was asked
         self._emit: Callable[[Event], None] = lambda event: None
 
     def bind(self, emit: Callable[[Event], None]) -> None:
@@ -100,6 +101,13 @@ class Controller:
         request.future.set_result(Decision(action, arguments))
         return True
 
+    def decide_ahead(self, call_id: str, action: str, arguments: dict | None = None) -> None:
+        """Answer a call before it is asked (the loop is paused at a breakpoint before it): ask() returns this."""
+        self._ahead[call_id] = Decision(action, arguments)
+
+    def decided_ahead(self, call_id: str) -> bool:
+        return call_id in self._ahead
+
     # --- awaited by the loop -------------------------------------------------------------
 
     async def checkpoint(self, iteration: int = 0, reason: str = "person") -> None:
@@ -143,6 +151,8 @@ class Controller:
         """A permission request: a Future the UI resolves with decide(); deny if nobody can answer."""
         if not self.interactive:
             return Decision("deny", note="headless mode never asks")
+        if (early := self._ahead.pop(call_id, None)) is not None:
+            return early
         future = asyncio.get_running_loop().create_future()
         request = PermissionRequest(call_id, name, arguments, iteration, future)
         self.pending[call_id] = request

@@ -28,9 +28,11 @@ class PersonActions:
             return True if live else None
         if action in ("step", "stop"):
             return True if live else None
-        if action in ANSWERS:
-            return True if state.pending else None
+        if action in ANSWERS or action == "edit":
+            return True if state.pending and not self.replaying else None
         if action == "deploy":
+            if self.replaying:
+                return True if self.agent_run is not None else None  # says, in the core's words, that it is a replay
             return True if state.deploy_ready is not None and state.deployed is None else None
         return True
 
@@ -72,10 +74,7 @@ class PersonActions:
         if call_id is None:
             self.notify("No tool call is waiting for you.")
             return
-        if self._no_run():
-            return
-        if not self.agent_run.control.decide(call_id, ANSWERS[action]):
-            self.notify("That tool call is no longer waiting.", severity="warning")
+        self.answer_call(call_id, ANSWERS[action])  # now, or ahead when paused at a breakpoint before the ask
 
     def action_allow(self) -> None:
         self._answer("allow")
@@ -90,6 +89,10 @@ class PersonActions:
 
     def action_deploy(self) -> None:
         state = self.state
+        if self.replaying and self.agent_run is not None:
+            self.agent_run.deploy()  # a replay refuses, in its own words
+            self.drain()
+            return
         if state.deploy_ready is None:
             self.notify("Nothing to deploy yet: the check must pass first.", severity="warning")
             return

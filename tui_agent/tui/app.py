@@ -16,10 +16,12 @@ from tui_agent.events import (
     ToolCallDecided,
 )
 from tui_agent.tui.actions import PersonActions
+from tui_agent.tui.debug_actions import DebugActions
 from tui_agent.tui.keys import bindings, palette
 from tui_agent.tui.main_screen import MainScreen
 from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
+from tui_agent.tui.trace import Trace
 
 DRAIN_S = 1 / 20  # events are folded into the screen at most this often
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
@@ -34,8 +36,13 @@ async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int 
     return await prepare(settings, interactive=True, resume_dir=resume_dir, fork_at=fork_at)
 
 
-class AgentApp(PersonActions, App[int]):
-    """`start` builds the Run (default: runner.prepare); `replay` shows recorded events with no run at all."""
+async def _given(run):
+    return run
+
+
+class AgentApp(DebugActions, PersonActions, App[int]):
+    """`start` builds the Run (default: runner.prepare); `run` is one built already (e.g. a ReplayRun);
+    `replay` shows recorded events with no run at all (snapshots)."""
 
     CSS_PATH = [style("app.tcss"), style("main.tcss")]  # Textual skips CSS_PATH of a default screen
     TITLE = "tui-agent"
@@ -43,13 +50,20 @@ class AgentApp(PersonActions, App[int]):
 
     def __init__(self, settings: Settings, *, start: Callable[[], Awaitable] | None = None,
                  replay: Iterable[Event] | None = None, resume_dir: Path | None = None, fork_at: int | None = None,
-                 clock: Callable[[], float] = time.monotonic, max_output_lines: int = 20_000) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_output_lines: int = 20_000, run=None) -> None:
         super().__init__()
+        from tui_agent.replay import ReplayRun
+
         self.settings, self.resume_dir, self.clock = settings, resume_dir, clock
-        self._start = start or (lambda: prepare_run(settings, resume_dir, fork_at))
+        self._start = start or ((lambda: _given(run)) if run is not None else
+                                (lambda: prepare_run(settings, resume_dir, fork_at)))
+        self.replaying = isinstance(run, ReplayRun)  # a recorded session played again: nothing runs
         self.replay = list(replay) if replay is not None else None
         self.max_output_lines = max_output_lines
-        self.state = RunState()
+        self.state = RunState(replay=self.replaying)
+        self.trace = Trace()  # what the inspector shows
+        if self.replaying:
+            self.title = f"tui-agent · REPLAY of {run.session_dir.name}"
         self.agent_run = None
         self.finished: Finished | None = None
         self.startup_error: BaseException | None = None
@@ -153,10 +167,12 @@ class AgentApp(PersonActions, App[int]):
                 log.append("".join(text))
                 text.clear()
             self.state.apply(event)
+            self.trace.apply(event)
             self.narrate(event)
         if text:
             log.append("".join(text))
         self.refresh_views()
+        self.refresh_inspector()
 
     def narrate(self, event: Event) -> None:
         """Headings in the output log and notifications for the events a person must not miss."""
@@ -173,7 +189,8 @@ class AgentApp(PersonActions, App[int]):
             command = (event.arguments or (call.arguments if call else {})).get("command", "")
             log.heading(f"{BOLD}── run_command: {command}{RESET}")
         elif isinstance(event, Paused) and event.reason not in ("person", "step"):
-            self.notify(f"Paused: {event.reason}. p resumes, x stops.", severity="warning", timeout=15)
+            more = " e edits the call, y allows it," if self.state.pending and not self.replaying else ""
+            self.notify(f"Paused: {event.reason}.{more} s steps, p resumes, x stops.", severity="warning", timeout=15)
         elif isinstance(event, Error):
             self.notify(event.message, severity="error", timeout=30)
         elif isinstance(event, Deployed):

@@ -7,14 +7,18 @@ from pathlib import Path
 from tui_agent.config import Settings
 
 
-async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at: int | None = None) -> int:
-    """Bad input found while preparing (no folder, no sandbox, bad model spec) is raised after the app closes."""
-    from tui_agent.runner import check_project
+async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at: int | None = None,
+                  run=None) -> int:
+    """Bad input found while preparing (no folder, no sandbox, bad model spec) is raised after the app closes.
 
-    check_project(Path(settings.project))  # fail before the screen opens when the folder is missing
+    With `run` (e.g. a ReplayRun) the app drives that run instead of preparing one; it is closed on exit."""
     from tui_agent.tui.app import AgentApp
 
-    app = AgentApp(settings, resume_dir=resume_dir, fork_at=fork_at)
+    if run is None:
+        from tui_agent.runner import check_project
+
+        check_project(Path(settings.project))  # fail before the screen opens when the folder is missing
+    app = AgentApp(settings, resume_dir=resume_dir, fork_at=fork_at, run=run)
     try:
         code = await app.run_async()
     finally:

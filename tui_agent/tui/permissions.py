@@ -44,6 +44,8 @@ class PermissionsPanel(Vertical):
         self.pending: dict[str, ToolCallRequested] = {}
         self.rules: dict[str, list[str]] = {}
         self.decisions: list[Decision] = []
+        self.answered: dict[str, str] = {}  # answered ahead, at a breakpoint
+        self.at_breakpoint = False
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="pending")
@@ -71,7 +73,8 @@ class PermissionsPanel(Vertical):
         return next(iter(self.pending), None)
 
     def show(self, state: RunState, rules: dict[str, list[str]]) -> None:
-        self.rules, self.decisions = rules, state.decisions
+        self.rules, self.decisions, self.answered = rules, state.decisions, state.answered_ahead
+        self.at_breakpoint = state.at_breakpoint
         if list(state.pending) != list(self.pending):
             keep = self.selected
             self.pending = dict(state.pending)
@@ -95,8 +98,12 @@ class PermissionsPanel(Vertical):
         if call is None:
             args.update(Text("No tool call is waiting for you.", style="dim"))
         else:
-            waiting = Text().append("Waiting for you: y allow · a always · n deny\n",
-                                    style="bold " + colour(self.app, "text-warning", "yellow"))
+            warn = "bold " + colour(self.app, "text-warning", "yellow")
+            answered = self.answered.get(call.call_id)
+            waiting = Text().append(f"Answered at the breakpoint: {answered}; it runs when the loop goes on (p / s)\n"
+                                    if answered else "Paused at a breakpoint before this call: e edit · y allow · n deny\n"
+                                    if self.at_breakpoint else "Waiting for you: y allow · a always · n deny · e edit\n",
+                                    style=warn)
             args.update(waiting.append_text(arguments_text(call)))
         self.query_one("#rules", Static).update(self._rules())
         self.query_one("#decisions", Static).update(self._decisions())

@@ -76,6 +76,8 @@ class RunState:
     finished: Finished | None = None
     errors: list[str] = field(default_factory=list)
     started: bool = False
+    replay: bool = False  # a recorded session played again: nothing runs
+    answered_ahead: dict[str, str] = field(default_factory=dict)  # call id -> answer given at a breakpoint
     dirty: set[str] = field(default_factory=set)
 
     # --- derived -------------------------------------------------------------------------
@@ -83,6 +85,10 @@ class RunState:
     @property
     def last_check(self) -> CheckFinished | None:
         return self.checks[max(self.checks)] if self.checks else None
+
+    @property
+    def at_breakpoint(self) -> bool:
+        return self.paused and self.pause_reason.startswith("breakpoint")
 
     @property
     def phase(self) -> str:
@@ -93,6 +99,8 @@ class RunState:
             return "ready to deploy" if self.deploy_ready is not None else f"done: {self.finished.outcome}"
         if self.stop_requested:
             return "stopping"
+        if self.at_breakpoint:
+            return "at breakpoint"
         if self.pending:
             return "waiting for approval"
         if self.paused:
@@ -146,8 +154,9 @@ class RunState:
 
     def _on_tool_call_decided(self, e: ToolCallDecided) -> None:
         self.pending.pop(e.call_id, None)
+        self.answered_ahead.pop(e.call_id, None)
         asked = self.requested.get(e.call_id)
-        summary = summarize(e.name, asked.arguments if asked else {})
+        summary = summarize(e.name, asked.arguments if asked else {}) + (" (edited)" if e.arguments is not None else "")
         self.decisions.append(Decision(e.call_id, e.name, e.decision, e.by, e.rule, summary))
         self.dirty.add("perms")
 
@@ -194,6 +203,7 @@ class RunState:
         self.finished, self.elapsed_s, self.paused, self.checking = e, e.elapsed_s, False, False
         self.cost_usd = e.cost_usd
         self.pending.clear()
+        self.answered_ahead.clear()
         self.dirty.update({"perms", "plan"})
 
     def _on_error(self, e: Error) -> None:

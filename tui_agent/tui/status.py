@@ -8,7 +8,7 @@ from textual.widgets import Label
 
 from tui_agent.tui.state import RunState
 
-PHASE_CLASSES = ("-running", "-paused", "-waiting", "-done", "-ready", "-deployed", "-failed")
+PHASE_CLASSES = ("-running", "-paused", "-breakpoint", "-waiting", "-done", "-ready", "-deployed", "-failed")
 
 
 def clock(seconds: float) -> str:
@@ -20,6 +20,8 @@ def clock(seconds: float) -> str:
 def phase_class(phase: str, state: RunState) -> str:
     if phase == "waiting for approval":
         return "-waiting"
+    if phase == "at breakpoint":
+        return "-breakpoint"
     if phase in ("paused", "pausing", "stopping"):
         return "-paused"
     if phase == "ready to deploy":
@@ -60,7 +62,8 @@ class StatusLine(Horizontal):
     def show(self, state: RunState, elapsed: float, phase: str | None = None) -> None:
         phase = phase or state.phase
         badge = self.query_one("#phase", Label)
-        badge.update(f" {phase.upper()} ")
+        badge.update(f" REPLAY · {phase.upper()} " if state.replay else f" {phase.upper()} ")
         badge.remove_class(*PHASE_CLASSES)
         badge.add_class(phase_class(phase, state))
-        self.query_one("#facts", Label).update(" " + facts(state, elapsed, compact=self.size.width < 120))
+        why = f"{state.pause_reason} │ " if state.at_breakpoint else ""
+        self.query_one("#facts", Label).update(" " + why + facts(state, elapsed, compact=self.size.width < 120))

@@ -1,0 +1,32 @@
+"""Breakpoints.remove: each spec that specs() gives can be taken away again; an unknown one is reported."""
+
+from __future__ import annotations
+
+from tui_agent.breakpoints import Breakpoints
+from tui_agent.control import Controller
+
+
+def test_remove_every_kind():
+    specs = ["tool", "tool:edit_file", "tool:run_command(pytest *)", "check", "failure", "spend:0.5", "iteration:3"]
+    points = Breakpoints.parse(specs)
+    assert points.specs() == specs
+    for spec in points.specs():
+        assert points.remove(spec), spec
+    assert points.specs() == []
+    assert not points.remove("iteration:3") and not points.remove("spend:1") and not points.remove("nonsense")
+
+
+def test_remove_one_rule_keeps_the_others():
+    points = Breakpoints.parse(["tool:edit_file", "tool:write_file", "iteration:2", "iteration:4"])
+    assert points.remove("tool:edit_file") and points.remove("iteration:4")
+    assert points.specs() == ["tool:write_file", "iteration:2"]
+    assert points.at_tool("edit_file", {"path": "a"}) is None
+
+
+async def test_a_call_answered_ahead_is_not_asked():
+    control = Controller()
+    control.decide_ahead("c1", "allow", {"path": "edited"})
+    assert control.decided_ahead("c1")
+    decision = await control.ask("c1", "edit_file", {"path": "a"}, 1)
+    assert (decision.action, decision.arguments) == ("allow", {"path": "edited"}) and not control.pending
+    assert not control.decided_ahead("c1")
