@@ -59,8 +59,11 @@ async def shoot(work: Path, png: bool) -> list[Path]:
         await pilot.pause(0.1)
         save("paused")
         await pilot.press("p")
-        await until(pilot, lambda: state().iteration == 2 and state().phase in ("running", "checking") and state().activity)
-        save("running")
+        await until(pilot, lambda: state().iteration == 2 and state().activity)
+        if state().phase in ("running", "checking"):
+            save("running")
+        else:  # the run went past the moment (a busy machine): keep the running.svg there is
+            print("running.svg kept: the run was already past that moment", file=sys.stderr)
         await until(pilot, lambda: bool(state().pending))
         await pilot.press("y")
         await until(pilot, lambda: state().phase == "ready to deploy")
@@ -78,11 +81,46 @@ async def shoot(work: Path, png: bool) -> list[Path]:
         await pilot.pause(0.1)
         save("deployed")
         await pilot.press("ctrl+q")
+    taken += await shoot_debugging(work)
     if png:
         import cairosvg
 
         for path in taken:
             cairosvg.svg2png(url=str(path), write_to=str(path.with_suffix(".png")))
+    return taken
+
+
+async def shoot_debugging(work: Path) -> list[Path]:
+    """breakpoint.svg: paused before an edit_file (--break-on tool:edit_file); inspector.svg: iteration 2's request."""
+    source = REPO / "examples" / "calculator"
+    project = work / "calculator-debug"
+    shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
+    settings = config.load(project, **example_flags(source), session_root=work / "sessions",
+                           breakpoints=("tool:edit_file",))
+    app = AgentApp(settings)
+    taken: list[Path] = []
+
+    def save(name: str) -> None:
+        path = OUT / f"{name}.svg"
+        app.save_screenshot(str(path))
+        taken.append(path)
+
+    async with app.run_test(size=SIZE) as pilot:
+        state = lambda: app.state  # noqa: E731
+        for _ in range(2):
+            await until(pilot, lambda: state().at_breakpoint)
+            await pilot.pause(0.1)
+            if not taken:
+                save("breakpoint")
+            call_id = next(iter(state().pending))
+            await pilot.press("y", "p")
+            await until(pilot, lambda: call_id not in state().pending)
+        await until(pilot, lambda: state().phase == "ready to deploy")
+        app.clear_notifications()
+        await pilot.press("i", "down")
+        await pilot.pause(0.2)
+        save("inspector")
+        await pilot.press("escape", "ctrl+q")
     return taken
 
 
