@@ -40,7 +40,8 @@ def test_engine_stops_mid_check_then_resume(tmp_path):
         while time.monotonic() < deadline:
             found_sessions = list(sessions.iterdir()) if sessions.exists() else []
             record = found_sessions[0] / "events.jsonl" if found_sessions else None
-            if record and record.exists() and "checking slowly" in record.read_text():
+            # the sandbox's output, not the command line recorded at the start
+            if record and record.exists() and '"text": "checking slowly' in record.read_text():
                 break
             time.sleep(0.05)
         else:
