@@ -47,6 +47,16 @@ class Tmux:
     def kill(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
+    def quit_then_kill(self, code_file: Path, timeout: float = 30.0) -> None:
+        """Quit the app (ctrl+q closes its sandbox and workspace) and wait for its exit code, then kill tmux."""
+        if self.alive() and not code_file.exists():
+            self.keys("Escape")
+            self.keys("C-q")
+            deadline = time.monotonic() + timeout
+            while not code_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        self.kill()
+
 
 def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
     source = REPO / "examples" / "calculator"
@@ -81,7 +91,4 @@ def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
             time.sleep(0.1)
         assert code_file.read_text().strip() == "0"
     finally:
-        tmux.kill()
-
-
-assert Path  # noqa: the test reads the files the real process wrote
+        tmux.quit_then_kill(code_file)  # a failed assertion must not leave the workspace mounted

@@ -30,6 +30,8 @@ class PersonActions:
             return True if live else None
         if action in ANSWERS or action == "edit":
             return True if state.pending and not self.replaying else None
+        if action == "restart_servers":
+            return bool(self.failed_servers()) and not self.closed  # shown only when a server has failed
         if action == "deploy":
             if self.replaying:
                 return True if self.agent_run is not None else None  # says, in the core's words, that it is a replay

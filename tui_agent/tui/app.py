@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Awaitable, Callable, Iterable
@@ -19,6 +20,7 @@ from tui_agent.tui.actions import PersonActions
 from tui_agent.tui.debug_actions import DebugActions
 from tui_agent.tui.keys import bindings, palette
 from tui_agent.tui.main_screen import MainScreen
+from tui_agent.tui.mcp_actions import McpActions
 from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
 from tui_agent.tui.trace import Trace
@@ -40,7 +42,7 @@ async def _given(run):
     return run
 
 
-class AgentApp(DebugActions, PersonActions, App[int]):
+class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
     """`start` builds the Run (default: runner.prepare); `run` is one built already (e.g. a ReplayRun);
     `replay` shows recorded events with no run at all (snapshots)."""
 
@@ -69,6 +71,8 @@ class AgentApp(DebugActions, PersonActions, App[int]):
         self.startup_error: BaseException | None = None
         self.loop_worker: Worker | None = None
         self.closed = False
+        self.ending: asyncio.Future | None = None  # set by a SIGHUP or SIGTERM
+        self.hard_exit_after: float | None = None  # run_tui: seconds the screen gets to exit after such a signal
         self._inbox: list[Event] = []
         self._started_at: float | None = None
         self.main: MainScreen | None = None
@@ -138,6 +142,24 @@ class AgentApp(DebugActions, PersonActions, App[int]):
         if self.agent_run is not None:
             await self.agent_run.close()
 
+    def end_on_signal(self, name: str) -> None:
+        """SIGHUP (the terminal went away) or SIGTERM: close the run first (the screen may be gone), then exit."""
+        if self.ending is None:
+            self.ending = asyncio.ensure_future(self._end(name))
+
+    async def _end(self, name: str) -> None:
+        from tui_agent.tui.signals import exit_soon
+
+        self.state.stop_requested = self.finished is None
+        try:
+            if self.agent_run is not None:
+                self.agent_run.control.stop(f"{name}: the app was asked to end")
+            await self.shutdown()
+        finally:
+            if self.hard_exit_after is not None:
+                exit_soon(self.exit_code, self.hard_exit_after)
+            self.exit(self.exit_code, return_code=self.exit_code)
+
     async def on_unmount(self) -> None:
         await self.shutdown()  # however the app ends, the sandbox and the workspace are closed
 
@@ -155,7 +177,8 @@ class AgentApp(DebugActions, PersonActions, App[int]):
 
     def drain(self) -> None:
         """Fold the queued events into the state and the screen: one output write per batch."""
-        if not self._inbox or self.main is None or not self.main.is_mounted:
+        # `ready` is set in the screen's on_mount: a replay is folded there, before the first idle (snapshots)
+        if not self._inbox or self.main is None or not self.main.ready:
             return
         events, self._inbox = self._inbox, []
         log, text = self.main.output, []
@@ -198,6 +221,8 @@ class AgentApp(DebugActions, PersonActions, App[int]):
         elif isinstance(event, DeployRefused):
             self.notify(f"Deploy refused, your folder was not changed: {event.reason}", severity="error", timeout=60)
         elif isinstance(event, Finished):
+            if event.outcome == "error" and event.reason in self.state.errors:
+                return  # the Error event's notification says it already
             if self.state.deploy_ready is not None:
                 self.notify("The check passes. Press d to review the changes and deploy them.", timeout=30)
             else:
@@ -213,6 +238,8 @@ class AgentApp(DebugActions, PersonActions, App[int]):
             main.fixes.show(state.fixes, self.cumulative_diff() if main.fixes.cumulative else None)
         if "perms" in dirty:
             main.permissions.show(state, self.rules())
+        if "mcp" in dirty:
+            self.refresh_servers()
         self.show_status()
         self.refresh_bindings()
 
@@ -228,6 +255,7 @@ class AgentApp(DebugActions, PersonActions, App[int]):
     def _tick(self) -> None:
         if self.state.finished is None:
             self.show_status()
+        self.refresh_servers()  # a slow poll besides the servers' own progress events
 
     def rules(self) -> dict[str, list[str]]:
         policy = getattr(getattr(self.agent_run, "loop", None), "policy", None)

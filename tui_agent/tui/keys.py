@@ -32,6 +32,7 @@ KEYS = (
     Key("d", "deploy", "Deploy", "Review all changes and copy them into your folder"),
     Key("x", "stop", "Stop", "Stop the loop; the sandbox is stopped cleanly"),
     Key("i", "inspect", "Inspect", "Inspect each iteration: requests, responses, tool calls, tokens, cost"),
+    Key("r", "restart_servers", "Restart MCP", "Restart the MCP servers that failed"),
     Key("b", "breakpoints", "Breakpoints", "List, add and remove breakpoints"),
     Key("1", "focus_panel('plan')", "Plan", "Focus the Plan panel", group=PANELS),
     Key("2", "focus_panel('output')", "Output", "Focus the Output panel", group=PANELS),

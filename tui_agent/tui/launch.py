@@ -11,18 +11,23 @@ async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at
                   run=None) -> int:
     """Bad input found while preparing (no folder, no sandbox, bad model spec) is raised after the app closes.
 
-    With `run` (e.g. a ReplayRun) the app drives that run instead of preparing one; it is closed on exit."""
+    With `run` (e.g. a ReplayRun) the app drives that run instead of preparing one; it is closed on exit,
+    also when the terminal goes away (SIGHUP) or the process gets SIGTERM."""
     from tui_agent.tui.app import AgentApp
+    from tui_agent.tui.signals import EXIT_GRACE_S, forget_ending_signals, on_ending_signals
 
     if run is None:
         from tui_agent.runner import check_project
 
         check_project(Path(settings.project))  # fail before the screen opens when the folder is missing
     app = AgentApp(settings, resume_dir=resume_dir, fork_at=fork_at, run=run)
+    app.hard_exit_after = EXIT_GRACE_S
+    handled = on_ending_signals(app)
     try:
         code = await app.run_async()
     finally:
         await app.shutdown()  # the app may have ended some other way: the sandbox is still stopped cleanly
+        forget_ending_signals(handled)
     if app.startup_error is not None:
         raise app.startup_error
     return app.exit_code if code is None or code == 2 else code

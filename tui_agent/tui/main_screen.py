@@ -24,6 +24,7 @@ class MainScreen(Screen):
     def __init__(self, max_output_lines: int = 20_000) -> None:
         super().__init__()
         self.max_output_lines = max_output_lines
+        self.ready = False  # its panels exist (set in on_mount, before is_mounted turns true)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -38,6 +39,7 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.output.border_title = "2 Output"
+        self.ready = True
         begin = getattr(self.app, "begin", None)
         if begin is not None:
             begin()

@@ -1,4 +1,4 @@
-"""The Permissions panel: tool calls waiting for the person (full arguments), the rules in force, the decisions."""
+"""The Permissions panel: tool calls waiting for the person (full arguments), the rules, the MCP servers, the decisions."""
 
 from __future__ import annotations
 
@@ -46,11 +46,13 @@ class PermissionsPanel(Vertical):
         self.decisions: list[Decision] = []
         self.answered: dict[str, str] = {}  # answered ahead, at a breakpoint
         self.at_breakpoint = False
+        self.servers: tuple = ()  # the MCP servers (ServerStatus)
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="pending")
         with VerticalScroll(id="perm-body"):
             yield Static(id="call-args")
+            yield Static(id="servers")  # before the rules: a failed server shows even at 80x24
             yield Static(id="rules")
             yield Static(id="decisions")
 
@@ -74,7 +76,7 @@ class PermissionsPanel(Vertical):
 
     def show(self, state: RunState, rules: dict[str, list[str]]) -> None:
         self.rules, self.decisions, self.answered = rules, state.decisions, state.answered_ahead
-        self.at_breakpoint = state.at_breakpoint
+        self.at_breakpoint, self.servers = state.at_breakpoint, state.servers
         if list(state.pending) != list(self.pending):
             keep = self.selected
             self.pending = dict(state.pending)
@@ -106,6 +108,9 @@ class PermissionsPanel(Vertical):
                                     style=warn)
             args.update(waiting.append_text(arguments_text(call)))
         self.query_one("#rules", Static).update(self._rules())
+        servers = self.query_one("#servers", Static)
+        servers.display = bool(self.servers)
+        servers.update(server_lines(self.app, self.servers))
         self.query_one("#decisions", Static).update(self._decisions())
 
     def _rules(self) -> Text:
@@ -126,3 +131,25 @@ class PermissionsPanel(Vertical):
             text.append(d.summary).append(f"  {d.by}" + (f" · {d.rule}" if d.rule else "") + "\n", style="dim")
         text.rstrip()
         return text
+
+
+STATE_STYLES = {"ready": ("●", "text-success", "green"), "failed": ("✗", "text-error", "red"),
+                "starting": ("○", "text-warning", "yellow"), "restarting": ("⟳", "text-warning", "yellow")}
+
+
+def server_lines(app, servers) -> Text:
+    """`● time ready · get_current_time, convert_time` / `✗ ghost failed: …` (r restarts a failed one)."""
+    text = Text().append("\nMCP servers\n", style="bold")
+    for n, srv in enumerate(servers):
+        icon, variable, fallback = STATE_STYLES.get(srv.state, ("○", "text-muted", "white"))
+        text.append(("\n" if n else "") + f"{icon} ", style=colour(app, variable, fallback))
+        text.append(srv.name, style="bold").append(f" {srv.state}", style=colour(app, variable, fallback))
+        if srv.restarts:
+            text.append(f" ({srv.restarts} restart{'s' if srv.restarts > 1 else ''})", style="dim")
+        if srv.state == "ready":
+            text.append(" · " + (", ".join(srv.tools) or "no tools"), style="dim")
+        elif srv.reason:
+            text.append(": " + " ".join(srv.reason.split())[:300], style="dim")
+    if any(srv.state == "failed" for srv in servers):
+        text.append("\nr restarts the failed servers", style="dim")
+    return text

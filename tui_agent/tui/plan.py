@@ -47,10 +47,18 @@ class PlanPanel(VerticalScroll, can_focus=True):
         return text
 
     def _activity(self, state: RunState) -> Text:
-        text = Text()
+        """What needs the person's eye first (the error that ended the run, a model retry), then what happens now."""
+        lines = []
+        if state.fatal_error:
+            lines.append(Text().append("✗ " + state.fatal_error, style="bold " + colour(self.app, "text-error", "red")))
+        if (retry := state.retrying) is not None:
+            lines.append(Text().append(f"⟳ model busy: {retry.reason}; retry {retry.attempt} in {retry.wait_s:.1f} s",
+                                       style="bold " + colour(self.app, "text-warning", "yellow")))
         said = " ".join(state.activity.split())
         if said:
-            text.append("model: ", style="dim").append(said[-240:], style="italic")
+            lines.append(Text().append("model: ", style="dim").append(said[-240:], style="italic"))
         if state.last_tool:
-            text.append(("\n" if said else "") + "tool: ", style="dim").append(state.last_tool)
-        return text
+            lines.append(Text().append("tool: ", style="dim").append(state.last_tool))
+        if state.progress:
+            lines.append(Text().append("progress: ", style="dim").append(state.progress))
+        return Text("\n").join(lines)

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from tui_agent.events import (
     CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, Error, Event, Finished, FixApplied,
-    IterationFinished, IterationStarted, ModelDelta, ModelRequested, ModelResponded, Paused, PlanUpdated,
-    Resumed, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished, ToolCallRequested,
+    IterationFinished, IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, Paused,
+    PlanUpdated, Resumed, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished, ToolCallRequested,
+    ToolProgress,
 )
 
 ACTIVITY_CHARS = 400
@@ -75,6 +76,10 @@ class RunState:
     deploy_refused: str = ""
     finished: Finished | None = None
     errors: list[str] = field(default_factory=list)
+    fatal_error: str = ""  # the error that ended the run (model or sandbox), shown until the end
+    retrying: ModelRetrying | None = None  # the model call being retried after a transient fault
+    progress: str = ""  # the latest progress or log line of a tool or an MCP server
+    servers: tuple = ()  # the MCP servers (ServerStatus), read from the run by the app
     started: bool = False
     replay: bool = False  # a recorded session played again: nothing runs
     answered_ahead: dict[str, str] = field(default_factory=dict)  # call id -> answer given at a breakpoint
@@ -109,6 +114,8 @@ class RunState:
             return "pausing"
         if not self.started:
             return "starting"
+        if self.retrying is not None:
+            return "retrying model"
         return "checking" if self.checking else "running"
 
     # --- folding -------------------------------------------------------------------------
@@ -132,7 +139,7 @@ class RunState:
         self.dirty.add("plan")
 
     def _on_iteration_started(self, e: IterationStarted) -> None:
-        self.iteration, self.activity = e.iteration, ""
+        self.iteration, self.activity, self.progress = e.iteration, "", ""
         self.dirty.add("plan")
 
     def _on_model_requested(self, e: ModelRequested) -> None:
@@ -145,6 +152,20 @@ class RunState:
 
     def _on_model_responded(self, e: ModelResponded) -> None:
         self.cost_usd += e.cost_usd
+        if self.retrying is not None:
+            self.retrying = None
+            self.dirty.add("plan")
+
+    def _on_model_retrying(self, e: ModelRetrying) -> None:
+        self.retrying = e
+        self.dirty.add("plan")
+
+    def _on_tool_progress(self, e: ToolProgress) -> None:
+        lines = [line for line in e.message.splitlines() if line.strip()]
+        self.progress = f"{e.source}: {lines[-1][:200] if lines else ''}"
+        self.dirty.add("plan")
+        if e.source.startswith("mcp:"):
+            self.dirty.add("mcp")
 
     def _on_tool_call_requested(self, e: ToolCallRequested) -> None:
         self.requested[e.call_id] = e
@@ -201,10 +222,15 @@ class RunState:
 
     def _on_finished(self, e: Finished) -> None:
         self.finished, self.elapsed_s, self.paused, self.checking = e, e.elapsed_s, False, False
-        self.cost_usd = e.cost_usd
+        self.cost_usd, self.retrying = e.cost_usd, None
+        if e.outcome == "error" and not self.fatal_error:
+            self.fatal_error = e.reason
         self.pending.clear()
         self.answered_ahead.clear()
         self.dirty.update({"perms", "plan"})
 
     def _on_error(self, e: Error) -> None:
         self.errors.append(e.message)
+        if e.fatal:
+            self.fatal_error, self.retrying = e.message, None
+            self.dirty.add("plan")

@@ -22,7 +22,7 @@ def phase_class(phase: str, state: RunState) -> str:
         return "-waiting"
     if phase == "at breakpoint":
         return "-breakpoint"
-    if phase in ("paused", "pausing", "stopping"):
+    if phase in ("paused", "pausing", "stopping", "retrying model"):
         return "-paused"
     if phase == "ready to deploy":
         return "-ready"
@@ -55,11 +55,18 @@ def facts(state: RunState, elapsed: float, compact: bool = False) -> str:
 class StatusLine(Horizontal):
     """One line at the top: a coloured state badge, then the facts."""
 
+    _shown: tuple | None = None
+
     def compose(self) -> ComposeResult:
         yield Label(id="phase")
         yield Label(id="facts")
 
+    def on_resize(self) -> None:
+        if self._shown is not None:  # compact or not depends on the width: shown before the first layout too
+            self.show(*self._shown)
+
     def show(self, state: RunState, elapsed: float, phase: str | None = None) -> None:
+        self._shown = (state, elapsed, phase)
         phase = phase or state.phase
         badge = self.query_one("#phase", Label)
         badge.update(f" REPLAY · {phase.upper()} " if state.replay else f" {phase.upper()} ")
