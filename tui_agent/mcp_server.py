@@ -6,10 +6,9 @@ import asyncio
 import os
 import shlex
 import socket
-import stat
 import sys
 import uuid
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -17,7 +16,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from tui_agent import sandbox as sandboxes
 from tui_agent.config import ConfigError
+from tui_agent.gitignore import Ignore, RuleSet
 from tui_agent.sandbox.base import Limits, Sandbox, SandboxSpec, SandboxUnavailable
+from tui_agent.wsfiles import FileAccess, WorkspaceError
 
 MAX_READ = 1_000_000  # characters returned by read_file
 MAX_OUTPUT = 100_000  # characters of command output returned (head and tail kept)
@@ -31,70 +32,35 @@ INSTRUCTIONS = (
 )
 
 
-class Workspace:
-    """A folder the tools may read and write; every path is confined to it (symlinks included)."""
+class Workspace(FileAccess):
+    """A folder the tools may read and write: the workspace's own confined file access, errors as ToolError."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(os.path.realpath(root))
+        self.root = self.path = Path(os.path.realpath(root))
         if not self.root.is_dir():
             raise ConfigError(f"mcp serve: the workspace is not a folder: {root}")
-
-    def resolve(self, rel: str) -> Path:
-        if not isinstance(rel, str) or "\0" in rel:
-            raise ToolError(f"invalid path: {rel!r}")
-        rel = rel.strip() or "."
-        if PurePosixPath(rel).is_absolute() or rel.startswith("~"):
-            raise ToolError(f"absolute paths are refused (paths are relative to the workspace): {rel}")
-        full = os.path.realpath(os.path.join(self.root, rel))
-        if full != str(self.root) and not full.startswith(str(self.root) + os.sep):
-            raise ToolError(f"path leads outside the workspace: {rel}")
-        return Path(full)
+        self._real, self.owner, self.quota_mb = str(self.root), None, 0
+        self._ignore = Ignore().push("", RuleSet.parse("\n".join(f"{d}/" for d in SKIP_DIRS)))
 
     def read(self, rel: str) -> str:
-        path = self.resolve(rel)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except FileNotFoundError:
-            raise ToolError(f"no such file in the workspace: {rel}") from None
-        except OSError as exc:
-            raise ToolError(f"cannot read {rel}: {exc.strerror}") from None
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise ToolError(f"not a regular file: {rel}")
-            data = fh.read(MAX_READ * 4 + 1)
-        text = data.decode("utf-8", errors="replace")
-        if len(text) > MAX_READ:
-            text = text[:MAX_READ] + "\n[... truncated ...]"
-        return text
+        text = _tool_error(self.read_text, rel)
+        return text if len(text) <= MAX_READ else text[:MAX_READ] + "\n[... truncated ...]"
 
     def write(self, rel: str, content: str) -> int:
-        path = self.resolve(rel)
-        if path == self.root:
-            raise ToolError(f"not a file path: {rel}")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.resolve(os.path.relpath(path.parent, self.root))  # parents made through a symlink? refuse
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(content)
-        except OSError as exc:
-            raise ToolError(f"cannot write {rel}: {exc.strerror or exc}") from None
+        _tool_error(self.write_text, rel, content)
         return len(content.encode())
 
     def list(self, rel: str) -> list[str]:
-        base = self.resolve(rel)
-        if base.is_file():
-            return [os.path.relpath(base, self.root)]
-        if not base.is_dir():
-            raise ToolError(f"no such folder in the workspace: {rel}")
-        out: list[str] = []
-        for folder, dirs, files in os.walk(base):  # never follows symlinked folders
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-            for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
-                out.append(os.path.relpath(os.path.join(folder, name), self.root).replace(os.sep, "/"))
-                if len(out) >= MAX_LIST:
-                    return sorted(out) + [f"[... stopped after {MAX_LIST} entries ...]"]
-        return sorted(out)
+        files = _tool_error(self.list_files, rel)
+        return files if len(files) <= MAX_LIST else files[:MAX_LIST] + [f"[... stopped after {MAX_LIST} entries ...]"]
+
+
+def _tool_error(method, *args):
+    """Run a workspace file operation; its one-line refusal goes back to the MCP client as a ToolError."""
+    try:
+        return method(*args)
+    except WorkspaceError as exc:
+        raise ToolError(str(exc)) from None
 
 
 def _bounded(text: str) -> str:
