@@ -143,6 +143,9 @@ class SandboxProcess:
     async def discard(self) -> None:
         """Kill an unused sandbox and clean up after it."""
         self.kill()
+        # let asyncio reap it first: a transport dropped with its child unreaped leaves that child to the next
+        # subprocess.run(), which reaps it behind asyncio's back ("Unknown child process pid ...")
+        await _bounded(self.out.closed, 5.0)
         self.close_transports()
         await self.clean_up()
 
