@@ -43,6 +43,9 @@ else
     mkdir -p .cache
     echo "$want" >"$stamp"
 fi
+if command -v pyenv >/dev/null 2>&1; then
+    pyenv rehash >/dev/null 2>&1 || true  # so that the new `tui-agent` command is on PATH at once
+fi
 
 # 3. third-party MCP servers some tests talk to (another script owns the details)
 if [ -x scripts/install-mcp-test-servers.sh ]; then
