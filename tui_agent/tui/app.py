@@ -16,6 +16,7 @@ from tui_agent.events import (
     CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, Error, Event, Finished, OutputChunk, Paused,
     ToolCallDecided,
 )
+from tui_agent.tui.output_log import grouped
 from tui_agent.tui.actions import PersonActions
 from tui_agent.tui.debug_actions import DebugActions
 from tui_agent.tui.keys import bindings, palette
@@ -181,19 +182,13 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         if not self._inbox or self.main is None or not self.main.ready:
             return
         events, self._inbox = self._inbox, []
-        log, text = self.main.output, []
-        for event in events:
-            if type(event) is OutputChunk:
-                text.append(event.text)
+        for item in grouped(events):
+            if isinstance(item, str):
+                self.main.output.append(item)
                 continue
-            if text:
-                log.append("".join(text))
-                text.clear()
-            self.state.apply(event)
-            self.trace.apply(event)
-            self.narrate(event)
-        if text:
-            log.append("".join(text))
+            self.state.apply(item)
+            self.trace.apply(item)
+            self.narrate(item)
         self.refresh_views()
         self.refresh_inspector()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from typing import Iterable, Iterator
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -12,6 +13,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_agent.events import OutputChunk
+
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
 
@@ -19,6 +22,21 @@ def visible_width(line: str) -> int:
     if "\x1b" in line:
         return cell_len(_SGR.sub("", line))
     return len(line) if line.isascii() else cell_len(line)
+
+
+def grouped(events: Iterable) -> Iterator[str | object]:
+    """The events in order, with each run of consecutive OutputChunks joined into one string (one log write)."""
+    text: list[str] = []
+    for event in events:
+        if isinstance(event, OutputChunk):
+            text.append(event.text)
+            continue
+        if text:
+            yield "".join(text)
+            text = []
+        yield event
+    if text:
+        yield "".join(text)
 
 
 class OutputLog(ScrollView, can_focus=True):

@@ -13,12 +13,12 @@ from textual.widgets import Footer, Static
 from tui_agent.config import Settings
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady,
-    DeployRefused, Error, Event, Finished, FixRebased, FixRefused, IterationStarted, OutputChunk, Paused,
+    DeployRefused, Error, Event, Finished, FixRebased, FixRefused, IterationStarted, Paused,
     ToolCallDecided,
 )
 from tui_agent.tui.deploy_screen import Checklist, DeployScreen
 from tui_agent.tui.diff_text import colour_diff
-from tui_agent.tui.output_log import OutputLog
+from tui_agent.tui.output_log import OutputLog, grouped
 from tui_agent.tui.palette import diff_colours
 from tui_agent.tui.style_paths import style
 
@@ -141,17 +141,11 @@ class WatchApp(App[int]):
             self.show_status()
             return
         events, self._inbox = self._inbox, []
-        log, text = self.log_view, []
-        for event in events:
-            if type(event) is OutputChunk:
-                text.append(event.text)
-                continue
-            if text:
-                log.append("".join(text))
-                text.clear()
-            self.narrate(event)
-        if text:
-            log.append("".join(text))
+        for item in grouped(events):
+            if isinstance(item, str):
+                self.log_view.append(item)
+            else:
+                self.narrate(item)
         self.show_status()
         self.refresh_bindings()
 
