@@ -11,7 +11,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,18 +33,24 @@ async def until(pilot, predicate, timeout: float = 60.0) -> None:
         await pilot.pause(0.002)
 
 
-async def shoot(work: Path, png: bool) -> list[Path]:
+def calculator_app(work: Path, folder: str, **flags):
+    """The app on a fresh copy of the calculator example; save(name) writes screenshots/NAME.svg into `taken`."""
     source = REPO / "examples" / "calculator"
-    project = work / "calculator"
+    project = work / folder
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
-    settings = config.load(project, **example_flags(source), session_root=work / "sessions", step=True)
-    app = AgentApp(settings)
+    app = AgentApp(config.load(project, **example_flags(source), session_root=work / "sessions", **flags))
     taken: list[Path] = []
 
     def save(name: str) -> None:
         path = OUT / f"{name}.svg"
         app.save_screenshot(str(path))
         taken.append(path)
+
+    return app, save, taken
+
+
+async def shoot(work: Path, png: bool) -> list[Path]:
+    app, save, taken = calculator_app(work, "calculator", step=True)
 
     async with app.run_test(size=SIZE) as pilot:
         state = lambda: app.state  # noqa: E731
@@ -92,18 +97,7 @@ async def shoot(work: Path, png: bool) -> list[Path]:
 
 async def shoot_debugging(work: Path) -> list[Path]:
     """breakpoint.svg: paused before an edit_file (--break-on tool:edit_file); inspector.svg: iteration 2's request."""
-    source = REPO / "examples" / "calculator"
-    project = work / "calculator-debug"
-    shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
-    settings = config.load(project, **example_flags(source), session_root=work / "sessions",
-                           breakpoints=("tool:edit_file",))
-    app = AgentApp(settings)
-    taken: list[Path] = []
-
-    def save(name: str) -> None:
-        path = OUT / f"{name}.svg"
-        app.save_screenshot(str(path))
-        taken.append(path)
+    app, save, taken = calculator_app(work, "calculator-debug", breakpoints=("tool:edit_file",))
 
     async with app.run_test(size=SIZE) as pilot:
         state = lambda: app.state  # noqa: E731
