@@ -19,16 +19,16 @@ import time
 from pathlib import Path
 
 from tui_agent import config
-from tui_agent.control import Controller
-from tui_agent.loop import AgentLoop
+from tui_agent.agent.control import Controller
+from tui_agent.agent.loop import AgentLoop
 from tui_agent.models.base import ModelRequest
 from tui_agent.models.scripted import ScriptedModel
 from tui_agent.sandbox.base import RunResult
-from tui_agent.session import SessionRecorder
+from tui_agent.sessions.recorder import SessionRecorder
 from tui_agent.tools.builtin import BuiltinTools
-from tui_agent.tools.policy import Policy
+from tui_agent.tools.permissions.policy import Policy
 from tui_agent.tools.toolbox import Toolbox
-from tui_agent.workspace import Workspace
+from tui_agent.workspace.workspace import Workspace
 
 
 class InstantSandbox:

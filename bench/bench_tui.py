@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 from textual import events  # noqa: E402
 
 from tui_agent.config import Settings  # noqa: E402
-from tui_agent.control import Controller  # noqa: E402
+from tui_agent.agent.control import Controller  # noqa: E402
 from tui_agent.events import CheckFinished, CheckStarted, Finished, OutputChunk, SessionStarted  # noqa: E402
 from tui_agent.tui.app import AgentApp  # noqa: E402
 

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tui_agent import config  # noqa: E402
 from tui_agent.events import CheckStarted, OutputChunk  # noqa: E402
 from tui_agent.runner import prepare  # noqa: E402
-from tui_agent.watch import DEBOUNCE_MS, STEP_MS, Watcher  # noqa: E402
-from tui_agent.workspace import Workspace  # noqa: E402
+from tui_agent.watch.watcher import DEBOUNCE_MS, STEP_MS, Watcher  # noqa: E402
+from tui_agent.workspace.workspace import Workspace  # noqa: E402
 
 
 def ms(values: list[float]) -> str:

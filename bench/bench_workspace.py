@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui_agent.workspace import Workspace  # noqa: E402
+from tui_agent.workspace.workspace import Workspace  # noqa: E402
 
 FILES = int(os.environ.get("BENCH_FILES", "10000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "21"))

@@ -75,5 +75,5 @@ else
 fi
 
 # 5. the sandbox image, built offline once (debootstrap + docker import); skipped when present
-$PY -m tui_agent.sandbox.image --offline
+$PY -m tui_agent.sandbox.docker.image --offline
 say "done"

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tui_agent import config  # noqa: E402
-from tui_agent.examples import example_flags  # noqa: E402
+from tui_agent.cli.examples import example_flags  # noqa: E402
 from tui_agent.tui.app import AgentApp  # noqa: E402
 
 OUT = REPO / "screenshots"

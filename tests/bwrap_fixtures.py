@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent import fsquota
-from tui_agent.sandbox import Limits, SandboxSpec, cgroup, probe
-from tui_agent.sandbox.bwrap import BwrapSandbox
+from tui_agent.workspace import quota as fsquota
+from tui_agent.sandbox import Limits, SandboxSpec, probe
+from tui_agent.sandbox.bwrap import cgroup
+from tui_agent.sandbox.bwrap.sandbox import BwrapSandbox
 
 LIMITS = Limits(timeout_s=3.0, memory_mb=128, pids=64, cpus=1.0, tmpfs_mb=16, workspace_mb=16, output_bytes=200_000)
 REPO = Path(__file__).resolve().parent.parent

@@ -30,7 +30,7 @@ def script(tmp_path: Path, turns: list[dict], name: str = "model.json") -> str:
 
 def cli(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
     """The real `tui-agent` command, as a person would run it."""
-    return subprocess.run([sys.executable, "-m", "tui_agent.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tui_agent.cli.main", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})}, cwd=ROOT)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent import fsquota
+from tui_agent.workspace import quota as fsquota
 from tui_agent.sandbox import Limits, SandboxSpec, create, probe
 
 UID = GID = 1000

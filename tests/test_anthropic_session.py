@@ -67,7 +67,7 @@ def script(fake: FakeAnthropic) -> None:
 
 
 def cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tui_agent.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tui_agent.cli.main", *args], capture_output=True, text=True,
                           timeout=240, cwd=ROOT, env=env)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tui_agent.breakpoints import Breakpoints
-from tui_agent.control import Controller
+from tui_agent.agent.breakpoints import Breakpoints
+from tui_agent.agent.control import Controller
 
 
 def test_remove_every_kind():

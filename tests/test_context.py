@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_agent.context import estimate_tokens, fit, trim_output
+from tui_agent.agent.context import estimate_tokens, fit, trim_output
 
 GOAL = {"role": "user", "content": "Goal: make the tests pass.\nCheck: pytest -q"}
 

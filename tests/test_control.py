@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from tui_agent.control import Controller, StopRequested
+from tui_agent.agent.control import Controller, StopRequested
 from tui_agent.events import Paused, Resumed
 
 

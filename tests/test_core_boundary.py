@@ -29,7 +29,7 @@ def test_no_module_outside_tui_imports_textual():
 
 def test_headless_run_path_loads_without_textual():
     code = (
-        "import sys, tui_agent.cli, tui_agent.runner, tui_agent.loop, tui_agent.headless;"
+        "import sys, tui_agent.cli.main, tui_agent.runner, tui_agent.agent.loop, tui_agent.cli.headless;"
         "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

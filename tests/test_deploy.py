@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent.workspace import DeployRefused, Workspace
+from tui_agent.workspace.workspace import DeployRefused, Workspace
 
 OWNER = (1000, 1000)
 

@@ -12,7 +12,7 @@ import pytest
 from loop_fixtures import ROOT, cli, copy_example, events, of_type, script, tree
 from test_resume import FIX_AVERAGE, FIX_DIVIDE
 from test_sandbox_docker import _dockerd, _wait_engine
-from tui_agent.session import read_records
+from tui_agent.sessions.recorder import read_records
 
 SLOW = {"name": "write_file", "arguments": {"path": "slow", "content": "x"}}
 CHECK = "if [ -f slow ]; then echo checking slowly; sleep 4; fi; python3 -m unittest"
@@ -33,7 +33,7 @@ def test_engine_stops_mid_check_then_resume(tmp_path):
                               {"tool_calls": [SLOW, FIX_AVERAGE]}, {"text": "2"}])
     args = ["run", str(project), "--check", CHECK, "--model", model, "--headless", "--sandbox", "docker",
             "--allow", "edit_file", "--allow", "write_file", "--sessions", str(sessions)]
-    proc = subprocess.Popen([sys.executable, "-m", "tui_agent.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "tui_agent.cli.main", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60

@@ -2,7 +2,7 @@
 
 from loop_fixtures import cli, copy_example, events, of_type, script, tree
 from test_resume import FIX_AVERAGE, FIX_DIVIDE
-from tui_agent.session import read_records
+from tui_agent.sessions.recorder import read_records
 
 
 def test_fork_starts_from_the_files_of_iteration_k(tmp_path):

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tui_agent.gitignore import Ignore, RuleSet
+from tui_agent.workspace.gitignore import Ignore, RuleSet
 
 ROOT = r"""*.log
 !keep.log

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent.tools import mcp_config
-from tui_agent.tools.mcp_config import ConfigError, ServerConfig
-from tui_agent.tools.mcp_servers import McpManager, tool_name
+from tui_agent.tools.mcp import config as mcp_config
+from tui_agent.tools.mcp.config import ConfigError, ServerConfig
+from tui_agent.tools.mcp.manager import McpManager, tool_name
 
 ROOT = Path(__file__).resolve().parents[1]
 FILESYSTEM = ROOT / ".cache/npm/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tui_agent.tools.policy import AuditLog, Policy, PolicyError, rule_for_call
+from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError, rule_for_call
 
 
 def act(policy: Policy, name: str, **arguments) -> str:

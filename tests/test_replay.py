@@ -7,7 +7,7 @@ import json
 from loop_fixtures import EXAMPLES, cli, copy_example, events, of_type
 from tui_agent.events import IterationStarted, Paused
 from tui_agent.replay import ReplayRun
-from tui_agent.session import read_records
+from tui_agent.sessions.recorder import read_records
 
 MODEL = f"scripted:{EXAMPLES / 'calculator' / 'model.json'}"
 

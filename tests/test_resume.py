@@ -8,7 +8,7 @@ import sys
 import time
 
 from loop_fixtures import ROOT, cli, copy_example, events, of_type, script, tree
-from tui_agent.session import read_records
+from tui_agent.sessions.recorder import read_records
 
 FIX_DIVIDE = {"name": "edit_file", "arguments": {"path": "calc.py", "old_string": "    return a / b\n",
                                                  "new_string": "    if b == 0:\n        return None\n    return a / b\n"}}
@@ -38,7 +38,7 @@ def test_resume_after_kill(tmp_path, backend):
     sessions = tmp_path / "sessions"
     args = ["run", str(project), "--check", "python3 -m unittest", "--model", model, "--headless", "--sandbox",
             backend, "--allow", "edit_file", "--allow", "run_command", "--sessions", str(sessions)]
-    proc = subprocess.Popen([sys.executable, "-m", "tui_agent.cli", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "tui_agent.cli.main", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     try:
         _wait_for(sessions, lambda _: any(sessions.iterdir()), 30) if False else None

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent.sandbox import SandboxSpec, cgroup
-from tui_agent.sandbox.bwrap import BwrapSandbox
-from tui_agent.sandbox.seccomp import denylist_program
+from tui_agent.sandbox import SandboxSpec
+from tui_agent.sandbox.bwrap import cgroup
+from tui_agent.sandbox.bwrap.sandbox import BwrapSandbox
+from tui_agent.sandbox.bwrap.seccomp import denylist_program
 
 from bwrap_fixtures import (  # noqa: F401  (box and workspace are fixtures)
     LIMITS, REPO, appears, box, leftovers, mark, run, still_works, workspace,

@@ -15,10 +15,10 @@ import pytest
 
 from sandbox_fixtures import (GID, UID, BoxFactory, Output, make_workspace, processes_matching, require_backend,
                               token, wait_no_processes, write_owned)
-from tui_agent import fsquota
+from tui_agent.workspace import quota as fsquota
 from tui_agent.sandbox import SandboxSpec, SandboxUnavailable, create
-from tui_agent.sandbox import docker_pool
-from tui_agent.sandbox.docker import DockerSandbox
+from tui_agent.sandbox.docker import pool as docker_pool
+from tui_agent.sandbox.docker.sandbox import DockerSandbox
 
 pytestmark = pytest.mark.docker
 
@@ -285,7 +285,7 @@ async def test_engine_dies_in_the_middle_of_a_check(box):
 
 def test_doctor_lines_and_mirror(monkeypatch):
     require_backend("docker")
-    from tui_agent.sandbox import image
+    from tui_agent.sandbox.docker import image
 
     lines = {what: (ok, detail) for what, ok, detail in image.doctor_lines()}
     assert lines["docker engine"][0] and lines["sandbox image"][0], lines

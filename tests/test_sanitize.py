@@ -1,6 +1,6 @@
 """Sandbox output is sanitised: colours kept, everything that could drive the terminal removed."""
 
-from tui_agent.sandbox.sanitize import sanitize
+from tui_agent.sanitize import sanitize
 
 
 def test_colours_survive():

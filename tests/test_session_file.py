@@ -6,7 +6,7 @@ import pytest
 
 from tui_agent.config import ConfigError
 from tui_agent.events import CheckFinished, ModelDelta, OutputChunk, PlanUpdated
-from tui_agent.session import SessionRecorder, find_session, read_events
+from tui_agent.sessions.recorder import SessionRecorder, find_session, read_events
 
 
 def test_round_trip_and_skips_deltas(tmp_path):

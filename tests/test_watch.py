@@ -203,7 +203,7 @@ async def test_headless_cli_prints_json_events_and_reports_the_proposal_without_
 
     root = project(tmp_path)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tui_agent.cli", "watch", str(root), "--check", "python3 check.py", "--headless",
+        sys.executable, "-m", "tui_agent.cli.main", "watch", str(root), "--check", "python3 check.py", "--headless",
         "--sandbox", "bwrap", "--model", fix_model(tmp_path), "--allow", "write_file",
         "--sessions", str(tmp_path / "sessions"), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     seen: list[dict] = []

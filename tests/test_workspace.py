@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent import fsquota
-from tui_agent.gitignore import RuleSet
-from tui_agent.workspace import Workspace, WorkspaceError
+from tui_agent.workspace import quota as fsquota
+from tui_agent.workspace.gitignore import RuleSet
+from tui_agent.workspace.workspace import Workspace, WorkspaceError
 
 OWNER = (1000, 1000)
 root_only = pytest.mark.skipif(not fsquota.can_cap(), reason="needs root (tmpfs mounts)")

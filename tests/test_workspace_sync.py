@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tui_agent.workspace import Workspace
+from tui_agent.workspace.workspace import Workspace
 
 
 def make(tmp_path):

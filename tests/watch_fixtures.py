@@ -10,7 +10,7 @@ from pathlib import Path
 from tui_agent import config
 from tui_agent.events import Event
 from tui_agent.runner import prepare
-from tui_agent.watch import Watcher
+from tui_agent.watch.watcher import Watcher
 
 BROKEN = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"

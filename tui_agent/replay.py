@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 
 from tui_agent.config import Settings
-from tui_agent.control import Controller, StopRequested
+from tui_agent.agent.control import Controller, StopRequested
 from tui_agent.events import (
     DeployRefused, Event, Finished, IterationStarted, ModelResponded, OutputChunk, SessionStarted,
 )
-from tui_agent.session import effective, read_events
+from tui_agent.sessions.recorder import effective, read_events
 
 # seconds to wait before showing an event of this kind, at speed 1
 PACE = {ModelResponded: 0.4, IterationStarted: 0.3, OutputChunk: 0.005}

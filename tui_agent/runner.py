@@ -7,22 +7,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui_agent import sandbox as sandboxes
-from tui_agent.breakpoints import Breakpoints
+from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.config import ConfigError, Settings
-from tui_agent.control import Controller
+from tui_agent.agent.control import Controller
 from tui_agent.events import (
     Deployed, DeployRefused, Event, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
-from tui_agent.loop import AgentLoop
+from tui_agent.agent.loop import AgentLoop
 from tui_agent.models import create_model
-from tui_agent.session import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
-from tui_agent.tools import mcp_config
+from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
+from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.builtin import BuiltinTools
-from tui_agent.tools.mcp_servers import McpManager
-from tui_agent.tools.policy import AuditLog, Policy, PolicyError
+from tui_agent.tools.mcp.manager import McpManager
+from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError
 from tui_agent.tools.toolbox import Toolbox
-from tui_agent.workspace import DeployRefused as Refused
-from tui_agent.workspace import Workspace
+from tui_agent.workspace.workspace import DeployRefused as Refused
+from tui_agent.workspace.workspace import Workspace
 
 SANDBOX_UID = 1000
 RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image")

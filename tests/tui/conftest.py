@@ -11,7 +11,7 @@ import pytest
 
 from tui_agent import config
 from tui_agent.events import Event
-from tui_agent.examples import example_flags
+from tui_agent.cli.examples import example_flags
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"

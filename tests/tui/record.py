@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from tui_agent import config
-from tui_agent.examples import example_flags
+from tui_agent.cli.examples import example_flags
 from tui_agent.runner import prepare
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from conftest import DATA, REPO
 from test_tui_e2e import Tmux
 
 from tui_agent.events import FixApplied, ToolCallDecided, ToolCallFinished
-from tui_agent.session import read_events
+from tui_agent.sessions.recorder import read_events
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("tui-agent") is None,
                                 reason="needs tmux and the tui-agent command")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from conftest import recorded, upto
 
-from tui_agent.breakpoints import Breakpoints
+from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.config import Settings
 from tui_agent.events import Finished, Paused, ToolCallRequested
 from tui_agent.tui.app import AgentApp
-from tui_agent.tui.breakpoints_screen import BreakpointsScreen
+from tui_agent.tui.screens.breakpoints import BreakpointsScreen
 
 BIG = (160, 48)
 EVENTS = recorded()

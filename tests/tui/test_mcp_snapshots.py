@@ -8,7 +8,7 @@ from conftest import recorded, upto
 
 from tui_agent.config import Settings
 from tui_agent.events import Error, Finished, IterationFinished, ModelRequested, ModelRetrying, Paused
-from tui_agent.tools.mcp_servers import ServerStatus
+from tui_agent.tools.mcp.manager import ServerStatus
 from tui_agent.tui.app import AgentApp
 
 BIG, SMALL = (160, 48), (80, 24)

@@ -10,11 +10,11 @@ from textual.widgets import Input, TextArea
 
 from tui_agent.events import ToolCallDecided, ToolCallFinished
 from tui_agent.replay import ReplayRun
-from tui_agent.session import read_events
+from tui_agent.sessions.recorder import read_events
 from tui_agent.tui.app import AgentApp
-from tui_agent.tui.breakpoints_screen import BreakpointsScreen
-from tui_agent.tui.edit_call import EditCallScreen
-from tui_agent.tui.inspector import InspectorScreen, fork_command
+from tui_agent.tui.screens.breakpoints import BreakpointsScreen
+from tui_agent.tui.screens.edit_call import EditCallScreen
+from tui_agent.tui.screens.inspector import InspectorScreen, fork_command
 
 SIZE = (160, 48)
 EDITED = "    if b == 0:\n        return None  # edited by the person\n    return a / b\n"

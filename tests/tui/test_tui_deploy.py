@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import tree, until
 
 from tui_agent.tui.app import AgentApp
-from tui_agent.tui.deploy_screen import DeployScreen
+from tui_agent.tui.screens.deploy import DeployScreen
 
 SIZE = (160, 48)
 

@@ -66,7 +66,7 @@ def test_a_killed_terminal_or_sigterm_closes_the_run(tmp_path, how):
     project = tmp_path / "calculator"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
     sessions, pid_file = tmp_path / "sessions", tmp_path / "pid"
-    command = shlex.join([sys.executable, "-m", "tui_agent.cli", "run", str(project), "--goal", meta["goal"],
+    command = shlex.join([sys.executable, "-m", "tui_agent.cli.main", "run", str(project), "--goal", meta["goal"],
                           "--check", meta["check"], "--model", f"scripted:{source / meta['model']}",
                           "--sessions", str(sessions)])
     # this checkout's code, whatever `tui-agent` is installed; exec: the shell's pid is the app's

@@ -9,7 +9,7 @@ import pytest
 from sandbox_fixtures import require_backend
 from tui_agent import config
 from tui_agent.events import IterationStarted
-from tui_agent.tui.deploy_screen import DeployScreen
+from tui_agent.tui.screens.deploy import DeployScreen
 from tui_agent.tui.watch_app import WatchApp
 from watch_fixtures import BROKEN, CHECK, FIXED, fix_model, project
 

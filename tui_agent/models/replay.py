@@ -7,7 +7,7 @@ from pathlib import Path
 from tui_agent.config import ConfigError
 from tui_agent.events import ModelResponded
 from tui_agent.models.base import BadModelSpec, ModelError, ModelRequest, ModelTurn, ToolCall, Usage
-from tui_agent.session import effective, read_events
+from tui_agent.sessions.recorder import effective, read_events
 
 
 class ReplayModel:

@@ -8,8 +8,8 @@ from tui_agent.sandbox.base import Limits, RunResult, Sandbox, SandboxSpec, Sand
 
 # name -> "module:Class"; each class takes a SandboxSpec and has a static probe(spec) -> str | None
 BACKENDS = {
-    "docker": "tui_agent.sandbox.docker:DockerSandbox",
-    "bwrap": "tui_agent.sandbox.bwrap:BwrapSandbox",
+    "docker": "tui_agent.sandbox.docker.sandbox:DockerSandbox",
+    "bwrap": "tui_agent.sandbox.bwrap.sandbox:BwrapSandbox",
 }
 
 __all__ = ["BACKENDS", "Limits", "RunResult", "Sandbox", "SandboxSpec", "SandboxUnavailable", "backend_class",

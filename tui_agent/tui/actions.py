@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from tui_agent.events import Deployed
-from tui_agent.sandbox.sanitize import sanitize
-from tui_agent.tui.deploy_screen import Checklist, DeployScreen
+from tui_agent.sanitize import sanitize
+from tui_agent.tui.screens.deploy import Checklist, DeployScreen
 
 ANSWERS = {"allow": "allow", "always": "always", "deny": "deny"}
 

@@ -16,11 +16,11 @@ from tui_agent.events import (
     CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, Error, Event, Finished, OutputChunk, Paused,
     ToolCallDecided,
 )
-from tui_agent.tui.output_log import grouped
+from tui_agent.tui.widgets.output_log import grouped
 from tui_agent.tui.actions import PersonActions
 from tui_agent.tui.debug_actions import DebugActions
 from tui_agent.tui.keys import bindings, palette
-from tui_agent.tui.main_screen import MainScreen
+from tui_agent.tui.screens.main import MainScreen
 from tui_agent.tui.mcp_actions import McpActions
 from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
@@ -112,7 +112,7 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         if self.closed:
             return
         if self.resume_dir is not None:  # resumed or forked: show the recorded history first
-            from tui_agent.session import read_events
+            from tui_agent.sessions.recorder import read_events
 
             history = read_events(self.agent_run.session_dir)
             self._inbox.extend(e for e in history if not isinstance(e, (OutputChunk, Finished, DeployReady)))

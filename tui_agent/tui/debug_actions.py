@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tui_agent.tui.breakpoints_screen import BreakpointsScreen
-from tui_agent.tui.edit_call import EditCallScreen
-from tui_agent.tui.inspector import InspectorScreen
+from tui_agent.tui.screens.breakpoints import BreakpointsScreen
+from tui_agent.tui.screens.edit_call import EditCallScreen
+from tui_agent.tui.screens.inspector import InspectorScreen
 
 
 class DebugActions:

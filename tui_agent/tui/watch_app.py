@@ -16,9 +16,9 @@ from tui_agent.events import (
     DeployRefused, Error, Event, Finished, FixRebased, FixRefused, IterationStarted, Paused,
     ToolCallDecided,
 )
-from tui_agent.tui.deploy_screen import Checklist, DeployScreen
+from tui_agent.tui.screens.deploy import Checklist, DeployScreen
 from tui_agent.tui.diff_text import colour_diff
-from tui_agent.tui.output_log import OutputLog, grouped
+from tui_agent.tui.widgets.output_log import OutputLog, grouped
 from tui_agent.tui.palette import diff_colours
 from tui_agent.tui.style_paths import style
 
@@ -32,7 +32,7 @@ def _names(files: tuple, most: int = 4) -> str:
 
 async def start_watcher(settings: Settings, auto_fix: bool):
     from tui_agent.runner import prepare
-    from tui_agent.watch import Watcher
+    from tui_agent.watch.watcher import Watcher
 
     run = await prepare(settings, interactive=True)
     return Watcher(run, auto_fix=auto_fix, interactive=True)

@@ -1,0 +1,1 @@
+"""The agent loop and what steers it: control, breakpoints, conversation, context, termination."""

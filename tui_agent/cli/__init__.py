@@ -1,0 +1,1 @@
+"""The `tui-agent` command: argument parsing, subcommands, headless output."""

@@ -1,0 +1,201 @@
+"""The `tui-agent` command: run, resume, watch, demo, sandbox build, doctor, mcp serve."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from tui_agent import __version__, config
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DEMO = "calculator"
+
+EPILOG = """examples:
+  tui-agent demo                                   the TUI on a bundled example, offline
+  tui-agent run ./proj --goal "fix the tests" --check "python -m pytest -q"
+  tui-agent run ./proj --check "python app.py" --model scripted:fix.json --headless
+  tui-agent resume ~/.local/share/tui-agent/sessions/NAME
+  tui-agent watch ./proj --check "python -m pytest -q"   re-check on every save, propose fixes
+exit codes: 0 goal met, 1 stopped without meeting it, 2 bad input."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one clear line, exit 2
+        self.exit(2, f"tui-agent: error: {message} (see --help)\n")
+
+
+def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
+    if with_task:
+        p.add_argument("--goal", help="what the agent should achieve (default: make the check pass)")
+        p.add_argument("--check", help="shell command that passes when the goal is met, run in the sandbox (default: python -m pytest -q)")
+    p.add_argument("--model", help="anthropic:MODEL (default), replay:SESSION.jsonl or scripted:FILE")
+    p.add_argument("--sandbox", choices=["auto", "docker", "bwrap"], help="where checks run (default: auto)")
+    p.add_argument("--max-iterations", type=int, dest="max_iterations", metavar="N", help="stop after N iterations (default 10)")
+    p.add_argument("--budget-usd", type=float, dest="budget_usd", metavar="X", help="stop when spend reaches X")
+    p.add_argument("--wall-time", type=float, dest="wall_time_s", metavar="SECONDS", help="stop after this long in all")
+    p.add_argument("--no-progress", type=int, dest="no_progress", metavar="N",
+                   help="stop (or ask) after N iterations in a row leave the same failure (default 3)")
+    p.add_argument("--pass-pattern", dest="pass_pattern", metavar="REGEX", help="the check output must match too")
+    p.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS", help="per check run (default 120)")
+    p.add_argument("--step", action="store_true", default=None, help="start paused; step one iteration at a time")
+    p.add_argument("--headless", action="store_true", help="print one JSON event per line; never ask, never deploy")
+    p.add_argument("--break-on", action="append", dest="breakpoints", metavar="WHERE",
+                   help="pause at: tool, tool:RULE, check, failure, spend:USD, iteration:N (repeatable)")
+    for action, text in (("allow", "run without asking"), ("ask", "always ask first"), ("deny", "never run")):
+        p.add_argument(f"--{action}", action="append", dest=f"rule_{action}", metavar="RULE",
+                       help=f"permission rule, repeatable: tool calls to {text}, e.g. 'edit_file' or 'run_command(pytest *)'")
+    p.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="tui-agent", description="Run a self-correcting coding agent safely and watch it work.",
+                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"tui-agent {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    run = sub.add_parser("run", help="run the agent on a project folder")
+    run.add_argument("path", type=Path, help="the project folder (never modified without your approval)")
+    _run_options(run)
+
+    resume = sub.add_parser("resume", help="continue a session from its last whole iteration")
+    resume.add_argument("session", help="a session folder, its events.jsonl, or its name")
+    resume.add_argument("--fork-at", type=int, dest="fork_at", metavar="K",
+                        help="fork: a new session from the files and conversation of iteration K")
+    _run_options(resume, with_task=False)
+
+    watch = sub.add_parser("watch", help="watch a folder: re-run the check on every change, propose fixes")
+    watch.add_argument("path", type=Path, help="the project folder (changed only when you approve a fix)")
+    watch.add_argument("--no-auto-fix", action="store_false", dest="auto_fix",
+                       help="only re-run the check; do not ask the agent for a fix when it fails")
+    _run_options(watch)
+
+    replay = sub.add_parser("replay", help="play a recorded session again (no model is called, nothing runs)")
+    replay.add_argument("session", help="a session folder, its events.jsonl, or its name")
+    replay.add_argument("--speed", type=float, default=1.0, help="pace multiplier; 0 shows everything at once")
+    replay.add_argument("--step", action="store_true", help="start paused; step one iteration at a time")
+    replay.add_argument("--headless", action="store_true", help="print the recorded events as JSON lines")
+    replay.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+
+    demo = sub.add_parser("demo", help="the TUI on a bundled example with the scripted model, offline")
+    demo.add_argument("example", nargs="?", default=DEMO, help=f"which example (default {DEMO})")
+    demo.add_argument("--sandbox", choices=["auto", "docker", "bwrap"])
+    demo.add_argument("--headless", action="store_true")
+    demo.add_argument("--step", action="store_true", default=None)
+
+    box = sub.add_parser("sandbox", help="manage the sandbox image")
+    box_sub = box.add_subparsers(dest="action", required=True, parser_class=Parser)
+    build = box_sub.add_parser("build", help="build the sandbox image")
+    build.add_argument("--offline", action="store_true", help="from a debootstrap root file system, no registry")
+    build.add_argument("--image", default="tui-agent-sandbox:latest")
+    build.add_argument("--force", action="store_true", help="rebuild even if the image is there")
+
+    sub.add_parser("doctor", help="say which sandboxes work here and what to do about the others")
+
+    sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date")
+    sessions.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+
+    mcp = sub.add_parser("mcp", help="MCP server: offer the sandbox to other agents")
+    mcp_sub = mcp.add_subparsers(dest="action", required=True, parser_class=Parser)
+    serve = mcp_sub.add_parser("serve", help="serve the sandbox over MCP (stdio, or streamable HTTP on 127.0.0.1)")
+    serve.add_argument("path", type=Path, nargs="?", default=Path("."), help="the workspace folder to serve")
+    serve.add_argument("--http", action="store_true", help="streamable HTTP on 127.0.0.1 instead of stdio")
+    serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--sandbox", choices=["auto", "docker", "bwrap"], default="auto")
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict:
+    names = ("goal", "check", "model", "sandbox", "max_iterations", "budget_usd", "wall_time_s", "no_progress",
+             "pass_pattern", "timeout_s", "step", "session_root", "breakpoints")
+    flags = {name: getattr(args, name, None) for name in names}
+    rules = {a: getattr(args, f"rule_{a}") for a in ("allow", "ask", "deny") if getattr(args, f"rule_{a}", None)}
+    return {**flags, "permissions": rules or None}
+
+
+def _example(name: str) -> Path:
+    source = EXAMPLES / name
+    if not (source / "example.toml").is_file():
+        known = ", ".join(sorted(p.name for p in EXAMPLES.glob("*") if (p / "example.toml").is_file()))
+        raise config.ConfigError(f"no example {name!r} (known: {known or 'none; examples/ is missing'})")
+    return source
+
+
+async def _start(args: argparse.Namespace) -> int:
+    from tui_agent.runner import prepare, settings_of_session
+    from tui_agent.sessions.recorder import find_session
+
+    resume_dir = None
+    if args.command == "resume":
+        root = config.load(Path.cwd()).session_root if args.session_root is None else args.session_root
+        resume_dir = find_session(args.session, root)
+        recorded = settings_of_session(resume_dir)
+        flags = {**recorded, **{k: v for k, v in _flags(args).items() if v is not None}}
+        project = flags.pop("project")
+        settings = config.load(project, **flags)
+    elif args.command == "demo":
+        source = _example(args.example)
+        target = Path(tempfile.gettempdir()) / "tui-agent-demo" / args.example
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("example.toml", "model.json"))
+        from tui_agent.cli.examples import example_flags
+
+        settings = config.load(target, **example_flags(source), sandbox=args.sandbox, step=args.step)
+    else:
+        settings = config.load(args.path, **_flags(args))
+    headless = bool(getattr(args, "headless", False))
+    if not headless:
+        from tui_agent.tui.launch import run_tui
+
+        return await run_tui(settings, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
+    from tui_agent.cli.headless import run_headless
+
+    run = await prepare(settings, interactive=False, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
+    return await run_headless(run)
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    from tui_agent.replay import ReplayRun
+    from tui_agent.sessions.recorder import find_session
+
+    root = args.session_root or config.load(Path.cwd()).session_root
+    run = ReplayRun(find_session(args.session, root), interactive=not args.headless, speed=args.speed, step=args.step)
+    if args.headless:
+        from tui_agent.cli.headless import run_headless
+
+        return await run_headless(run)
+    from tui_agent.tui.launch import run_tui
+
+    return await run_tui(run.settings, run=run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from tui_agent.models.base import BadModelSpec
+    from tui_agent.sandbox.base import SandboxUnavailable
+
+    try:
+        if args.command in ("run", "resume", "demo"):
+            return asyncio.run(_start(args))
+        if args.command == "replay":
+            return asyncio.run(_replay(args))
+        if args.command == "watch":
+            from tui_agent.cli.watch import start_watch
+
+            settings = config.load(args.path, **_flags(args))
+            return asyncio.run(start_watch(settings, headless=args.headless, auto_fix=args.auto_fix))
+        from tui_agent.cli import commands
+
+        return getattr(commands, args.command)(args)
+    except (config.ConfigError, BadModelSpec, SandboxUnavailable) as exc:
+        print(f"tui-agent: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

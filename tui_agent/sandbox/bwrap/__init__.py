@@ -1,0 +1,1 @@
+"""The bubblewrap sandbox: namespaces, cgroups, seccomp, one process per run."""

@@ -1,0 +1,1 @@
+"""Session records: the JSONL recorder and the catalog of recorded sessions."""

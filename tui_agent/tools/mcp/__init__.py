@@ -1,0 +1,1 @@
+"""MCP servers as tools: `.mcp.json` configuration, the client manager, result helpers."""

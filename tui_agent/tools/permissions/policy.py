@@ -1,0 +1,230 @@
+"""Permission policy: allow / ask / deny rules on a tool name and its arguments (deny wins), and the audit log."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui_agent.tools.permissions.rules import (
+    COMMAND_TOOLS,
+    PATH_TOOLS,
+    Rule,
+    RuleError,
+    argument_for,
+    escape,
+    parse_rules,
+)
+
+READ_ONLY_TOOLS = ("read_file", "list_files", "update_plan")
+ACTIONS = ("deny", "ask", "allow")  # evaluation order: deny wins over ask over allow
+PERMISSIONS_FILE = Path(".tui-agent") / "permissions.json"
+HEADLESS_DENIAL = "denied by policy (headless mode never asks)"
+
+
+class PolicyError(ValueError):
+    """A permissions file or rule that cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: str  # "allow" | "ask" | "deny"
+    rule: str | None = None  # the rule that decided, None for the default
+    by: str = "rule"  # "rule" | "default" | "headless"
+
+    def message(self, name: str, arguments: dict) -> str:
+        """What the model is told when the call does not run."""
+        args = json.dumps(arguments, ensure_ascii=False)[:300]
+        if self.by == "headless":
+            return f"{HEADLESS_DENIAL}: {name} {args}" + (f" (rule {self.rule})" if self.rule else "")
+        why = f"rule {self.rule}" if self.rule else "the default"
+        return f"denied by policy ({why}): {name} {args}"
+
+
+def _default_path() -> Path:
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local/state")
+    return Path(state) / "tui-agent" / "audit.jsonl"
+
+
+class AuditLog:
+    """Append-only JSONL of every permission decision: who, what, when, which rule, what was decided."""
+
+    def __init__(self, path: Path | None = None, session_id: str = "") -> None:
+        self.path = Path(path) if path is not None else _default_path()
+        self.session_id = session_id
+
+    def record(self, name: str, arguments: dict, decision: str, by: str, rule: str | None = None,
+               call_id: str | None = None, session_id: str | None = None, **extra: object) -> dict:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "ts": round(time.time(), 3),
+            "session_id": session_id if session_id is not None else self.session_id,
+            "call_id": call_id, "tool": name, "arguments": arguments,
+            "decision": decision, "by": by, "rule": rule, **extra,
+        }
+        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return entry
+
+    def entries(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+
+
+def _default_verdict(name: str, arguments: dict) -> Verdict:
+    """Reading the workspace and planning are allowed; everything else asks."""
+    if name in READ_ONLY_TOOLS:
+        arg = argument_for(name, arguments)
+        if not (arg.kind == "path" and arg.unsafe):
+            return Verdict("allow", None, by="default")
+    return Verdict("ask", None, by="default")
+
+
+def read_permissions(path: Path) -> dict[str, list[str]]:
+    """The {"allow", "ask", "deny"} lists of a permissions.json, validated; {} when the file is absent."""
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    perms = data.get("permissions", {}) if isinstance(data, dict) else None
+    if not isinstance(perms, dict):
+        raise PolicyError(f'{path}: expected {{"permissions": {{"allow": [...], "ask": [...], "deny": [...]}}}}')
+    out = {}
+    for action in ACTIONS:
+        if action in perms:
+            try:
+                parse_rules(perms[action], f"{path}: permissions.{action}")
+            except RuleError as exc:
+                raise PolicyError(str(exc)) from None
+            out[action] = list(perms[action])
+    return out
+
+
+@dataclass
+class Policy:
+    """Rules allow / ask / deny (deny wins); `headless` turns every ask into a deny."""
+
+    allow: list[str] = field(default_factory=list)
+    ask: list[str] = field(default_factory=list)
+    deny: list[str] = field(default_factory=list)
+    default: str = "ask"  # kept for compatibility; the built-in defaults are in _default_verdict
+    headless: bool = False
+    project: Path | None = None  # where allow_always persists rules
+    audit: AuditLog | None = None
+
+    def __post_init__(self) -> None:
+        self._parsed: dict[str, list[Rule]] = {}
+        for action in ACTIONS:
+            try:
+                self._parsed[action] = parse_rules(list(getattr(self, action)), f"permissions.{action}")
+            except RuleError as exc:
+                raise PolicyError(str(exc)) from None
+
+    @classmethod
+    def load(cls, project: Path, extra: dict | None = None, *, headless: bool = False,
+             audit: AuditLog | None = None) -> "Policy":
+        """Rules from PROJECT/.tui-agent/permissions.json plus `extra` ({"allow": [...], ...}, from config/flags)."""
+        rules = read_permissions(Path(project) / PERMISSIONS_FILE)
+        merged = {action: list(rules.get(action, [])) for action in ACTIONS}
+        for action, more in (extra or {}).items():
+            if action not in ACTIONS:
+                raise PolicyError(f"permissions: unknown key {action!r} (use allow, ask, deny)")
+            if isinstance(more, str):
+                more = [more]
+            merged[action] += [r for r in more if r not in merged[action]]
+        return cls(allow=merged["allow"], ask=merged["ask"], deny=merged["deny"], headless=headless,
+                   project=Path(project), audit=audit)
+
+    @property
+    def path(self) -> Path | None:
+        return self.project / PERMISSIONS_FILE if self.project is not None else None
+
+    def evaluate(self, name: str, arguments: dict) -> Verdict:
+        arguments = arguments if isinstance(arguments, dict) else {}
+        arg = argument_for(name, arguments)
+        verdict = None
+        for action in ACTIONS:
+            for rule in self._parsed[action]:
+                if rule.matches(name, arg, for_allow=action == "allow"):
+                    verdict = Verdict(action, rule.text)
+                    break
+            if verdict:
+                break
+        verdict = verdict or _default_verdict(name, arguments)
+        if self.headless and verdict.action == "ask":
+            return Verdict("deny", verdict.rule, by="headless")
+        return verdict
+
+    def decide_headless(self, name: str, arguments: dict) -> Verdict:
+        """The verdict when nobody can be asked: what would ask is denied."""
+        verdict = self.evaluate(name, arguments)
+        return Verdict("deny", verdict.rule, by="headless") if verdict.action == "ask" else verdict
+
+    def add_rule(self, action: str, text: str) -> None:
+        rule = Rule.parse(text)
+        if text not in getattr(self, action):
+            getattr(self, action).append(text)
+            self._parsed[action].append(rule)
+
+    def allow_always(self, name: str, arguments: dict) -> str:
+        """Allow this exact call from now on in this project: persist a rule and return it."""
+        rule = rule_for_call(name, arguments)
+        self.add_rule("allow", rule)
+        if self.project is not None:
+            self._persist("allow", rule)
+        if self.audit is not None:
+            self.audit.record(name, arguments, "rule_added", by="person", rule=rule)
+        return rule
+
+    def record(self, name: str, arguments: dict, decision: str, by: str, rule: str | None = None,
+               call_id: str | None = None) -> None:
+        """Audit one final decision (no-op without an audit log)."""
+        if self.audit is not None:
+            self.audit.record(name, arguments, decision, by, rule=rule, call_id=call_id)
+
+    def _persist(self, action: str, rule: str) -> None:
+        path = self.path
+        assert path is not None
+        data: dict = {}
+        if path.exists():
+            read_permissions(path)  # refuse to overwrite a file we cannot read
+            text = path.read_text(encoding="utf-8")
+            data = json.loads(text) if text.strip() else {}
+        perms = data.setdefault("permissions", {})
+        rules = perms.setdefault(action, [])
+        if rule in rules:
+            return
+        rules.append(rule)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".permissions-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=2, ensure_ascii=False)
+                fh.write("\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def rule_for_call(name: str, arguments: dict) -> str:
+    """The narrowest rule covering this call: the exact path or command, or the exact tool name."""
+    arguments = arguments if isinstance(arguments, dict) else {}
+    arg = argument_for(name, arguments)
+    if name in PATH_TOOLS and arg.value:
+        return f"{name}({escape(arg.value, True)})"
+    if name in COMMAND_TOOLS and arg.value:
+        return f"{name}({escape(arg.value, False)})"
+    return name

@@ -1,0 +1,1 @@
+"""Whole screens and modal dialogs of the TUI."""

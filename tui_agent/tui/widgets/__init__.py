@@ -1,0 +1,1 @@
+"""The panels of the main screen: plan, output, fixes, permissions, status line."""

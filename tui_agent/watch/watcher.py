@@ -1,0 +1,257 @@
+"""Watch mode: file-system events → debounced sync of the changed paths → the check → a proposed fix."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from tui_agent.agent.control import StopRequested
+from tui_agent.events import (
+    AutoFixToggled, ChangesQueued, ChangesSynced, DeployReady, Deployed, DeployRefused, Error, Event, FixRebased,
+    FixRefused, WatchStarted, WatchStopped,
+)
+from tui_agent.agent.loop import BadCheck, SandboxFailed
+from tui_agent.watch.round import FixRound, new_round, start_event
+from tui_agent.workspace.workspace import DeployRefused as Refused
+
+STEP_MS = 10  # watchfiles yields a batch once no change came for this long ...
+DEBOUNCE_MS = 500  # ... or this long after the first change of a batch
+SETTLE_S = 0.3  # in a burst (a big batch, or batches in a row), wait until it is this quiet before checking
+BURST = 20  # a batch with this many paths is a burst
+
+
+class Watcher:
+    """Keeps a project folder green: `await run()` until stop(); the person acts with deploy(), set_auto_fix(),
+    recheck() and the current round's controller (`round.control`: permissions, pause, stop the fix)."""
+
+    def __init__(self, run, *, auto_fix: bool = True, interactive: bool = False, step_ms: int = STEP_MS,
+                 debounce_ms: int = DEBOUNCE_MS, settle_s: float = SETTLE_S) -> None:
+        self.run, self.workspace = run, run.workspace
+        self.project = Path(run.workspace.project)
+        self.auto_fix, self.interactive = auto_fix, interactive
+        self.step_ms, self.debounce_ms, self.settle_s = step_ms, debounce_ms, settle_s
+        self.sinks: list[Callable[[Event], None]] = [run.recorder.write]
+        self.phase = "starting"  # starting | checking | fixing | idle | stopped
+        self.passed: bool | None = None  # the last check's verdict
+        self.checks = 0
+        self.round: FixRound | None = None
+        self.fix_files: set[str] = set()  # the fix held in the workspace (offered once the check passes with it)
+        self.proposal: DeployReady | None = None
+        self.pending: set[str] = set()  # the person's changed paths not yet taken in
+        self.watcher_kind = "native"
+        self._halt = threading.Event()
+        self._stop_reason = ""
+        self._wake = asyncio.Event()
+        self._last_batch = 0.0
+        self._burst = False
+        self._recheck = False
+        self._notify = None
+
+    # --- events --------------------------------------------------------------------------
+
+    def subscribe(self, sink: Callable[[Event], None]) -> None:
+        self.sinks.append(sink)
+
+    def emit(self, event: Event) -> None:
+        for sink in self.sinks:
+            sink(event)
+
+    @property
+    def busy(self) -> bool:
+        return self.phase in ("starting", "checking", "fixing")
+
+    # --- the person's commands -----------------------------------------------------------
+
+    def stop(self, reason: str = "stopped by the person") -> None:
+        self._stop_reason = self._stop_reason or reason
+        self._halt.set()
+        if self.round is not None:
+            self.round.control.stop(reason)
+        self._wake.set()
+
+    def set_auto_fix(self, on: bool) -> None:
+        if on == self.auto_fix:
+            return
+        self.auto_fix = on
+        self.emit(AutoFixToggled(on))
+        if not on and self.phase == "fixing" and self.round is not None:
+            self.round.control.stop("auto-fix turned off")
+        elif on and self.passed is False and not self.busy:
+            self.recheck()
+
+    def recheck(self) -> None:
+        """Run the check again now (and fix, if it fails and auto-fix is on)."""
+        self._recheck = True
+        self._wake.set()
+
+    def deploy(self) -> Event:
+        """The person approved the proposed fix: the safe copy-back into their folder (Run.deploy semantics)."""
+        if self.proposal is None:
+            event: Event = DeployRefused("there is no proposed fix to deploy")
+        elif self.busy or self.pending:
+            event = DeployRefused("your latest changes are still being taken in and checked; nothing was deployed")
+        else:
+            try:
+                files = self.workspace.deploy()
+            except Refused as exc:
+                event = DeployRefused(str(exc))
+            else:
+                self.workspace.after_deploy(files)  # our own writes: their events will read as "no change"
+                self.fix_files, self.proposal = set(), None
+                event = Deployed(tuple(files))
+        self.emit(event)
+        return event
+
+    # --- running -------------------------------------------------------------------------
+
+    async def run_until_stopped(self) -> int:
+        """Watch until stop(); 0 when the last check passed, 1 when not. BadCheck on the first check propagates."""
+        self._notify = self._open_notify()
+        self.emit(start_event(self.run, mode="watch", auto_fix=self.auto_fix))
+        ws = self.workspace
+        self.emit(WatchStarted(self.run.loop.session_id, str(self.project), self.run.loop.check,
+                               self.run.loop.sandbox_name, str(ws.path), self.auto_fix, self.watcher_kind))
+        reader = asyncio.ensure_future(self._read())
+        try:
+            await self._cycle(first=True)
+            while not self._halt.is_set():
+                await self._next()
+        finally:
+            self._halt.set()
+            await asyncio.gather(reader, return_exceptions=True)
+            self._notify.close()
+            self.phase = "stopped"
+            self.emit(WatchStopped(self._stop_reason or "stopped", self.checks, self.passed))
+        return 0 if self.passed else 1
+
+    def _open_notify(self):
+        from watchfiles._rust_notify import RustNotify  # what watchfiles.awatch wraps; built = watching
+        from watchfiles.main import _default_force_polling
+
+        polling = _default_force_polling(None)
+        try:
+            notify = RustNotify([str(self.project)], False, polling, 300, True, True)
+        except Exception:  # e.g. out of inotify watches: polling is the only way left
+            if polling:
+                raise
+            polling, notify = True, RustNotify([str(self.project)], False, True, 300, True, True)
+        self.watcher_kind = "polling" if polling else "native"
+        return notify
+
+    async def _read(self) -> None:
+        """File-system batches → pending paths (filtered); never blocks on the checks."""
+        try:
+            while not self._halt.is_set():
+                raw = await asyncio.to_thread(self._notify.watch, self.debounce_ms, self.step_ms, 500, self._halt)
+                if isinstance(raw, set):
+                    self._take(raw)
+        except Exception as exc:  # e.g. the folder itself went away: say so, and stop
+            self.emit(Error(f"watching {self.project} failed: {exc}", fatal=True))
+            self.stop(f"watching failed: {exc}")
+
+    def _take(self, raw: set) -> None:
+        root, paths = str(self.project) + "/", set()
+        for _change, path in raw:
+            if path.startswith(root):
+                rel = path[len(root):]
+                if self.workspace.watched(rel):
+                    paths.add(rel)
+        if not paths:
+            return
+        now = time.monotonic()
+        self._burst = len(paths) >= BURST or now - self._last_batch < self.settle_s
+        self._last_batch = now
+        self.pending |= paths
+        if self.busy:
+            what = "the agent is fixing" if self.phase == "fixing" else "the check is running"
+            self.emit(ChangesQueued(tuple(sorted(paths)), f"{what}: taken into account afterwards"))
+        self._wake.set()
+
+    async def _next(self) -> None:
+        await self._wake.wait()
+        if self._halt.is_set():
+            return
+        while self._burst and (quiet := time.monotonic() - self._last_batch) < self.settle_s:
+            await asyncio.sleep(self.settle_s - quiet)  # one or two checks for a burst, not one per batch
+        self._wake.clear()
+        paths, self.pending = self.pending, set()
+        recheck, self._recheck = self._recheck, False
+        if paths and await self._take_in(paths):
+            return
+        if recheck:
+            await self._cycle()
+
+    async def _take_in(self, paths: set[str]) -> bool:
+        """Sync the person's paths into the workspace (refusing or rebasing a fix in the way); True if checked."""
+        ws = self.workspace
+        result = ws.sync_paths(paths, hold=self.fix_files)
+        if result.held:
+            files = ", ".join(result.held[:5]) + (" …" if len(result.held) > 5 else "")
+            what = "the proposed fix" if self.proposal else "the fix"
+            self.emit(FixRefused(f"you changed {files} while the agent's fix changed it too: your version is kept "
+                                 f"and {what} was dropped; checking your version", tuple(result.held)))
+            self._drop_fix()
+            again = ws.sync_paths(result.held)
+            result.files += again.files
+            result.removed += again.removed
+        if not (result.files or result.removed):
+            return False
+        self.emit(ChangesSynced(tuple(result.files), tuple(result.removed), round(result.seconds * 1000, 3)))
+        if self.fix_files:
+            self.proposal = None
+            self.emit(FixRebased(tuple(result.files + result.removed), tuple(sorted(self.fix_files))))
+        await self._cycle()
+        return True
+
+    def _drop_fix(self) -> None:
+        self.workspace.drop_fix()
+        self.fix_files, self.proposal = set(), None
+
+    async def _cycle(self, first: bool = False) -> None:
+        """Check the workspace; when it fails (and auto-fix is on) run a fix round; offer a fix that passes."""
+        loop = new_round(self.run, self.emit, interactive=self.interactive)
+        self.round, self.phase = loop, "checking"
+        try:
+            passed = await loop.run_check()
+        except BadCheck as exc:
+            if first:
+                raise
+            self.emit(Error(str(exc)))
+            passed = False
+        except SandboxFailed as exc:
+            self.emit(Error(str(exc)))
+            self.passed, self.phase, self.round = None, "idle", None
+            return
+        except StopRequested:
+            self.phase, self.round = "idle", None
+            return
+        self.checks += 1
+        self.passed = passed
+        if passed and self.fix_files:
+            self._offer()
+        elif not passed and self.auto_fix and not self._halt.is_set():
+            await self._fix(loop)
+        self.round = None
+        if self.phase != "stopped":
+            self.phase = "idle"
+
+    async def _fix(self, loop: FixRound) -> None:
+        self.phase = "fixing"
+        finished = await loop.run()
+        if self._halt.is_set():
+            return
+        if finished.outcome != "met":
+            self._drop_fix()  # the attempt did not make it pass: the workspace is the person's folder again
+            return
+        self.passed = True
+        self.fix_files = set(self.workspace.fix_paths())
+        if self.fix_files and not self.pending:
+            self._offer()  # else the queued edits come first: refuse or rebase, re-check, then offer
+
+    def _offer(self) -> None:
+        diff, files = self.workspace.diff(self.workspace.baseline)
+        self.proposal = DeployReady(diff, tuple(files))
+        self.emit(self.proposal)

@@ -1,0 +1,94 @@
+"""Confined file access inside the workspace: path resolution that refuses escapes, read, write, list."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path, PurePosixPath
+
+from tui_agent.workspace.gitignore import Ignore
+from tui_agent.workspace.safefs import scan
+
+
+class WorkspaceError(Exception):
+    """A workspace operation was refused or failed; the message is one clear line."""
+
+
+class FileAccess:
+    """Mixin for Workspace: needs `path`, `_real` (its realpath), `owner`, `quota_mb` and `_ignore`."""
+
+    path: Path
+    owner: tuple[int, int] | None
+    quota_mb: int
+    _real: str
+    _ignore: Ignore
+
+    def resolve(self, rel: str) -> Path:
+        """The real path of `rel` inside the workspace; WorkspaceError if it is absolute or leads outside."""
+        if not isinstance(rel, str) or "\0" in rel:
+            raise WorkspaceError(f"invalid path: {rel!r}")
+        rel = rel or "."
+        if PurePosixPath(rel).is_absolute() or rel.startswith("~"):
+            raise WorkspaceError(f"absolute paths are refused (paths are relative to the workspace): {rel}")
+        full = os.path.realpath(os.path.join(self._real, rel))
+        if full != self._real and not full.startswith(self._real + os.sep):
+            raise WorkspaceError(f"path leads outside the workspace: {rel}")
+        return Path(full)
+
+    def read_text(self, rel: str) -> str:
+        path = self.resolve(rel)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            raise WorkspaceError(f"no such file in the workspace: {rel}") from None
+        except OSError as exc:
+            raise WorkspaceError(f"cannot read {rel}: {exc.strerror}") from None
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise WorkspaceError(f"not a regular file: {rel}")
+            return f.read().decode("utf-8", errors="replace")
+
+    def write_text(self, rel: str, content: str) -> None:
+        """Create or overwrite a text file (parents created, owned by the sandbox user)."""
+        path = self.resolve(rel)
+        if path == Path(self._real):
+            raise WorkspaceError(f"not a file path: {rel}")
+        try:
+            missing = []
+            parent = path.parent
+            while not parent.exists():
+                missing.append(parent)
+                parent = parent.parent
+            for d in reversed(missing):
+                os.mkdir(d, 0o755)
+                if self.owner:
+                    os.chown(d, *self.owner)
+            created = not os.path.lexists(path)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise WorkspaceError(f"not a regular file: {rel}")
+            os.ftruncate(fd, 0)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                if created and self.owner:
+                    os.fchown(fd, *self.owner)
+                f.write(content)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise WorkspaceError(f"workspace is full (quota {self.quota_mb} MB): cannot write {rel}") from None
+            raise WorkspaceError(f"cannot write {rel}: {exc.strerror or exc}") from None
+
+    def list_files(self, rel: str = ".") -> list[str]:
+        """Files and symlinks under `rel` (gitignored ones left out), relative to the workspace, sorted."""
+        base = self.resolve(rel)
+        prefix = os.path.relpath(base, self._real).replace(os.sep, "/")
+        if not base.exists():
+            raise WorkspaceError(f"no such folder in the workspace: {rel}")
+        entries = scan(self.path, self._ignore)
+        if prefix == ".":
+            return sorted(r for r, st in entries.items() if not stat.S_ISDIR(st.st_mode))
+        if base.is_file():
+            return [prefix]
+        return sorted(r for r, st in entries.items()
+                      if r.startswith(prefix + "/") and not stat.S_ISDIR(st.st_mode))

@@ -1,0 +1,285 @@
+"""The scratch copy the agent works in: path checks, snapshots, diffs, restores and the safe deploy."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from tui_agent.workspace import quota as fsquota
+from tui_agent.workspace import snapshots
+from tui_agent.workspace.deploy_plan import DeployPlan, DeployRefused, check_targets, make_plan, project_changes
+from tui_agent.workspace.gitignore import DEFAULT_IGNORE, Ignore, RuleSet
+from tui_agent.workspace.safefs import copy_project, copy_tree, read_regular, remove, scan
+from tui_agent.workspace.snapshots import Manifest, ObjectStore
+from tui_agent.workspace.deploy_swap import apply
+from tui_agent.workspace.project_sync import ProjectSync, SyncResult
+from tui_agent.workspace.files import FileAccess, WorkspaceError
+
+__all__ = ["Workspace", "WorkspaceError", "DeployRefused", "DeployPlan", "SyncResult"]
+
+
+class Workspace(FileAccess, ProjectSync):
+    """A scratch copy of a project inside a session folder (tmpfs-capped when we are root).
+
+    ProjectSync (watch mode) adds: watched(rel), sync_paths(paths), fix_paths(), drop_fix(), after_deploy()."""
+
+    def __init__(self, project: Path, session_dir: Path, meta: dict, owner: tuple[int, int] | None):
+        self.project = project
+        self.session_dir = session_dir
+        self.path = session_dir / "workspace"
+        self.owner = owner if os.geteuid() == 0 else None  # only root can hand files to the sandbox user
+        self.quota_mb: int = meta["quota_mb"]
+        self.meta = meta
+        self.store = ObjectStore(session_dir / "objects")
+        self.snapshot_dir = session_dir / "snapshots"
+        self.skipped: list[tuple[str, str]] = [tuple(x) for x in meta.get("skipped", [])]
+        self.last_plan: DeployPlan | None = None
+        self._ignore = Ignore().push("", RuleSet.parse(DEFAULT_IGNORE + meta.get("exclude", "")))
+        self._project_skip = frozenset(meta.get("project_skip", []))
+        self._cache: Manifest = {}
+        self._manifests: dict[str, Manifest] = {}
+        self._real = os.path.realpath(self.path)
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, project: Path, session_dir: Path, *, owner: tuple[int, int] | None = None,
+               quota_mb: int = 1024) -> "Workspace":
+        """Copy `project` into session_dir/workspace (gitignore respected) and record the baseline."""
+        project = Path(project).resolve()
+        if not project.is_dir():
+            raise WorkspaceError(f"project folder not found: {project}")
+        session_dir = Path(session_dir).resolve()
+        session_dir.mkdir(parents=True, exist_ok=True)
+        path = session_dir / "workspace"
+        if path.exists() and any(path.iterdir()):
+            raise WorkspaceError(f"{path} already exists; reattach with Workspace.open")
+        exclude = ""
+        try:
+            exclude, _ = read_regular(project, ".git/info/exclude", limit=1 << 20)
+            exclude = exclude.decode("utf-8", "replace")
+        except OSError:
+            pass
+        skip = []
+        if session_dir.is_relative_to(project):
+            skip.append(session_dir.relative_to(project).as_posix())
+        meta = {"project": str(project), "quota_mb": quota_mb, "owner": list(owner) if owner else None,
+                "exclude": exclude, "project_skip": skip}
+        ws = cls(project, session_dir, meta, owner)
+        ws._mount(quota_mb)
+        try:
+            hints = ws._copy_in()
+        except OSError as exc:
+            ws.close()
+            remove(path)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise WorkspaceError(f"the project does not fit in the workspace quota ({quota_mb} MB)") from None
+            raise WorkspaceError(f"cannot copy the project: {exc}") from None
+        ws._cache = {rel: (st.st_mode, hints.get(rel, ""), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                     for rel, st in scan(ws.path, ws._ignore).items() if rel in hints or stat.S_ISDIR(st.st_mode)}
+        meta["baseline"] = ws.snapshot()
+        ws._save_meta()
+        return ws
+
+    @classmethod
+    def open(cls, session_dir: Path, project: Path | None = None, *, owner: tuple[int, int] | None = None,
+             quota_mb: int | None = None) -> "Workspace":
+        """Reattach to the workspace of an existing session (re-capped if it was closed)."""
+        session_dir = Path(session_dir).resolve()
+        try:
+            meta = json.loads((session_dir / "workspace.json").read_text())
+        except (OSError, ValueError):
+            raise WorkspaceError(f"no workspace recorded in {session_dir}") from None
+        if project is not None and Path(project).resolve() != Path(meta["project"]):
+            raise WorkspaceError(f"session {session_dir.name} was made for {meta['project']}, not {project}")
+        if owner is None and meta.get("owner"):
+            owner = tuple(meta["owner"])
+        if quota_mb is not None:
+            meta["quota_mb"] = quota_mb
+        ws = cls(Path(meta["project"]), session_dir, meta, owner)
+        if fsquota.can_cap() and not fsquota.is_mounted(ws.path):
+            aside = session_dir / "workspace.reopen"
+            remove(aside)
+            if ws.path.exists():
+                os.rename(ws.path, aside)
+            ws._mount(meta["quota_mb"])
+            if aside.exists():
+                copy_tree(aside, ws.path, owner)
+                remove(aside)
+        ws.path.mkdir(exist_ok=True)
+        last = meta.get("last")
+        if last:
+            try:
+                ws._cache = ws._manifest(last)
+            except KeyError:
+                pass
+        return ws
+
+    def fork(self, session_dir: Path, snapshot_id: str | None = None) -> "Workspace":
+        """A new session whose workspace starts at `snapshot_id` (default: the latest); same project baseline."""
+        new_dir = Path(session_dir).resolve()
+        if (new_dir / "workspace.json").exists():
+            raise WorkspaceError(f"{new_dir} already holds a workspace")
+        sid = snapshot_id or self.snapshot()
+        target = self._manifest(sid)
+        for folder in ("objects", "snapshots"):
+            for src in (self.session_dir / folder).rglob("*"):
+                dst = new_dir / folder / src.relative_to(self.session_dir / folder)
+                if src.is_dir() or src.suffix == ".tmp" or dst.exists():
+                    continue
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copyfile(src, dst)
+        shutil.copyfile(self.session_dir / "baseline.json", new_dir / "baseline.json")
+        meta = dict(self.meta, last=sid, forked_from=str(self.session_dir))
+        ws = Workspace(self.project, new_dir, meta, self.owner)
+        ws._mount(self.quota_mb)
+        snapshots.restore(ws.path, target, ws._ignore, {}, ws.store, ws.owner)
+        ws._save_meta()
+        return ws
+
+    def _mount(self, quota_mb: int) -> None:
+        uid, gid = self.owner if self.owner else (None, None)
+        fsquota.mount_capped(self.path, quota_mb, uid, gid)
+        if self.owner and not fsquota.is_mounted(self.path):
+            os.chown(self.path, *self.owner)
+
+    def close(self) -> None:
+        """Leave the final contents as a plain folder at the same path (unmounting the tmpfs); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if not (fsquota.can_cap() and fsquota.is_mounted(self.path)):
+            return
+        out = self.session_dir / "workspace.closing"
+        remove(out)
+        copy_tree(self.path, out, self.owner)
+        top = os.lstat(self.path)
+        os.chmod(out, stat.S_IMODE(top.st_mode))
+        os.chown(out, top.st_uid, top.st_gid)
+        fsquota.unmount(self.path)
+        os.rmdir(self.path)
+        os.rename(out, self.path)
+
+    def _save_meta(self) -> None:
+        tmp = self.session_dir / "workspace.json.tmp"
+        tmp.write_text(json.dumps(self.meta))
+        os.replace(tmp, self.session_dir / "workspace.json")
+
+    def _copy_in(self) -> dict[str, str]:
+        """Copy the project in; record its baseline manifest; return the sha of every entry copied."""
+        baseline, hints, skipped = copy_project(self.project, self.path, self._ignore, self._project_skip,
+                                                self.store.put, self.owner)
+        self.skipped += skipped
+        self.meta["skipped"] = self.skipped
+        self._write_project_baseline(baseline)
+        return hints
+
+    def _write_project_baseline(self, manifest: Manifest) -> None:
+        tmp = self.session_dir / "baseline.json.tmp"
+        tmp.write_text(json.dumps(manifest, separators=(",", ":")), errors="surrogateescape")
+        os.replace(tmp, self.session_dir / "baseline.json")
+
+    def _project_baseline(self) -> Manifest:
+        data = json.loads((self.session_dir / "baseline.json").read_text(errors="surrogateescape"))
+        return {k: tuple(v) for k, v in data.items()}
+
+    # --- snapshots -------------------------------------------------------------------------
+
+    @property
+    def baseline(self) -> str:
+        """The snapshot the project is known to equal (taken at create, moved by each deploy and watch sync)."""
+        self.flush_sync()
+        return self.meta["baseline"]
+
+    def _current(self) -> Manifest:
+        files = snapshots.build(self.path, self._ignore, self._cache, self.store)
+        self._cache = files
+        return files
+
+    def _manifest(self, sid: str) -> Manifest:
+        if sid not in self._manifests:
+            try:
+                self._manifests[sid] = snapshots.load(self.snapshot_dir, sid)
+            except KeyError:
+                raise WorkspaceError(f"unknown snapshot: {sid}") from None
+            while len(self._manifests) > 16:
+                self._manifests.pop(next(iter(self._manifests)))
+        return self._manifests[sid]
+
+    def snapshot(self) -> str:
+        """Store the current state (only changed files are read); return its id."""
+        files = self._current()
+        sid = snapshots.save(self.snapshot_dir, files)
+        self._manifests[sid] = files
+        if self.meta.get("last") != sid:
+            self.meta["last"] = sid
+            self._save_meta()
+        return sid
+
+    def diff(self, since: str, until: str | None = None) -> tuple[str, list[str]]:
+        """Unified diff (git-style) from snapshot `since` to `until` (None: the files now), and the changed paths."""
+        old = self._manifest(since)
+        new = self._manifest(until) if until else self._current()
+        paths = snapshots.changed_paths(old, new)
+
+        def read(rel: str, entry: tuple) -> bytes:
+            return self.store.get(entry[1])
+
+        return snapshots.render(old, new, paths, read, read), paths
+
+    def checkpoint(self, since: str) -> tuple[str, str, list[str]]:
+        """snapshot() then diff(since, it): one scan instead of the two of diff(since) + snapshot()."""
+        sid = self.snapshot()
+        text, paths = self.diff(since, sid)
+        return sid, text, paths
+
+    def restore(self, snapshot_id: str) -> None:
+        """Make the workspace exactly equal to a snapshot (gitignored files are left alone)."""
+        target = self._manifest(snapshot_id)
+        snapshots.restore(self.path, target, self._ignore, self._cache, self.store, self.owner)
+
+    # --- deploy ----------------------------------------------------------------------------
+
+    def plan_deploy(self, *, base: str | None = None) -> DeployPlan:
+        """What deploy() would write, delete and skip (for the deploy gate)."""
+        current = snapshots.build(self.path, self._ignore, self._cache, self.store, specials=True)
+        return make_plan(self.path, self._manifest(base or self.baseline), current)
+
+    def _check_project(self) -> None:
+        base = self._project_baseline()
+        now = snapshots.build(self.project, self._ignore, base, None, specials=True, skip=self._project_skip)
+        changed = project_changes(base, now)
+        if changed:
+            more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
+            raise DeployRefused(f"the project changed since the workspace was made ({', '.join(changed[:5])}{more});"
+                                " nothing was deployed")
+
+    def deploy(self, *, base: str | None = None, max_bytes: int | None = None) -> list[str]:
+        """The safe copy-back into the project, all-or-nothing; returns the paths written or removed.
+
+        Raises DeployRefused (project untouched) if the project changed since the copy, a write would go
+        through a symlink or over something the workspace never saw, the total exceeds `max_bytes`
+        (default: the workspace quota), or anything fails mid-way. Skipped paths are in `last_plan.skipped`."""
+        limit = max_bytes if max_bytes is not None else self.quota_mb << 20
+        try:
+            plan = self.last_plan = self.plan_deploy(base=base)
+            self._check_project()
+            if not plan.writes and not plan.deletes:
+                return []
+            check_targets(self.project, plan, self._manifest(base or self.baseline))
+            done = apply(self.project, self.path, plan, limit, recheck=self._check_project)
+        except OSError as exc:
+            raise DeployRefused(f"deploy failed before touching the project: {exc}") from None
+        self._write_project_baseline(snapshots.build(self.project, self._ignore, self._project_baseline(), None,
+                                                     specials=True, skip=self._project_skip))
+        self.meta["baseline"] = self.snapshot()
+        self._save_meta()
+        return done
