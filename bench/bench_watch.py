@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tui_agent import config  # noqa: E402
 from tui_agent.events import CheckStarted, OutputChunk  # noqa: E402
+from tui_agent.agent.gate import NOBODY  # noqa: E402
 from tui_agent.runner import prepare  # noqa: E402
 from tui_agent.watch.watcher import DEBOUNCE_MS, STEP_MS, Watcher  # noqa: E402
 from tui_agent.workspace.workspace import Workspace  # noqa: E402
@@ -58,7 +59,7 @@ async def save_to_check(root: Path, tmp: Path, sandbox: str, saves: int) -> tupl
     model.write_text('{"turns": [{"text": "unused"}]}')
     settings = config.load(root, check="date +%s.%N; exit 0", model=f"scripted:{model}", sandbox=sandbox,
                            session_root=tmp / "sessions")
-    run = await prepare(settings, interactive=False)
+    run = await prepare(settings, who=NOBODY)
     watcher = Watcher(run, auto_fix=False)
     started: dict[int, float] = {}
     inside: dict[int, float] = {}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent.workspace.workspace import DeployRefused, Workspace
+from tui_agent.workspace.workspace import DeployError, Workspace
 
 OWNER = (1000, 1000)
 
@@ -111,7 +111,7 @@ def test_deploy_refused_when_project_changed_underneath(env):
     (p / "a.py").write_text("the person edited this\n")
     (p / "notes.md").write_text("new file by the person\n")
     before = tree(p)
-    with pytest.raises(DeployRefused, match="changed since") as info:
+    with pytest.raises(DeployError, match="changed since") as info:
         ws.deploy()
     assert "a.py" in str(info.value) and "notes.md" in str(info.value)
     assert tree(p) == before
@@ -163,7 +163,7 @@ def test_oversize_deploy_refused(env):
     before = tree(env["project"])
     ws.write_text("small.txt", "ok")
     (ws.path / "big.bin").write_bytes(os.urandom(5000))
-    with pytest.raises(DeployRefused, match="limit"):
+    with pytest.raises(DeployError, match="limit"):
         ws.deploy(max_bytes=4000)
     assert tree(env["project"]) == before
     ws.deploy(max_bytes=5002)  # small.txt + big.bin fit exactly
@@ -181,7 +181,7 @@ def test_all_or_nothing_when_failing_midway(env):
     if subprocess.run(["chattr", "+i", str(p / "z")], capture_output=True).returncode != 0:
         pytest.skip("chattr +i is not supported here")
     before = tree(p)
-    with pytest.raises(DeployRefused, match="unchanged"):
+    with pytest.raises(DeployError, match="unchanged"):
         ws.deploy()
     assert tree(p) == before
     subprocess.run(["chattr", "-i", str(p / "z")], check=True)
@@ -195,13 +195,13 @@ def test_no_write_through_a_project_symlink(env):
     ws = env["make"]()
     before_outside, before = tree(env["outside"]), tree(p)
     ws.write_text("docs/new.md", "# hi\n")
-    with pytest.raises(DeployRefused, match="symlink"):
+    with pytest.raises(DeployError, match="symlink"):
         ws.deploy()
     assert tree(p) == before
     os.unlink(ws.path / "docs/new.md")
     os.rmdir(ws.path / "docs")
     ws.write_text("data.txt", "overwrite?")
-    with pytest.raises(DeployRefused, match="never saw"):
+    with pytest.raises(DeployError, match="never saw"):
         ws.deploy()
     assert tree(p) == before
     assert_nothing_outside_written(env, before_outside)

@@ -295,13 +295,13 @@ def test_write_text_refuses_special_files_without_blocking(make_ws):
         ws.write_text("a.py/inner", "x")
 
 
-def test_checkpoint_is_snapshot_plus_diff(make_ws):
+def test_snapshot_with_diff_is_snapshot_plus_diff(make_ws):
     ws = make_ws({"a.py": "a\n"})
     s0 = ws.snapshot()
     ws.write_text("a.py", "b\n")
-    sid, text, paths = ws.checkpoint(s0)
+    sid, text, paths = ws.snapshot_with_diff(s0)
     assert paths == ["a.py"] and "-a\n+b\n" in text and sid == ws.snapshot()
-    assert ws.checkpoint(sid) == (sid, "", [])
+    assert ws.snapshot_with_diff(sid) == (sid, "", [])
 
 
 def test_python_caches_are_ignored_without_a_gitignore(make_ws):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tui_agent.workspace import quota as fsquota
 from tui_agent.workspace import snapshots
-from tui_agent.workspace.deploy_plan import DeployPlan, DeployRefused, check_targets, make_plan, project_changes
+from tui_agent.workspace.deploy_plan import DeployPlan, DeployError, check_targets, make_plan, project_changes
 from tui_agent.workspace.gitignore import DEFAULT_IGNORE, Ignore, RuleSet
 from tui_agent.workspace.safefs import copy_project, copy_tree, read_regular, remove, scan
 from tui_agent.workspace.snapshots import Manifest, ObjectStore
@@ -19,7 +19,7 @@ from tui_agent.workspace.deploy_swap import apply
 from tui_agent.workspace.project_sync import ProjectSync, SyncResult
 from tui_agent.workspace.files import FileAccess, WorkspaceError
 
-__all__ = ["Workspace", "WorkspaceError", "DeployRefused", "DeployPlan", "SyncResult"]
+__all__ = ["Workspace", "WorkspaceError", "DeployError", "DeployPlan", "SyncResult"]
 
 
 class Workspace(FileAccess, ProjectSync):
@@ -235,7 +235,7 @@ class Workspace(FileAccess, ProjectSync):
 
         return snapshots.render(old, new, paths, read, read), paths
 
-    def checkpoint(self, since: str) -> tuple[str, str, list[str]]:
+    def snapshot_with_diff(self, since: str) -> tuple[str, str, list[str]]:
         """snapshot() then diff(since, it): one scan instead of the two of diff(since) + snapshot()."""
         sid = self.snapshot()
         text, paths = self.diff(since, sid)
@@ -259,13 +259,13 @@ class Workspace(FileAccess, ProjectSync):
         changed = project_changes(base, now)
         if changed:
             more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
-            raise DeployRefused(f"the project changed since the workspace was made ({', '.join(changed[:5])}{more});"
+            raise DeployError(f"the project changed since the workspace was made ({', '.join(changed[:5])}{more});"
                                 " nothing was deployed")
 
     def deploy(self, *, base: str | None = None, max_bytes: int | None = None) -> list[str]:
         """The safe copy-back into the project, all-or-nothing; returns the paths written or removed.
 
-        Raises DeployRefused (project untouched) if the project changed since the copy, a write would go
+        Raises DeployError (project untouched) if the project changed since the copy, a write would go
         through a symlink or over something the workspace never saw, the total exceeds `max_bytes`
         (default: the workspace quota), or anything fails mid-way. Skipped paths are in `last_plan.skipped`."""
         limit = max_bytes if max_bytes is not None else self.quota_mb << 20
@@ -277,7 +277,7 @@ class Workspace(FileAccess, ProjectSync):
             check_targets(self.project, plan, self._manifest(base or self.baseline))
             done = apply(self.project, self.path, plan, limit, recheck=self._check_project)
         except OSError as exc:
-            raise DeployRefused(f"deploy failed before touching the project: {exc}") from None
+            raise DeployError(f"deploy failed before touching the project: {exc}") from None
         self._write_project_baseline(snapshots.build(self.project, self._ignore, self._project_baseline(), None,
                                                      specials=True, skip=self._project_skip))
         self.meta["baseline"] = self.snapshot()
