@@ -112,7 +112,7 @@ async def test_deletes_and_renames_are_followed(tmp_path):
         assert {f for s in synced for f in s.files} == {"new.py", "pkg2/mod.py"}
         assert {f for s in synced for f in s.removed} == {"old.py", "pkg/mod.py", "gone.txt"}
         await w.until(lambda: w.watcher.phase == "idle", what="idle")
-        assert w.watcher.workspace.fix_paths() == []  # the workspace equals the folder again
+        assert w.watcher.sync.fix_paths() == []  # the workspace equals the folder again
     finally:
         await w.stop()
 

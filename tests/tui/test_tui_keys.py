@@ -57,7 +57,7 @@ async def test_y_allows_n_denies(calculator):
         await until(pilot, lambda: any(d.decision == "deny" for d in app.state.decisions))
         denied = [d for d in app.state.decisions if d.name == "edit_file"][0]
         assert (denied.decision, denied.by) == ("deny", "person")
-        assert "return None" not in app.agent_run.workspace.read_text("calc.py")
+        assert "return None" not in app.agent_run.workspace.files.read_text("calc.py")
         await until(pilot, lambda: pending(app), what="the next edit_file")
         await pilot.press("y")
         await until(pilot, lambda: [d.decision for d in app.state.decisions if d.name == "edit_file"] == ["deny", "allow"])

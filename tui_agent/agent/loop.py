@@ -41,7 +41,7 @@ class AgentLoop:
     def __init__(self, config: LoopConfig, parts: LoopParts, control: Controller) -> None:
         self.config, self.parts, self.control = config, parts, control
         self.model, self.sandbox, self.workspace = parts.model, parts.sandbox, parts.workspace
-        self.toolbox = Toolbox([BuiltinTools(parts.workspace, run=self.run_command, on_plan=self.plan_updated),
+        self.toolbox = Toolbox([BuiltinTools(parts.workspace.files, run=self.run_command, on_plan=self.plan_updated),
                                 *parts.tools])
         self.system = system_prompt(config.goal, config.check, config.criteria.pass_pattern)
         self.conversation = Conversation()

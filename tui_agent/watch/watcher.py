@@ -18,6 +18,7 @@ from tui_agent.agent.loop import BadCheck, SandboxFailed
 from tui_agent.agent.loop import AgentLoop
 from tui_agent.runner import Run
 from tui_agent.watch.round import new_round
+from tui_agent.watch.sync import ProjectSync
 from tui_agent.workspace.workspace import DeployError
 
 STEP_MS = 10  # watchfiles yields a batch once no change came for this long ...
@@ -33,6 +34,7 @@ class Watcher:
     def __init__(self, run: Run, *, auto_fix: bool = True, step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS,
                  settle_s: float = SETTLE_S) -> None:
         self.run, self.workspace = run, run.workspace
+        self.sync = ProjectSync(run.workspace)  # the person's changes into the workspace
         self.project = Path(run.workspace.project)
         self.auto_fix = auto_fix
         self.step_ms, self.debounce_ms, self.settle_s = step_ms, debounce_ms, settle_s
@@ -108,11 +110,10 @@ class Watcher:
             event = DeployRefused("your latest changes are still being taken in and checked; nothing was deployed")
         else:
             try:
-                files = self.workspace.deploy()
+                files = self.sync.deploy()  # our own writes: their events will read as "no change"
             except DeployError as exc:
                 event = DeployRefused(str(exc))
             else:
-                self.workspace.after_deploy(files)  # our own writes: their events will read as "no change"
                 self.fix_files, self.proposal = set(), None
                 event = Deployed(tuple(files))
         self.emit(event)
@@ -170,7 +171,7 @@ class Watcher:
         for _change, path in raw:
             if path.startswith(root):
                 rel = path[len(root):]
-                if self.workspace.watched(rel):
+                if self.sync.watched(rel):
                     paths.add(rel)
         if not paths:
             return
@@ -199,15 +200,14 @@ class Watcher:
 
     async def _take_in(self, paths: set[str]) -> bool:
         """Sync the person's paths into the workspace (refusing or rebasing a fix in the way); True if checked."""
-        ws = self.workspace
-        result = ws.sync_paths(paths, hold=self.fix_files)
+        result = self.sync.sync_paths(paths, hold=self.fix_files)
         if result.held:
             files = ", ".join(result.held[:5]) + (" …" if len(result.held) > 5 else "")
             what = "the proposed fix" if self.proposal else "the fix"
             self.emit(FixRefused(f"you changed {files} while the agent's fix changed it too: your version is kept "
                                  f"and {what} was dropped; checking your version", tuple(result.held)))
             self._drop_fix()
-            again = ws.sync_paths(result.held)
+            again = self.sync.sync_paths(result.held)
             result.files += again.files
             result.removed += again.removed
         if not (result.files or result.removed):
@@ -220,7 +220,7 @@ class Watcher:
         return True
 
     def _drop_fix(self) -> None:
-        self.workspace.drop_fix()
+        self.sync.drop_fix()
         self.fix_files, self.proposal = set(), None
 
     async def _cycle(self, first: bool = False) -> None:
@@ -260,11 +260,11 @@ class Watcher:
             self._drop_fix()  # the attempt did not make it pass: the workspace is the person's folder again
             return
         self.passed = True
-        self.fix_files = set(self.workspace.fix_paths())
+        self.fix_files = set(self.sync.fix_paths())
         if self.fix_files and not self.pending:
             self._offer()  # else the queued edits come first: refuse or rebase, re-check, then offer
 
     def _offer(self) -> None:
-        diff, files = self.workspace.diff(self.workspace.baseline)
+        diff, files = self.sync.fix_diff()
         self.proposal = DeployReady(diff, tuple(files))
         self.emit(self.proposal)
