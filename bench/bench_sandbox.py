@@ -14,8 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui_agent.sandbox import Limits, SandboxSpec, create, probe  # noqa: E402
-from tui_agent.sandbox import docker_pool  # noqa: E402
+from tui_agent.sandbox import (  # noqa: E402
+    Limits,
+    SandboxSpec,
+    create,
+    docker_pool,  # noqa: E402
+    probe,
+)
 
 COMMAND = "python3 -c pass"
 

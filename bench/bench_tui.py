@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO))
 
 from textual import events  # noqa: E402
 
-from tui_agent.config import Settings  # noqa: E402
 from tui_agent.commands import Reply  # noqa: E402
+from tui_agent.config import Settings  # noqa: E402
 from tui_agent.events import CheckFinished, CheckStarted, Finished, OutputChunk, SessionStarted  # noqa: E402
 from tui_agent.tui.app import AgentApp  # noqa: E402
 
@@ -190,7 +190,8 @@ def first_paint(runs: int = 3) -> None:
         subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "48", command], check=True)
         try:
             while time.perf_counter() - t < 10:
-                screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+                screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True,
+                                        text=True).stdout
                 if "1 Plan" in screen and "4 Permissions" in screen:
                     paints.append(time.perf_counter() - t)
                     break

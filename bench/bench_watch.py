@@ -1,4 +1,4 @@
-"""Benchmark: watch mode's save → check-start latency (vs watchfiles' own), and syncing one file of 10,000 (vs a bare copy).
+"""Benchmark: watch mode's save → check-start latency (vs watchfiles'), and syncing one file of 10,000 (vs a copy).
 
     python bench/bench_watch.py [--sandbox bwrap|docker] [--saves 20] [--files 10000]
 
@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tui_agent import config  # noqa: E402
-from tui_agent.events import CheckStarted, OutputChunk  # noqa: E402
 from tui_agent.agent.gate import NOBODY  # noqa: E402
+from tui_agent.events import CheckStarted, OutputChunk  # noqa: E402
 from tui_agent.runner import prepare  # noqa: E402
 from tui_agent.watch.sync import ProjectSync  # noqa: E402
 from tui_agent.watch.watcher import DEBOUNCE_MS, STEP_MS, Watcher  # noqa: E402
@@ -34,7 +34,8 @@ from tui_agent.workspace.workspace import Workspace  # noqa: E402
 
 def ms(values: list[float]) -> str:
     values = sorted(values)
-    return f"median {statistics.median(values) * 1000:7.1f} ms   p90 {values[int(len(values) * 0.9) - 1] * 1000:7.1f} ms"
+    p90 = values[int(len(values) * 0.9) - 1]
+    return f"median {statistics.median(values) * 1000:7.1f} ms   p90 {p90 * 1000:7.1f} ms"
 
 
 def watchfiles_baseline(root: Path, saves: int) -> list[float]:

@@ -31,7 +31,7 @@ def make_project(root: Path, n: int) -> list[str]:
 
 def bare_walk(root: Path) -> int:
     count = 0
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         for name in filenames:
             os.lstat(os.path.join(dirpath, name))
             count += 1
@@ -73,7 +73,8 @@ def main() -> None:
                 assert paths == [rel], paths
             o, b = statistics.median(ours) * 1000, statistics.median(bare) * 1000
             print(f"files: {FILES}  create: {create_s * 1000:.0f} ms  tmpfs: {ws.path.is_mount()}")
-            print(f"snapshot+diff, one file changed: median {o:.1f} ms (max {max(ours) * 1000:.1f} ms, {ROUNDS} rounds)")
+            print(f"snapshot+diff, one file changed: median {o:.1f} ms "
+                  f"(max {max(ours) * 1000:.1f} ms, {ROUNDS} rounds)")
             print(f"diff(prev) then snapshot() (two scans): median {statistics.median(loop) * 1000:.1f} ms")
             print(f"baseline os.walk+lstat of the same tree: median {b:.1f} ms")
             print(f"ratio: {o / b:.2f}x the bare walk; budget 100 ms: {'OK' if o < 100 else 'OVER'}")

@@ -108,7 +108,7 @@ async def shoot_debugging(work: Path) -> list[Path]:
                 save("breakpoint")
             call_id = next(iter(state().pending))
             await pilot.press("y", "p")
-            await until(pilot, lambda: call_id not in state().pending)
+            await until(pilot, lambda call_id=call_id: call_id not in state().pending)
         await until(pilot, lambda: state().phase == "ready to deploy")
         app.clear_notifications()
         await pilot.press("i", "down")

@@ -1,20 +1,16 @@
-"""Helpers for the bwrap backend tests: capped workspaces, started sandboxes, host-side process checks."""
+"""Helpers for the bwrap backend tests: capped workspaces, host-side process checks (fixtures: conftest.py)."""
 
 from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
-import pytest
-
-from tui_agent.workspace import quota as fsquota
-from tui_agent.sandbox import Limits, SandboxSpec, probe
+from tui_agent.sandbox import Limits
 from tui_agent.sandbox.bwrap import cgroup
-from tui_agent.sandbox.bwrap.sandbox import BwrapSandbox
+from tui_agent.workspace import quota as fsquota
 
 LIMITS = Limits(timeout_s=3.0, memory_mb=128, pids=64, cpus=1.0, tmpfs_mb=16, workspace_mb=16, output_bytes=200_000)
 REPO = Path(__file__).resolve().parent.parent
@@ -69,27 +65,6 @@ def make_workspace(parent: Path, size_mb: int = 16) -> Path:
     fsquota.mount_capped(ws, size_mb, LIMITS.uid, LIMITS.gid)
     os.chown(ws, LIMITS.uid, LIMITS.gid)
     return ws
-
-
-@pytest.fixture
-def workspace():
-    if reason := probe("bwrap"):
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    ws = make_workspace(Path("/tmp"))
-    yield ws
-    fsquota.unmount(ws)
-    shutil.rmtree(ws, ignore_errors=True)
-
-
-@pytest.fixture
-async def box(workspace):
-    sandbox = BwrapSandbox(SandboxSpec(workspace, LIMITS))
-    await sandbox.start()
-    yield sandbox
-    await sandbox.close()
-    assert own_run_cgroups() == [], "run cgroups were left behind"
 
 
 async def run(sandbox, command: str, timeout_s: float | None = None):

@@ -75,7 +75,8 @@ class FakeAnthropic:
         self.stopping = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name="fake-anthropic", daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name="fake-anthropic",
+                                       daemon=True)
 
     @property
     def base_url(self) -> str:

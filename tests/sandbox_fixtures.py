@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent.workspace import quota as fsquota
 from tui_agent.sandbox import Limits, SandboxSpec, create, probe
+from tui_agent.workspace import quota as fsquota
 
 UID = GID = 1000
 TEST_LIMITS = Limits(timeout_s=3.0, memory_mb=128, pids=64, cpus=1.0, tmpfs_mb=16, workspace_mb=16,

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_anthropic import FakeAnthropic, Fault, Reply, text, tool, tools
 
 from tui_agent.sandbox import probe
+
+from fake_anthropic import FakeAnthropic, Fault, Reply, text, tool, tools
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "calculator"
@@ -49,13 +50,15 @@ def script(fake: FakeAnthropic) -> None:
     usage = dict(input_tokens=1200, output_tokens=150, cache_read=3000, cache_write=800)
     fake.push(
         Fault(529, "overloaded_error", "Overloaded", headers={"retry-after": "0.05"}),
-        expecting("ZeroDivisionError", tools(tool("update_plan", {"steps": PLAN1}), tool("read_file", {"path": "calc.py"}),
+        expecting("ZeroDivisionError", tools(tool("update_plan", {"steps": PLAN1}),
+                                             tool("read_file", {"path": "calc.py"}),
                                              say="divide() crashes on a zero divisor. Reading calc.py.", **usage)),
         tools(tool("edit_file", raw_json='{"path": "calc.py", "old_string": "    return a / b\\n'), say="Editing.",
               stop_reason="max_tokens", **usage),
         expecting("invalid JSON in tool arguments", tools(tool("edit_file", {
             "path": "calc.py", "old_string": "    return a / b\n",
-            "new_string": "    if b == 0:\n        return None\n    return a / b\n"}), say="Retrying the edit.", **usage)),
+            "new_string": "    if b == 0:\n        return None\n    return a / b\n"}),
+            say="Retrying the edit.", **usage)),
         text("divide() fixed. Running the check.", **usage),
         Reply([{"type": "text", "text": "test_average fails too; average() adds 1."}], error_after=6, chunk=5),
         expecting("test_average", tools(tool("edit_file", {

@@ -1,6 +1,5 @@
 """Bad input: one clear line on stderr, exit code 2, and nothing lost (the folder is untouched)."""
 
-import pytest
 
 from loop_fixtures import EXAMPLES, cli, copy_example, tree
 

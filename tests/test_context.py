@@ -34,7 +34,7 @@ def total(msgs) -> int:
 def assert_paired(msgs: list[dict]) -> None:
     """Every tool_result answers a tool_use in the assistant message just before it; roles alternate."""
     assert msgs[0]["role"] == "user"
-    for prev, cur in zip(msgs, msgs[1:]):
+    for prev, cur in zip(msgs, msgs[1:], strict=False):
         assert prev["role"] != cur["role"]
         if cur["role"] == "user" and isinstance(cur["content"], list):
             ids = {b["id"] for b in prev["content"] if b.get("type") == "tool_use"}

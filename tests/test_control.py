@@ -4,7 +4,6 @@ import asyncio
 
 import pytest
 
-from loop_fixtures import until
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.control import Controller, StopRequested
 from tui_agent.agent.gate import NOBODY
@@ -12,6 +11,8 @@ from tui_agent.commands import AddBreakpoint, Answer, Command, Pause, RemoveBrea
 from tui_agent.events import Paused, Resumed, ToolCallDecided
 from tui_agent.models.base import ToolCall
 from tui_agent.tools.permissions.policy import Policy
+
+from loop_fixtures import until
 
 EDIT = ToolCall("c1", "edit_file", {"path": "a.py", "old_string": "a", "new_string": "b"})
 

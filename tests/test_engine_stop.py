@@ -8,11 +8,12 @@ import sys
 import time
 
 import pytest
-
-from loop_fixtures import ROOT, cli, copy_example, events, of_type, script, tree
 from test_resume import FIX_AVERAGE, FIX_DIVIDE
 from test_sandbox_docker import _dockerd, _wait_engine
+
 from tui_agent.sessions.recorder import read_records
+
+from loop_fixtures import ROOT, cli, copy_example, events, of_type, script, tree
 
 SLOW = {"name": "write_file", "arguments": {"path": "slow", "content": "x"}}
 CHECK = "if [ -f slow ]; then echo checking slowly; sleep 4; fi; python3 -m unittest"

@@ -1,8 +1,10 @@
 """Fork: from iteration K of a session, a new linked session starts from exactly the files of iteration K."""
 
-from loop_fixtures import cli, copy_example, events, of_type, script, tree
 from test_resume import FIX_AVERAGE, FIX_DIVIDE
+
 from tui_agent.sessions.recorder import read_records
+
+from loop_fixtures import cli, copy_example, events, of_type, script, tree
 
 
 def test_fork_starts_from_the_files_of_iteration_k(tmp_path):
@@ -59,4 +61,4 @@ def test_sessions_lists_goal_outcome_iterations_and_forks(tmp_path):
     lines = listing.stdout.splitlines()
     assert lines[0].split()[:5] == ["DATE", "OUTCOME", "ITER", "COST", "GOAL"]
     assert len(lines) == 3 and all("list me" in line for line in lines[1:])
-    assert any(f"(fork of {parent.name})" in line for line in lines) and any(" stopped " in l for l in lines)
+    assert any(f"(fork of {parent.name})" in line for line in lines) and any(" stopped " in line for line in lines)

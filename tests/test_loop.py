@@ -5,12 +5,13 @@ import json
 
 import pytest
 
-from loop_fixtures import copy_example, script, until
 from tui_agent import config
 from tui_agent.agent.gate import NOBODY, PERSON
 from tui_agent.commands import Answer, Reply, Step, Stop
 from tui_agent.events import CheckStarted, Finished, IterationStarted, Paused, ToolCallRequested
 from tui_agent.runner import prepare
+
+from loop_fixtures import copy_example, script, until
 
 NO_FIX = {"text": "I am not changing anything."}
 CHECK = "python3 -m unittest -q"
@@ -153,7 +154,8 @@ async def test_unknown_tool_and_bad_arguments_go_back_to_the_model(tmp_path):
     ("iteration:2", "breakpoint: iteration 2"),
 ])
 async def test_breakpoints_pause_with_their_reason(tmp_path, where, expect):
-    turns = [{"text": "t", "cost_usd": 0.2, "tool_calls": [{"name": "run_command", "arguments": {"command": "echo x"}}]},
+    echo = {"name": "run_command", "arguments": {"command": "echo x"}}
+    turns = [{"text": "t", "cost_usd": 0.2, "tool_calls": [echo]},
              NO_FIX] * 3
     run, seen = await _start(tmp_path, turns, who=PERSON, breakpoints=(where,), no_progress=0,
                              max_iterations=3, permissions={"allow": ["run_command"]})
@@ -171,5 +173,6 @@ async def test_breakpoints_pause_with_their_reason(tmp_path, where, expect):
 
 def test_bad_breakpoint_is_bad_input(tmp_path):
     from loop_fixtures import cli
-    done = cli("run", str(tmp_path), "--check", "true", "--model", script(tmp_path, [NO_FIX]), "--break-on", "lunch", "--headless")
+    done = cli("run", str(tmp_path), "--check", "true", "--model", script(tmp_path, [NO_FIX]), "--break-on", "lunch",
+               "--headless")
     assert done.returncode == 2 and "bad breakpoint 'lunch'" in done.stderr

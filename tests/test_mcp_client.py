@@ -104,7 +104,8 @@ async def test_real_servers_over_stdio_and_a_missing_command(tmp_path, monkeypat
     (repo / "new.txt").write_text("untracked\n")
     (repo / ".mcp.json").write_text(json.dumps({"mcpServers": {
         "time": {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"]},
-        "git": {"type": "stdio", "command": sys.executable, "args": ["-m", "mcp_server_git", "--repository", "${REPO}"]},
+        "git": {"type": "stdio", "command": sys.executable,
+                "args": ["-m", "mcp_server_git", "--repository", "${REPO}"]},
         "fs": {"command": "node", "args": [str(FILESYSTEM), str(repo)]},
         "broken": {"command": "no-such-mcp-server-command", "args": []},
     }}, indent=2))

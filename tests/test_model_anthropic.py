@@ -6,12 +6,12 @@ import asyncio
 import time
 
 import pytest
-from fake_anthropic import FakeAnthropic, Fault, Reply, text, tool, tools
 
 from tui_agent.models import pricing
-from tui_agent.models.anthropic import (DEFAULT_MODEL, FALLBACK_MODEL, MISSING_KEY, AnthropicModel,
-                                        newest_sonnet)
+from tui_agent.models.anthropic import DEFAULT_MODEL, FALLBACK_MODEL, MISSING_KEY, AnthropicModel, newest_sonnet
 from tui_agent.models.base import BadModelSpec, ModelError, ModelRequest, ToolSpec, Usage
+
+from fake_anthropic import FakeAnthropic, Fault, Reply, text, tool, tools
 
 TOOLS = [ToolSpec("read_file", "Read a file", {"type": "object", "properties": {"path": {"type": "string"}}}),
          ToolSpec("edit_file", "Edit a file", {"type": "object", "properties": {"path": {"type": "string"}}})]

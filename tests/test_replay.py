@@ -4,11 +4,12 @@ byte; the replay: model re-runs it live to the same fixes; replay obeys pause an
 import asyncio
 import json
 
-from loop_fixtures import EXAMPLES, cli, copy_example, events, of_type, until
 from tui_agent.commands import Answer, Deploy, Resume, Step
 from tui_agent.events import IterationStarted, Paused
 from tui_agent.replay_run import ReplayRun
 from tui_agent.sessions.recorder import read_records
+
+from loop_fixtures import EXAMPLES, cli, copy_example, events, of_type, until
 
 MODEL = f"scripted:{EXAMPLES / 'calculator' / 'model.json'}"
 

@@ -7,11 +7,13 @@ import subprocess
 import sys
 import time
 
-from loop_fixtures import ROOT, cli, copy_example, events, of_type, script, tree
 from tui_agent.sessions.recorder import read_records
 
-FIX_DIVIDE = {"name": "edit_file", "arguments": {"path": "calc.py", "old_string": "    return a / b\n",
-                                                 "new_string": "    if b == 0:\n        return None\n    return a / b\n"}}
+from loop_fixtures import ROOT, cli, copy_example, events, of_type, script, tree
+
+FIX_DIVIDE = {"name": "edit_file", "arguments": {
+    "path": "calc.py", "old_string": "    return a / b\n",
+    "new_string": "    if b == 0:\n        return None\n    return a / b\n"}}
 FIX_AVERAGE = {"name": "edit_file", "arguments": {
     "path": "calc.py", "old_string": "    return sum(numbers) / len(numbers) + 1\n",
     "new_string": "    if not numbers:\n        return 0\n    return sum(numbers) / len(numbers)\n"}}

@@ -17,9 +17,7 @@ from tui_agent.sandbox.bwrap import cgroup
 from tui_agent.sandbox.bwrap.sandbox import BwrapSandbox
 from tui_agent.sandbox.bwrap.seccomp import denylist_program
 
-from bwrap_fixtures import (  # noqa: F401  (box and workspace are fixtures)
-    LIMITS, REPO, appears, box, leftovers, mark, run, still_works, workspace,
-)
+from bwrap_fixtures import LIMITS, REPO, appears, leftovers, mark, run, still_works
 
 pytestmark = pytest.mark.bwrap
 

@@ -12,15 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent.workspace import quota as fsquota
 from tui_agent.sandbox import SandboxSpec, create, probe
 from tui_agent.sandbox.bwrap import cgroup
 from tui_agent.sandbox.bwrap.sandbox import BwrapSandbox
 from tui_agent.sandbox.bwrap.setup import host_tools
+from tui_agent.workspace import quota as fsquota
 
-from bwrap_fixtures import (  # noqa: F401  (box and workspace are fixtures)
-    LIMITS, REPO, appears, box, leftovers, mark, own_run_cgroups, run, still_works, workspace,
-)
+from bwrap_fixtures import LIMITS, REPO, appears, leftovers, mark, own_run_cgroups, run, still_works
 
 pytestmark = pytest.mark.bwrap
 

@@ -13,12 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from sandbox_fixtures import (GID, UID, BoxFactory, Output, make_workspace, processes_matching, require_backend,
-                              token, wait_no_processes, write_owned)
-from tui_agent.workspace import quota as fsquota
 from tui_agent.sandbox import SandboxSpec, SandboxUnavailable, create
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.docker.sandbox import DockerSandbox
+from tui_agent.workspace import quota as fsquota
+
+from sandbox_fixtures import (
+    GID,
+    UID,
+    BoxFactory,
+    Output,
+    make_workspace,
+    processes_matching,
+    require_backend,
+    token,
+    wait_no_processes,
+    write_owned,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -114,7 +125,8 @@ async def test_container_is_hardened(box):
     assert host["LogConfig"]["Type"] == "none" and not host["Privileged"]
     assert f"size={box.limits.tmpfs_mb}m" in host["Tmpfs"]["/tmp"]
     assert config["User"] == f"{UID}:{GID}"
-    assert sorted(e.split("=")[0] for e in config["Env"]) == ["HOME", "LANG", "PATH", "PYTHONPYCACHEPREFIX"]  # nothing from the host
+    names = sorted(e.split("=")[0] for e in config["Env"])
+    assert names == ["HOME", "LANG", "PATH", "PYTHONPYCACHEPREFIX"]  # nothing from the host
     mounts = [m["Source"] for m in attrs["Mounts"]]
     assert mounts == [str(box.workspace.resolve())] and not any("docker.sock" in m for m in mounts)
     assert config["Labels"][docker_pool.LABEL] == "1"

@@ -7,12 +7,21 @@ import os
 
 import pytest
 
-from sandbox_fixtures import require_backend
 from tui_agent.agent.gate import PERSON
 from tui_agent.events import (
-    ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, FixRebased, FixRefused,
-    IterationStarted, WatchStarted,
+    ChangesQueued,
+    ChangesSynced,
+    CheckFinished,
+    CheckStarted,
+    Deployed,
+    DeployReady,
+    FixRebased,
+    FixRefused,
+    IterationStarted,
+    WatchStarted,
 )
+
+from sandbox_fixtures import require_backend
 from watch_fixtures import BROKEN, FIXED, fix_model, project, start
 
 

@@ -97,7 +97,8 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if name in ("budget_usd", "wall_time_s"):
             return float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"setting {name!r}: expected a {kind.__name__ if default is not None else 'number'}, got {value!r}") from None
+        expected = kind.__name__ if default is not None else "number"
+        raise ConfigError(f"setting {name!r}: expected a {expected}, got {value!r}") from None
     return value
 
 

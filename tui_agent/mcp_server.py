@@ -16,9 +16,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from tui_agent import sandbox as sandboxes
 from tui_agent.config import ConfigError
-from tui_agent.workspace.gitignore import Ignore, RuleSet
 from tui_agent.sandbox.base import Limits, Sandbox, SandboxSpec, SandboxUnavailable
 from tui_agent.workspace.files import Files, WorkspaceError
+from tui_agent.workspace.gitignore import Ignore, RuleSet
 
 MAX_READ = 1_000_000  # characters returned by read_file
 MAX_OUTPUT = 100_000  # characters of command output returned (head and tail kept)

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from tui_agent import config
-from tui_agent.cli.examples import example_flags
 from tui_agent.agent.gate import PERSON
+from tui_agent.cli.examples import example_flags
 from tui_agent.commands import Answer, Deploy
 from tui_agent.events import ToolCallRequested
 from tui_agent.runner import prepare

@@ -8,11 +8,12 @@ import time
 import tomllib
 
 import pytest
-from conftest import DATA, REPO
-from test_tui_e2e import TUI_AGENT, Tmux
+from tui_fixtures import DATA, REPO
 
 from tui_agent.events import FixApplied, ToolCallDecided, ToolCallFinished
 from tui_agent.sessions.recorder import read_events
+
+from test_tui_e2e import TUI_AGENT, Tmux
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 MARK = "  # edited in tmux"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import recorded, upto
+from tui_fixtures import recorded, upto
 
 from tui_agent.config import Settings
 from tui_agent.events import Finished, Paused, ToolCallRequested

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from conftest import DATA, until
 from textual.widgets import Input, TextArea
+from tui_fixtures import DATA, until
 
 from tui_agent.events import ToolCallDecided, ToolCallFinished
 from tui_agent.replay_run import ReplayRun

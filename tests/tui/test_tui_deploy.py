@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import tree, until
+from tui_fixtures import tree, until
 
 from tui_agent.tui.app import AgentApp
 from tui_agent.tui.screens.deploy import DeployScreen
@@ -18,7 +18,7 @@ async def ready_to_deploy(pilot, app) -> None:
         if app.state.pending:
             call_id = app.main.permissions.selected
             await pilot.press("y")
-            await until(pilot, lambda: call_id not in app.state.pending, what=f"{call_id} decided")
+            await until(pilot, lambda call_id=call_id: call_id not in app.state.pending, what=f"{call_id} decided")
 
 
 def fixed(project) -> bool:
@@ -86,7 +86,7 @@ async def test_refused_when_the_folder_changed_underneath(calculator):
 
 
 async def test_deploy_command_runs_in_the_folder_after_approval(tmp_path):
-    from conftest import example_settings
+    from tui_fixtures import example_settings
 
     settings = example_settings(tmp_path, deploy_command="echo shipped > DEPLOYED.txt && echo deploy-output-ok")
     app = AgentApp(settings)

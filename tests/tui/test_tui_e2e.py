@@ -12,8 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from conftest import REPO, tree
+from tui_fixtures import REPO, tree
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 TUI_AGENT = [sys.executable, "-m", "tui_agent.cli.main"]  # this checkout's code (tmux starts in the repo root)
@@ -82,7 +81,7 @@ def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
             assert "edit_file calc.py" in tmux.screen()
             tmux.keys("y")
             approvals += 1
-            tmux.wait_until(lambda screen: screen.count("edit_file calc.py  person") == approvals, "the approval")
+            tmux.wait_until(lambda screen, n=approvals: screen.count("edit_file calc.py  person") == n, "the approval")
             assert approvals <= 5
         assert approvals == 2
         assert tree(project) == before, "nothing reaches the folder before the deploy is approved"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import until
+from tui_fixtures import until
 
 from tui_agent.tui.app import AgentApp
 
@@ -60,7 +60,8 @@ async def test_y_allows_n_denies(calculator):
         assert "return None" not in app.agent_run.workspace.files.read_text("calc.py")
         await until(pilot, lambda: pending(app), what="the next edit_file")
         await pilot.press("y")
-        await until(pilot, lambda: [d.decision for d in app.state.decisions if d.name == "edit_file"] == ["deny", "allow"])
+        edits = lambda: [d.decision for d in app.state.decisions if d.name == "edit_file"]  # noqa: E731
+        await until(pilot, lambda: edits() == ["deny", "allow"])
         await pilot.press("x")
         await until(pilot, lambda: app.state.finished is not None)
 

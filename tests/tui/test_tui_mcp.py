@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import example_settings, until
+from tui_fixtures import example_settings, until
 
 from tui_agent.tui.app import AgentApp
 

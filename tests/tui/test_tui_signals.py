@@ -13,7 +13,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from tui_fixtures import REPO
+
 from test_tui_e2e import Tmux
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import recorded, upto
+from tui_fixtures import recorded, upto
 
 from tui_agent.config import Settings
 from tui_agent.events import (
-    Deployed, Finished, IterationFinished, ModelDelta, Paused, ToolCallRequested,
+    Deployed,
+    Finished,
+    IterationFinished,
+    ModelDelta,
+    Paused,
+    ToolCallRequested,
 )
 from tui_agent.tui.app import AgentApp
 

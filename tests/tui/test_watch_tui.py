@@ -6,11 +6,12 @@ import time
 
 import pytest
 
-from sandbox_fixtures import require_backend
 from tui_agent import config
 from tui_agent.events import IterationStarted
 from tui_agent.tui.screens.deploy import DeployScreen
 from tui_agent.tui.watch_app import WatchApp
+
+from sandbox_fixtures import require_backend
 from watch_fixtures import BROKEN, CHECK, FIXED, fix_model, project
 
 

@@ -66,13 +66,16 @@ class Breakpoints:
             self.before_check = False
         elif (kind, value) == ("failure", "") and self.on_failure:
             self.on_failure = False
-        elif kind == "spend" and self.spend_usd is not None and value and f"{self.spend_usd:g}" == f"{_number(value):g}":
+        elif kind == "spend" and self.spend_usd is not None and value and self._same_spend(value):
             self.spend_usd, self._spend_hit = None, False
         elif kind == "iteration" and value.strip().isdigit() and int(value) in self.iterations:
             self.iterations.discard(int(value))
         else:
             return False
         return True
+
+    def _same_spend(self, value: str) -> bool:
+        return f"{self.spend_usd:g}" == f"{_number(value):g}"
 
     def specs(self) -> list[str]:
         """The breakpoints in force, spelled as they are set (for the TUI)."""

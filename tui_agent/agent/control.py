@@ -1,4 +1,4 @@
-"""The loop's points of control: pause / step / stop, breakpoints, and each tool call's permit; the person's commands."""
+"""The loop's points of control (pause, step, stop, breakpoints, each tool call's permit); the person's commands."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from typing import Callable
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.gate import PERSON, PermissionGate, Permit, WhoAnswers
 from tui_agent.commands import (
-    DONE, AddBreakpoint, Answer, Command, Pause, RemoveBreakpoint, Reply, Resume, Step, Stop,
+    DONE,
+    AddBreakpoint,
+    Answer,
+    Command,
+    Pause,
+    RemoveBreakpoint,
+    Reply,
+    Resume,
+    Step,
+    Stop,
 )
 from tui_agent.config import ConfigError
 from tui_agent.events import Event, Paused, Resumed

@@ -13,6 +13,7 @@ from tui_agent.events import (
     ToolCallFinished,
 )
 
+
 def system_prompt(goal: str, check: str, pass_pattern: str | None) -> str:
     template = resources.files("tui_agent.prompts").joinpath("system.md").read_text()
     note = f" and its output matches the pattern `{pass_pattern}`" if pass_pattern else ""

@@ -34,7 +34,7 @@ NOBODY = WhoAnswers("headless", present=False)
 
 @dataclass(frozen=True)
 class Permit:
-    """The gate's answer for one call: run it (with these arguments, maybe the person's edit), or tell the model why not."""
+    """The gate's answer: run the call (with these arguments, maybe the person's edit), or tell the model why not."""
 
     allowed: bool
     arguments: dict

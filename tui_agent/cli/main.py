@@ -31,10 +31,12 @@ class Parser(argparse.ArgumentParser):
 def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
     if with_task:
         p.add_argument("--goal", help="what the agent should achieve (default: make the check pass)")
-        p.add_argument("--check", help="shell command that passes when the goal is met, run in the sandbox (default: python -m pytest -q)")
+        p.add_argument("--check", help="shell command that passes when the goal is met, run in the sandbox "
+                                        "(default: python -m pytest -q)")
     p.add_argument("--model", help="anthropic:MODEL (default), replay:SESSION.jsonl or scripted:FILE")
     p.add_argument("--sandbox", choices=["auto", "docker", "bwrap"], help="where checks run (default: auto)")
-    p.add_argument("--max-iterations", type=int, dest="max_iterations", metavar="N", help="stop after N iterations (default 10)")
+    p.add_argument("--max-iterations", type=int, dest="max_iterations", metavar="N",
+                   help="stop after N iterations (default 10)")
     p.add_argument("--budget-usd", type=float, dest="budget_usd", metavar="X", help="stop when spend reaches X")
     p.add_argument("--wall-time", type=float, dest="wall_time_s", metavar="SECONDS", help="stop after this long in all")
     p.add_argument("--no-progress", type=int, dest="no_progress", metavar="N",
@@ -47,7 +49,8 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
                    help="pause at: tool, tool:RULE, check, failure, spend:USD, iteration:N (repeatable)")
     for action, text in (("allow", "run without asking"), ("ask", "always ask first"), ("deny", "never run")):
         p.add_argument(f"--{action}", action="append", dest=f"rule_{action}", metavar="RULE",
-                       help=f"permission rule, repeatable: tool calls to {text}, e.g. 'edit_file' or 'run_command(pytest *)'")
+                       help=f"permission rule, repeatable: tool calls to {text}, "
+                            "e.g. 'edit_file' or 'run_command(pytest *)'")
     p.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
 
 

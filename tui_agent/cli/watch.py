@@ -6,9 +6,9 @@ import asyncio
 import signal
 import sys
 
-from tui_agent.config import Settings
-from tui_agent.cli.headless import printer
 from tui_agent.agent.loop import BadCheck
+from tui_agent.cli.headless import printer
+from tui_agent.config import Settings
 
 
 async def watch_headless(run, *, auto_fix: bool = True, stream=None) -> int:

@@ -16,8 +16,16 @@ from typing import Any
 import anthropic
 import httpx2
 
-from tui_agent.models.base import (BadModelSpec, DeltaCallback, ModelError, ModelRequest, ModelTurn,
-                                   RetryCallback, ToolCall, Usage)
+from tui_agent.models.base import (
+    BadModelSpec,
+    DeltaCallback,
+    ModelError,
+    ModelRequest,
+    ModelTurn,
+    RetryCallback,
+    ToolCall,
+    Usage,
+)
 from tui_agent.models.pricing import PriceTable
 
 FALLBACK_MODEL = "claude-sonnet-4-5"

@@ -56,4 +56,4 @@ def table(summaries: list[SessionSummary]) -> str:
         rows.append((time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started)), s.outcome, str(s.iterations),
                      f"${s.cost_usd:.2f}", goal, s.name + fork))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5] for r in rows)

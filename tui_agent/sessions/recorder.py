@@ -74,7 +74,8 @@ def effective(events: list[Event]) -> list[Event]:
     kept: list[Event] = []
     for event in events:
         if isinstance(event, SessionResumed):
-            ends = [i for i, e in enumerate(kept) if isinstance(e, IterationFinished) and e.iteration == event.iteration]
+            ends = [i for i, e in enumerate(kept)
+                    if isinstance(e, IterationFinished) and e.iteration == event.iteration]
             del kept[ends[-1] + 1 if ends else len(kept):]
         kept.append(event)
     return kept

@@ -14,19 +14,29 @@ from textual.worker import Worker
 from tui_agent.commands import Stop
 from tui_agent.config import Settings
 from tui_agent.events import (
-    CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, Error, Event, Finished, OutputChunk, Paused,
-    ToolCallDecided, ToolProgress,
+    CheckFinished,
+    CheckStarted,
+    Deployed,
+    DeployReady,
+    DeployRefused,
+    Error,
+    Event,
+    Finished,
+    OutputChunk,
+    Paused,
+    ToolCallDecided,
+    ToolProgress,
 )
-from tui_agent.tui.widgets.output_log import grouped
+from tui_agent.handle import RunHandle
 from tui_agent.tui.actions import PersonActions
 from tui_agent.tui.debug_actions import DebugActions
 from tui_agent.tui.keys import bindings, palette
-from tui_agent.tui.screens.main import MainScreen
 from tui_agent.tui.mcp_actions import McpActions
+from tui_agent.tui.screens.main import MainScreen
 from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
 from tui_agent.tui.trace import Trace
-from tui_agent.handle import RunHandle
+from tui_agent.tui.widgets.output_log import grouped
 
 DRAIN_S = 1 / 20  # events are folded into the screen at most this often
 THEMES = {"dark": "textual-dark", "light": "textual-light"}

@@ -1,4 +1,4 @@
-"""The debugging commands: inspect the iterations, edit a pending tool call, set breakpoints; answers at a breakpoint."""
+"""The debugging commands: inspect the iterations, edit a pending call, set breakpoints; answers at a breakpoint."""
 
 from __future__ import annotations
 

@@ -5,9 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tui_agent.events import (
-    CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, Error, Event, Finished, FixApplied,
-    IterationFinished, IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, Paused,
-    PlanUpdated, Resumed, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished, ToolCallRequested,
+    CheckFinished,
+    CheckStarted,
+    Deployed,
+    DeployReady,
+    DeployRefused,
+    Error,
+    Event,
+    Finished,
+    FixApplied,
+    IterationFinished,
+    IterationStarted,
+    ModelDelta,
+    ModelRequested,
+    ModelResponded,
+    ModelRetrying,
+    Paused,
+    PlanUpdated,
+    Resumed,
+    SessionResumed,
+    SessionStarted,
+    ToolCallDecided,
+    ToolCallFinished,
+    ToolCallRequested,
     ToolProgress,
 )
 

@@ -13,15 +13,30 @@ from textual.widgets import Footer, Static
 from tui_agent.commands import Answer, Deploy, Resume, Stop
 from tui_agent.config import Settings
 from tui_agent.events import (
-    AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady,
-    DeployRefused, Error, Event, Finished, FixRebased, FixRefused, IterationStarted, Paused, Resumed,
-    ToolCallDecided, ToolCallRequested,
+    AutoFixToggled,
+    ChangesQueued,
+    ChangesSynced,
+    CheckFinished,
+    CheckStarted,
+    Deployed,
+    DeployReady,
+    DeployRefused,
+    Error,
+    Event,
+    Finished,
+    FixRebased,
+    FixRefused,
+    IterationStarted,
+    Paused,
+    Resumed,
+    ToolCallDecided,
+    ToolCallRequested,
 )
-from tui_agent.tui.screens.deploy import Checklist, DeployScreen
 from tui_agent.tui.diff_text import colour_diff
-from tui_agent.tui.widgets.output_log import OutputLog, grouped
 from tui_agent.tui.palette import diff_colours
+from tui_agent.tui.screens.deploy import Checklist, DeployScreen
 from tui_agent.tui.style_paths import style
+from tui_agent.tui.widgets.output_log import OutputLog, grouped
 
 DRAIN_S = 1 / 20
 BOLD, DIM, GREEN, RED, YELLOW, RESET = "\x1b[1m", "\x1b[2m", "\x1b[1;32m", "\x1b[1;31m", "\x1b[33m", "\x1b[0m"

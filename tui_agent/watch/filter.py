@@ -1,4 +1,4 @@
-"""Which project paths watch mode follows: not .git, caches, virtual environments, our own temp files, gitignored paths."""
+"""Which project paths watch mode follows: not .git, caches, virtual environments, our temp files, gitignored ones."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Watch mode's sync, owned by the watcher: which project paths are watched, and taking given paths into the workspace."""
+"""Watch mode's sync, a part of the watcher: which project paths are watched; taking given paths into the workspace."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ class ProjectSync:
 
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
-        self.project, self.path, self.owner, self.store = workspace.project, workspace.path, workspace.owner, workspace.store
+        self.project, self.path = workspace.project, workspace.path
+        self.owner, self.store = workspace.owner, workspace.store
         self._proj: Manifest | None = None
         self._base: Manifest | None = None
         self._dirty = False
@@ -130,7 +131,8 @@ class ProjectSync:
         bytecode.drop(self.path, out.files + out.removed)
         for rel in sorted(p for p in paths if p.rsplit("/", 1)[-1] == ".gitignore"):
             folder = rel.rpartition("/")[0]  # its rules changed: what is ignored below may have changed too
-            again = set(walk(self.project, folder, self.watched)) | {k for k in self._proj if not folder or _under(k, folder)}
+            known = {k for k in self._proj if not folder or _under(k, folder)}
+            again = set(walk(self.project, folder, self.watched)) | known
             for sub in sorted(again):
                 self._one(sub, hold, out)
         out.seconds = time.perf_counter() - started

@@ -8,7 +8,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from tui_agent.workspace.deploy_plan import DeployPlan, DeployError, lstat_at
+from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, lstat_at
 from tui_agent.workspace.safefs import O_DIR, PERM, read_regular, remove
 
 

@@ -9,8 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from tui_agent.sandbox.bwrap import cgroup
 from tui_agent.sandbox.base import OutputCallback, RunResult
+from tui_agent.sandbox.bwrap import cgroup
 from tui_agent.sandbox.bwrap.output import OutputProtocol, StatusProtocol
 
 

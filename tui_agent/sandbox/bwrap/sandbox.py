@@ -9,11 +9,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from tui_agent.sandbox.bwrap import cgroup
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
+from tui_agent.sandbox.bwrap import cgroup
 from tui_agent.sandbox.bwrap.process import SandboxProcess, inner
-from tui_agent.sandbox.bwrap.setup import Host, Stage, host_tools, sandbox_args
 from tui_agent.sandbox.bwrap.seccomp import denylist_program
+from tui_agent.sandbox.bwrap.setup import Host, Stage, host_tools, sandbox_args
 
 # Run by /bin/sh as root: join the run's cgroups (their cgroup.procs files come first, up to "--"), then exec the
 # rest ([prlimit ->] setpriv -> bwrap), so that every process of the run is born inside the cgroups.

@@ -116,7 +116,8 @@ def build_offline(name: str, on_line: Callable[[str], None], suite: str = DEFAUL
     if shutil.which("docker") is None:
         raise ImageBuildError("the docker CLI is missing: apt-get install -y docker.io")
     if os.geteuid() != 0:
-        raise ImageBuildError("an offline build runs debootstrap and needs root: sudo tui-agent sandbox build --offline")
+        raise ImageBuildError("an offline build runs debootstrap and needs root: "
+                              "sudo tui-agent sandbox build --offline")
     mirror = debian_mirror()
     on_line(f"debootstrap {suite} from {mirror} (about a minute)")
     with tempfile.TemporaryDirectory(prefix="tui-agent-rootfs-", dir="/var/tmp") as tmp:

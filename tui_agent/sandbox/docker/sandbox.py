@@ -9,8 +9,8 @@ import logging
 import struct
 import time
 
-from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
+from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.docker.image import DEFAULT_IMAGE, engine_problem, image_exists
 from tui_agent.sanitize import sanitize
 

@@ -22,8 +22,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from tui_agent.models.base import ToolSpec
-from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.base import ProgressCallback, ToolResult
+from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.config import ServerConfig
 from tui_agent.tools.mcp.support import WatchedRead, describe, flatten, follow_stderr, tool_name, unwrap
 
@@ -90,7 +90,8 @@ class McpManager:
                 name = tool_name(srv.config.name, tool.name)
                 routes[name] = (srv.config.name, tool.name)
                 desc = tool.description or tool.title or tool.name
-                specs.append(ToolSpec(name, f"[{srv.config.name}] {desc}", dict(tool.input_schema or {"type": "object"})))
+                schema = dict(tool.input_schema or {"type": "object"})
+                specs.append(ToolSpec(name, f"[{srv.config.name}] {desc}", schema))
         self._routes.update(routes)
         return specs
 

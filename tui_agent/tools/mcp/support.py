@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import json
+import os
 import re
 from collections import deque
 from typing import Any, Callable

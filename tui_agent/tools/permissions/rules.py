@@ -82,7 +82,7 @@ def argument_for(name: str, arguments: dict) -> Argument:
 
 
 def _glob_regex(pattern: str, path_mode: bool) -> str:
-    """`\\x` is a literal x; `*` is any text (within one segment in path mode); `**` any segments; `?` one char (paths)."""
+    """`\\x` is a literal x; `*` any text (within one segment for paths); `**` any segments; `?` one char (paths)."""
     out, i = [], 0
     while i < len(pattern):
         ch = pattern[i]

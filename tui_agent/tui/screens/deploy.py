@@ -71,7 +71,8 @@ class DeployScreen(ModalScreen[bool]):
         item(c.budget_usd is None or c.cost_usd <= c.budget_usd,
              f"${c.cost_usd:.4f} spent" + (f" of ${c.budget_usd:.2f}" if c.budget_usd else ""))
         files = sorted(c.files, key=lambda f: ("__pycache__" in f, f))
-        text.append(f"{len(files)} file(s): ", style="bold").append(", ".join(files[:5]) + (" …" if len(files) > 5 else ""))
+        shown = ", ".join(files[:5]) + (" …" if len(files) > 5 else "")
+        text.append(f"{len(files)} file(s): ", style="bold").append(shown)
         text.append("\nthen runs: " + c.deploy_command if c.deploy_command else "\nno deploy command configured",
                     style="" if c.deploy_command else "dim")
         return text

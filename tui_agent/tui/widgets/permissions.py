@@ -1,4 +1,4 @@
-"""The Permissions panel: tool calls waiting for the person (full arguments), the rules, the MCP servers, the decisions."""
+"""The Permissions panel: the calls waiting for the person (full arguments), the rules, MCP servers, decisions."""
 
 from __future__ import annotations
 
@@ -102,10 +102,13 @@ class PermissionsPanel(Vertical):
         else:
             warn = "bold " + colour(self.app, "text-warning", "yellow")
             answered = self.answered.get(call.call_id)
-            waiting = Text().append(f"Answered at the breakpoint: {answered}; it runs when the loop goes on (p / s)\n"
-                                    if answered else "Paused at a breakpoint before this call: e edit · y allow · n deny\n"
-                                    if self.at_breakpoint else "Waiting for you: y allow · a always · n deny · e edit\n",
-                                    style=warn)
+            if answered:
+                say = f"Answered at the breakpoint: {answered}; it runs when the loop goes on (p / s)\n"
+            elif self.at_breakpoint:
+                say = "Paused at a breakpoint before this call: e edit · y allow · n deny\n"
+            else:
+                say = "Waiting for you: y allow · a always · n deny · e edit\n"
+            waiting = Text().append(say, style=warn)
             args.update(waiting.append_text(arguments_text(call)))
         self.query_one("#rules", Static).update(self._rules())
         servers = self.query_one("#servers", Static)
@@ -127,7 +130,8 @@ class PermissionsPanel(Vertical):
             return text.append("none yet", style="dim")
         good, bad = colour(self.app, "text-success", "green"), colour(self.app, "text-error", "red")
         for d in self.decisions[-SHOWN_DECISIONS:]:
-            text.append("✓ allow " if d.decision == "allow" else "✗ deny  ", style=good if d.decision == "allow" else bad)
+            allowed = d.decision == "allow"
+            text.append("✓ allow " if allowed else "✗ deny  ", style=good if allowed else bad)
             text.append(d.summary).append(f"  {d.by}" + (f" · {d.rule}" if d.rule else "") + "\n", style="dim")
         text.rstrip()
         return text

@@ -1,4 +1,4 @@
-"""TUI fixtures: recorded events for snapshot states, a fresh copy of an example, a wait-until helper."""
+"""Helpers for the TUI tests: recorded events for snapshot states, a fresh copy of an example, a Pilot wait."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
-
 from tui_agent import config
-from tui_agent.events import Event
 from tui_agent.cli.examples import example_flags
+from tui_agent.events import Event
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
@@ -54,8 +52,3 @@ async def until(pilot, predicate, timeout: float = 30.0, what: str = "") -> None
 
 def tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def calculator(tmp_path):
-    return example_settings(tmp_path)
