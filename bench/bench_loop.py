@@ -69,7 +69,7 @@ async def bench_loop(root: Path, n: int) -> list[float]:
     workspace = Workspace.create(project, session)
     control = Controller(who=NOBODY, policy=Policy(allow=["edit_file"]))
     criteria = config.Criteria(max_iterations=n, no_progress=0)
-    model = ScriptedModel(_script(root / "m.json", n))
+    model = ScriptedModel.from_file(_script(root / "m.json", n))
     loop = AgentLoop(LoopConfig("bench", "true", criteria, "instant"), LoopParts(model, InstantSandbox(), workspace),
                      control)
     recorder = SessionRecorder(session)
@@ -85,7 +85,7 @@ async def bench_loop(root: Path, n: int) -> list[float]:
 async def bench_baseline(root: Path, n: int) -> list[float]:
     """The same model turns and edits, with no loop around them."""
     project = _project(root)
-    model = ScriptedModel(_script(root / "m2.json", n))
+    model = ScriptedModel.from_file(_script(root / "m2.json", n))
     request = ModelRequest("bench", [{"role": "user", "content": "go"}], [])
     times = []
     for _ in range(n):

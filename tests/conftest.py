@@ -1,12 +1,14 @@
 """The fixtures: `backend` runs a test on each sandbox backend (skipped locally, failed in CI, if missing);
 `workspace` and `box` are a capped folder and a started bwrap sandbox on it; `calculator` is the example's
-settings on a fresh copy (TUI tests)."""
+settings on a fresh copy (TUI tests); `fast` builds loops on a FakeSandbox and a ScriptedModel (the fast tier)."""
 
+import asyncio
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from fakes import FastRun, build
 from tui_fixtures import example_settings
 
 from tui_agent.sandbox import SandboxSpec, probe
@@ -49,3 +51,20 @@ async def box(workspace):
 @pytest.fixture
 def calculator(tmp_path):
     return example_settings(tmp_path)
+
+
+@pytest.fixture
+async def fast(tmp_path):
+    """fast(turns=..., checks=..., who=..., policy=..., breakpoints=..., **criteria) -> FastRun (see fakes.build)."""
+    made: list[FastRun] = []
+
+    def make(**kwargs) -> FastRun:
+        made.append(build(tmp_path / f"run{len(made)}", **kwargs))
+        return made[-1]
+
+    yield make
+    for run in made:
+        if run.task is not None and not run.task.done():
+            run.task.cancel()
+            await asyncio.gather(run.task, return_exceptions=True)
+        run.workspace.close()

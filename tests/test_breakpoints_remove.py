@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tui_agent.agent.breakpoints import Breakpoints
+
+pytestmark = pytest.mark.unit
 
 
 def test_remove_every_kind():

@@ -4,6 +4,8 @@ import pytest
 
 from tui_agent.config import ConfigError, load
 
+pytestmark = pytest.mark.unit
+
 
 def test_defaults(tmp_path):
     s = load(tmp_path)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tui_agent.agent.context import estimate_tokens, fit, trim_output
+
+pytestmark = pytest.mark.unit
 
 GOAL = {"role": "user", "content": "Goal: make the tests pass.\nCheck: pytest -q"}
 

@@ -14,6 +14,8 @@ from tui_agent.tools.permissions.policy import Policy
 
 from loop_fixtures import until
 
+pytestmark = pytest.mark.unit
+
 EDIT = ToolCall("c1", "edit_file", {"path": "a.py", "old_string": "a", "new_string": "b"})
 
 

@@ -4,6 +4,10 @@ statically; this checks what a headless run really loads, deferred imports inclu
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.unit
+
 
 def test_headless_run_path_loads_without_textual():
     code = (

@@ -12,6 +12,8 @@ import pytest
 
 from tui_agent.workspace.workspace import DeployError, Workspace
 
+pytestmark = pytest.mark.unit
+
 OWNER = (1000, 1000)
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from tui_agent.workspace.gitignore import Ignore, RuleSet
 
+pytestmark = pytest.mark.unit
+
 ROOT = r"""*.log
 !keep.log
 build/

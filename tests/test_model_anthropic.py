@@ -13,6 +13,8 @@ from tui_agent.models.base import BadModelSpec, ModelError, ModelRequest, ToolSp
 
 from fake_anthropic import FakeAnthropic, Fault, Reply, text, tool, tools
 
+pytestmark = pytest.mark.unit
+
 TOOLS = [ToolSpec("read_file", "Read a file", {"type": "object", "properties": {"path": {"type": "string"}}}),
          ToolSpec("edit_file", "Edit a file", {"type": "object", "properties": {"path": {"type": "string"}}})]
 

@@ -8,6 +8,8 @@ import pytest
 
 from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError, rule_for_call
 
+pytestmark = pytest.mark.unit
+
 
 def act(policy: Policy, name: str, **arguments) -> str:
     return policy.evaluate(name, arguments).action

@@ -1,6 +1,10 @@
 """Sandbox output is sanitised: colours kept, everything that could drive the terminal removed."""
 
+import pytest
+
 from tui_agent.sanitize import sanitize
+
+pytestmark = pytest.mark.unit
 
 
 def test_colours_survive():

@@ -7,6 +7,8 @@ import pytest
 from tui_agent.models import create_model
 from tui_agent.models.base import BadModelSpec, ModelError, ModelRequest
 
+pytestmark = pytest.mark.unit
+
 
 def _write(tmp_path, data) -> str:
     path = tmp_path / "m.json"

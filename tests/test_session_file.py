@@ -8,6 +8,8 @@ from tui_agent.config import ConfigError
 from tui_agent.events import CheckFinished, ModelDelta, OutputChunk, PlanUpdated
 from tui_agent.sessions.recorder import SessionRecorder, find_session, read_events
 
+pytestmark = pytest.mark.unit
+
 
 def test_round_trip_and_skips_deltas(tmp_path):
     rec = SessionRecorder(tmp_path)

@@ -1,7 +1,11 @@
 """Termination criteria: pass pattern, iterations, budget, wall time, no progress."""
 
+import pytest
+
 from tui_agent.agent.termination import Progress, check_passed, failure_signature
 from tui_agent.config import Criteria
+
+pytestmark = pytest.mark.unit
 
 
 def test_check_passes_on_exit_zero_and_pattern():

@@ -13,6 +13,8 @@ from tui_agent.workspace import quota as fsquota
 from tui_agent.workspace.gitignore import RuleSet
 from tui_agent.workspace.workspace import Workspace, WorkspaceError
 
+pytestmark = pytest.mark.unit
+
 OWNER = (1000, 1000)
 root_only = pytest.mark.skipif(not fsquota.can_cap(), reason="needs root (tmpfs mounts)")
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from tui_agent.watch.sync import ProjectSync
 from tui_agent.workspace.workspace import Workspace
+
+pytestmark = pytest.mark.unit
 
 
 def make(tmp_path):

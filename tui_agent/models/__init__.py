@@ -15,7 +15,7 @@ def create_model(spec: str, *, start_turn: int = 0, prices: dict | None = None) 
     if provider == "scripted":
         from tui_agent.models.scripted import ScriptedModel
 
-        return ScriptedModel(Path(rest), start_turn=start_turn)
+        return ScriptedModel.from_file(Path(rest), start_turn=start_turn)
     if provider == "replay":
         from tui_agent.models.replay import ReplayModel
 

@@ -33,10 +33,6 @@ from tui_agent.models.base import BadModelSpec, ModelError, ModelRequest, ModelT
 _TURN_KEYS = {"text", "tool_calls", "expect", "usage", "cost_usd"}
 
 
-def _fail(path: Path, where: str, what: str) -> BadModelSpec:
-    return BadModelSpec(f"scripted model {path}: {where}: {what}")
-
-
 def load_script(path: Path) -> dict:
     """Read and validate a script; raise BadModelSpec naming the problem and its place."""
     try:
@@ -44,22 +40,28 @@ def load_script(path: Path) -> dict:
     except FileNotFoundError:
         raise BadModelSpec(f"scripted model file not found: {path}") from None
     except json.JSONDecodeError as exc:
-        raise _fail(path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON ({exc.msg})") from None
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise BadModelSpec(f"scripted model {path}: {where}: invalid JSON ({exc.msg})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadModelSpec(f"scripted model {path}: cannot read: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("turns"), list) or not data["turns"]:
-        raise _fail(path, "top level", 'expected an object with a non-empty "turns" list')
+        raise BadModelSpec(f'scripted model {path}: top level: expected an object with a non-empty "turns" list')
     for i, turn in enumerate(data["turns"], 1):
-        if not isinstance(turn, dict):
-            raise _fail(path, f"turn {i}", "expected an object")
-        if unknown := set(turn) - _TURN_KEYS:
-            raise _fail(path, f"turn {i}", f"unknown key(s): {', '.join(sorted(unknown))}")
-        for j, call in enumerate(turn.get("tool_calls", []) or [], 1):
-            if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-                raise _fail(path, f"turn {i} tool call {j}", 'expected {"name": ..., "arguments": {...}}')
-            if not isinstance(call.get("arguments", {}), dict):
-                raise _fail(path, f"turn {i} tool call {j}", '"arguments" must be an object')
+        check_turn(turn, f"scripted model {path}: turn {i}")
     return data
+
+
+def check_turn(turn: object, where: str) -> None:
+    """Raise BadModelSpec (prefixed with `where`) when `turn` is not a turn of the format above."""
+    if not isinstance(turn, dict):
+        raise BadModelSpec(f"{where}: expected an object")
+    if unknown := set(turn) - _TURN_KEYS:
+        raise BadModelSpec(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
+    for j, call in enumerate(turn.get("tool_calls", []) or [], 1):
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            raise BadModelSpec(f'{where} tool call {j}: expected {{"name": ..., "arguments": {{...}}}}')
+        if not isinstance(call.get("arguments", {}), dict):
+            raise BadModelSpec(f'{where} tool call {j}: "arguments" must be an object')
 
 
 def _last_user_text(request: ModelRequest) -> str:
@@ -73,13 +75,26 @@ def _last_user_text(request: ModelRequest) -> str:
 
 
 class ScriptedModel:
-    def __init__(self, path: Path, start_turn: int = 0) -> None:
-        self.path = Path(path)
-        self.script = load_script(self.path)
-        self.turns: list[dict] = self.script["turns"]
+    """Plays its turns in order: from a script file (`scripted:FILE`), or queued by a test with enqueue()."""
+
+    def __init__(self, turns: list[dict] | None = None, *, name: str = "scripted", start_turn: int = 0,
+                 delay_s: float = 0.0) -> None:
+        self.turns: list[dict] = []
         self.position = start_turn  # turns already played (resume continues from here)
-        self.delay_s = float(self.script.get("delay_s", 0))
-        self.name = f"scripted:{path}"
+        self.delay_s, self.name = delay_s, name
+        self.enqueue(*(turns or ()))
+
+    @classmethod
+    def from_file(cls, path: Path, start_turn: int = 0) -> "ScriptedModel":
+        script = load_script(Path(path))
+        return cls(script["turns"], name=f"scripted:{path}", start_turn=start_turn,
+                   delay_s=float(script.get("delay_s", 0)))
+
+    def enqueue(self, *turns: dict) -> None:
+        """Queue model turns (the file format's turn objects), played after those already queued."""
+        for turn in turns:
+            check_turn(turn, f"scripted turn {len(self.turns) + 1}")
+            self.turns.append(turn)
 
     async def complete(self, request: ModelRequest, on_delta, on_retry=None) -> ModelTurn:
         if self.position >= len(self.turns):
