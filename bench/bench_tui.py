@@ -110,7 +110,7 @@ class FloodRun:
 
 async def key_latencies(app: AgentApp, count: int, every_s: float) -> list[tuple[float, float]]:
     """Send focus keys; (handled, painted) latency in ms for each."""
-    results, original = [], app.action_focus_panel
+    results, original = [], app.main.action_focus_panel
 
     for i in range(count):
         done = asyncio.get_running_loop().create_future()
@@ -121,12 +121,12 @@ async def key_latencies(app: AgentApp, count: int, every_s: float) -> list[tuple
             at = time.perf_counter()
             app.call_after_refresh(lambda: done.done() or done.set_result((at - sent, time.perf_counter() - sent)))
 
-        app.action_focus_panel = handled
+        app.main.action_focus_panel = handled  # type: ignore[method-assign]
         app.post_message(events.Key("2" if i % 2 else "3", None))
         handled_s, painted_s = await asyncio.wait_for(done, 5)
         results.append((handled_s * 1000, painted_s * 1000))
         await asyncio.sleep(every_s)
-    app.action_focus_panel = original
+    app.main.action_focus_panel = original  # type: ignore[method-assign]
     return results
 
 

@@ -11,13 +11,7 @@ from tui_agent.agent.conversation import Conversation, check_report
 from tui_agent.agent.loop import AgentLoop
 from tui_agent.config import Criteria
 from tui_agent.events import (
-    CheckFinished,
-    Event,
-    IterationFinished,
-    ModelResponded,
-    PlanUpdated,
-    SessionResumed,
-    SessionStarted,
+    CheckFinished, Event, IterationFinished, ModelResponded, PlanUpdated, SessionResumed, SessionStarted,
     ToolCallFinished,
 )
 from tui_agent.sessions.recorder import whole_iterations

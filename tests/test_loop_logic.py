@@ -9,14 +9,7 @@ from tui_agent.agent.gate import NOBODY
 from tui_agent.agent.loop import AgentLoop
 from tui_agent.commands import Pause, Resume, Step, Stop
 from tui_agent.events import (
-    CheckStarted,
-    DeployReady,
-    Error,
-    IterationStarted,
-    Paused,
-    ToolCallDecided,
-    ToolCallFinished,
-    ToolCallRequested,
+    CheckStarted, DeployReady, Error, IterationStarted, Paused, ToolCallDecided, ToolCallFinished, ToolCallRequested,
 )
 from tui_agent.tools.permissions.policy import Policy
 

@@ -4,14 +4,7 @@ import pytest
 from tui_fixtures import recorded, upto
 
 from tui_agent.events import (
-    Error,
-    Event,
-    Finished,
-    ModelResponded,
-    ModelRetrying,
-    Paused,
-    Resumed,
-    ToolCallRequested,
+    Error, Event, Finished, ModelResponded, ModelRetrying, Paused, Resumed, ToolCallRequested,
 )
 from tui_agent.tui.state import RunState
 

@@ -19,15 +19,7 @@ from tui_agent.sandbox.docker.sandbox import DockerSandbox
 from tui_agent.workspace import quota as fsquota
 
 from sandbox_fixtures import (
-    GID,
-    UID,
-    BoxFactory,
-    Output,
-    make_workspace,
-    processes_matching,
-    require_backend,
-    token,
-    wait_no_processes,
+    GID, UID, BoxFactory, Output, make_workspace, processes_matching, require_backend, token, wait_no_processes,
     write_owned,
 )
 

@@ -9,16 +9,8 @@ import pytest
 
 from tui_agent.agent.gate import PERSON
 from tui_agent.events import (
-    ChangesQueued,
-    ChangesSynced,
-    CheckFinished,
-    CheckStarted,
-    Deployed,
-    DeployReady,
-    FixRebased,
-    FixRefused,
-    IterationStarted,
-    WatchStarted,
+    ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, FixRebased, FixRefused,
+    IterationStarted, WatchStarted,
 )
 
 from sandbox_fixtures import require_backend

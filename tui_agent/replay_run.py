@@ -10,13 +10,7 @@ from tui_agent.agent.gate import PERSON, WhoAnswers
 from tui_agent.commands import Answer, Command, Deploy, Reply, RestartServers
 from tui_agent.config import Settings
 from tui_agent.events import (
-    DeployRefused,
-    Event,
-    Finished,
-    IterationStarted,
-    ModelResponded,
-    OutputChunk,
-    SessionStarted,
+    DeployRefused, Event, Finished, IterationStarted, ModelResponded, OutputChunk, SessionStarted,
 )
 from tui_agent.sessions.recorder import effective, read_events
 

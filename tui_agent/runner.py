@@ -16,14 +16,7 @@ from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
 from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
 from tui_agent.config import ConfigError, Settings
 from tui_agent.events import (
-    Deployed,
-    DeployRefused,
-    Event,
-    Finished,
-    IterationFinished,
-    ModelResponded,
-    SessionStarted,
-    ToolProgress,
+    Deployed, DeployRefused, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
 from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations

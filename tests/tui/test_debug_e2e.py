@@ -13,11 +13,10 @@ from tui_fixtures import DATA, REPO
 from tui_agent.events import FixApplied, ToolCallDecided, ToolCallFinished
 from tui_agent.sessions.recorder import read_events
 
-from test_tui_e2e import TUI_AGENT, Tmux
+from test_tui_e2e import SIZED, TUI_AGENT, Tmux
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 MARK = "  # edited in tmux"
-SIZED = "env -u COLUMNS -u LINES "  # pytest's COLUMNS/LINES would override the tmux window's size
 
 
 def wait_file(path, timeout: float = 30.0) -> str:

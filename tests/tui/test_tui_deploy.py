@@ -30,7 +30,7 @@ async def test_deploy_key_is_dimmed_until_the_check_passes(calculator):
     app = AgentApp(calculator)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.state.started)
-        assert app.check_action("deploy", ()) is None
+        assert app.main.check_action("deploy", ()) is None
         await pilot.press("d")
         assert not isinstance(app.screen, DeployScreen)
 

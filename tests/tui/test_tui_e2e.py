@@ -16,6 +16,7 @@ from tui_fixtures import REPO, tree
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 TUI_AGENT = [sys.executable, "-m", "tui_agent.cli.main"]  # this checkout's code (tmux starts in the repo root)
+SIZED = "env -u COLUMNS -u LINES "  # pytest's COLUMNS/LINES would override the tmux window's size
 
 
 class Tmux:
@@ -74,7 +75,7 @@ def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
     code_file = tmp_path / "exit-code"
     command = shlex.join([*TUI_AGENT, "run", str(project), "--goal", meta["goal"], "--check", meta["check"],
                           "--model", f"scripted:{source / meta['model']}", "--sessions", str(tmp_path / "sessions")])
-    tmux = Tmux(f"{command}; echo $? > {code_file}; sleep 30")
+    tmux = Tmux(f"{SIZED}{command}; echo $? > {code_file}; sleep 30")
     try:
         approvals = 0
         while tmux.wait_for("WAITING FOR APPROVAL", "READY TO DEPLOY") == "WAITING FOR APPROVAL":

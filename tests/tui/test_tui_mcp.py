@@ -45,7 +45,7 @@ async def test_servers_listed_a_missing_command_fails_the_run_goes_on_and_r_rest
         assert "✗ late failed: " in shown and by_name(app)["late"].reason.split()[0] in shown
         assert "r restarts the failed servers" in shown
         assert "progress: mcp:" in plan_activity(app), "the servers' progress lines reach the activity line"
-        assert app.check_action("restart_servers", ()) is True
+        assert app.main.check_action("restart_servers", ()) is True
 
         late.parent.mkdir()
         late.write_text(f"#!/bin/sh\nexec {sys.executable} -m mcp_server_time\n")
@@ -53,7 +53,7 @@ async def test_servers_listed_a_missing_command_fails_the_run_goes_on_and_r_rest
         await pilot.press("r")
         await until(pilot, lambda: by_name(app)["late"].state == "ready", what="late restarted")
         assert "● late ready · " in servers_text(app) and "r restarts" not in servers_text(app)
-        assert app.check_action("restart_servers", ()) is False, "the key is hidden when no server has failed"
+        assert app.main.check_action("restart_servers", ()) is False, "the key is hidden when no server has failed"
         assert any("late is ready" in n.message for n in app._notifications)
         assert "mcp__late__get_current_time" in [spec.name for spec in app.agent_run.mcp.specs()]
         await pilot.press("ctrl+q")

@@ -8,12 +8,7 @@ from tui_fixtures import recorded, upto
 
 from tui_agent.config import Settings
 from tui_agent.events import (
-    Error,
-    Finished,
-    ModelRequested,
-    ModelResponded,
-    ModelRetrying,
-    ToolProgress,
+    Error, Finished, ModelRequested, ModelResponded, ModelRetrying, ToolProgress,
 )
 from tui_agent.tui.app import AgentApp
 

@@ -8,12 +8,7 @@ from tui_fixtures import recorded, upto
 
 from tui_agent.config import Settings
 from tui_agent.events import (
-    Deployed,
-    Finished,
-    IterationFinished,
-    ModelDelta,
-    Paused,
-    ToolCallRequested,
+    Deployed, Finished, IterationFinished, ModelDelta, Paused, ToolCallRequested,
 )
 from tui_agent.tui.app import AgentApp
 

@@ -93,9 +93,9 @@ async def test_the_agent_asks_and_y_allows_its_edit(tmp_path):
     async with app.run_test(size=(140, 40)) as pilot:
         await until(pilot, lambda: idle(app), what="the first check")
         (root / "app.py").write_text(BROKEN)
-        await until(pilot, lambda: app.asking is not None, what="a permission request")
+        await until(pilot, lambda: app.state.asking is not None, what="a permission request")
         assert "write_file" in str(app.query_one("#watch-ask").render())
         await pilot.press("y")
         await until(pilot, lambda: app.watcher.proposal is not None, what="a proposed fix")
-        assert app.asking is None
+        assert app.state.asking is None
         await pilot.press("ctrl+q")

@@ -8,16 +8,7 @@ from typing import Callable
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.gate import PERSON, PermissionGate, Permit, WhoAnswers
 from tui_agent.commands import (
-    DONE,
-    AddBreakpoint,
-    Answer,
-    Command,
-    Pause,
-    RemoveBreakpoint,
-    Reply,
-    Resume,
-    Step,
-    Stop,
+    DONE, AddBreakpoint, Answer, Command, Pause, RemoveBreakpoint, Reply, Resume, Step, Stop,
 )
 from tui_agent.config import ConfigError
 from tui_agent.events import Event, Paused, Resumed

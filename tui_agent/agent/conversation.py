@@ -5,12 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from tui_agent.events import (
-    CheckFinished,
-    Event,
-    ModelResponded,
-    PlanUpdated,
-    SessionStarted,
-    ToolCallFinished,
+    CheckFinished, Event, ModelResponded, PlanUpdated, SessionStarted, ToolCallFinished,
 )
 
 

@@ -14,26 +14,9 @@ from tui_agent.agent.output import OutputBuffer
 from tui_agent.agent.setup import LoopConfig, LoopParts
 from tui_agent.agent.termination import Progress, check_passed
 from tui_agent.events import (
-    CheckFinished,
-    CheckStarted,
-    DeployReady,
-    Error,
-    Event,
-    Finished,
-    FixApplied,
-    IterationFinished,
-    IterationStarted,
-    ModelDelta,
-    ModelRequested,
-    ModelResponded,
-    ModelRetrying,
-    OutputChunk,
-    PlanUpdated,
-    SessionResumed,
-    SessionStarted,
-    ToolCallFinished,
-    ToolCallRequested,
-    ToolProgress,
+    CheckFinished, CheckStarted, DeployReady, Error, Event, Finished, FixApplied, IterationFinished, IterationStarted,
+    ModelDelta, ModelRequested, ModelResponded, ModelRetrying, OutputChunk, PlanUpdated, SessionResumed, SessionStarted,
+    ToolCallFinished, ToolCallRequested, ToolProgress,
 )
 from tui_agent.models.base import ModelError, ModelRequest, ModelTurn, ToolCall
 from tui_agent.sandbox.base import RunResult

@@ -1,46 +1,36 @@
-"""AgentApp: runs the loop as a worker, folds its events into the screen in batches, sends the person's commands."""
+"""AgentApp: builds the run (a RunHandle), folds its events into the main screen in batches, ends it cleanly."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from pathlib import Path
-from typing import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker
 
 from tui_agent.commands import Stop
 from tui_agent.config import Settings
-from tui_agent.events import (
-    CheckFinished,
-    CheckStarted,
-    Deployed,
-    DeployReady,
-    DeployRefused,
-    Error,
-    Event,
-    Finished,
-    OutputChunk,
-    Paused,
-    ToolCallDecided,
-    ToolProgress,
-)
+from tui_agent.events import DeployReady, Event, Finished, OutputChunk, ToolProgress
 from tui_agent.handle import RunHandle
-from tui_agent.tui.actions import PersonActions
-from tui_agent.tui.debug_actions import DebugActions
-from tui_agent.tui.keys import bindings, palette
-from tui_agent.tui.mcp_actions import McpActions
+from tui_agent.tui.keys import MAIN, QUIT, palette
+from tui_agent.tui.narration import Heading, Notice, narrate
+from tui_agent.tui.screens.breakpoints import BreakpointsScreen
+from tui_agent.tui.screens.inspector import InspectorScreen
 from tui_agent.tui.screens.main import MainScreen
 from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.output_log import grouped
 
+if TYPE_CHECKING:
+    from tui_agent.tools.mcp.manager import ServerStatus
+
 DRAIN_S = 1 / 20  # events are folded into the screen at most this often
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
-BOLD, GREEN, RED, RESET = "\x1b[1m", "\x1b[1;32m", "\x1b[1;31m", "\x1b[0m"
 
 
 async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int | None = None) -> RunHandle:
@@ -54,13 +44,13 @@ async def _given(run: RunHandle) -> RunHandle:
     return run
 
 
-class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
-    """`start` builds the Run (default: runner.prepare); `run` is one built already (e.g. a ReplayRun);
-    `replay` shows recorded events with no run at all (snapshots)."""
+class AgentApp(App[int]):
+    """`start` builds the run (default: runner.prepare); `run` is one built already (e.g. a ReplayRun);
+    `replay` shows recorded events with no run at all (snapshots). The keys are the main screen's."""
 
     CSS_PATH = [style("app.tcss"), style("main.tcss")]  # Textual skips CSS_PATH of a default screen
     TITLE = "tui-agent"
-    BINDINGS = bindings()
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", tooltip=QUIT.help)]  # also shown over the main screen's
 
     def __init__(self, settings: Settings, *, start: Callable[[], Awaitable[RunHandle]] | None = None,
                  replay: Iterable[Event] | None = None, resume_dir: Path | None = None, fork_at: int | None = None,
@@ -71,26 +61,32 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         self._start = start or ((lambda: _given(run)) if run is not None else
                                 (lambda: prepare_run(settings, resume_dir, fork_at)))
         self.replaying = run is not None and run.replay  # a recorded session played again: nothing runs
+        if run is not None and run.replay:
+            self.title = f"tui-agent · REPLAY of {run.session_dir.name}"
         self.replay = list(replay) if replay is not None else None
-        self.max_output_lines = max_output_lines
         self.state = RunState(replay=self.replaying)
         self.trace = Trace()  # what the inspector shows
-        if self.replaying:
-            self.title = f"tui-agent · REPLAY of {run.session_dir.name}"
+        self.max_output_lines = max_output_lines
+        self._main: MainScreen | None = None  # made with the default screen (inside the running app)
         self.agent_run: RunHandle | None = None
         self.finished: Finished | None = None
         self.startup_error: BaseException | None = None
-        self.loop_worker: Worker | None = None
+        self.loop_worker: Worker[None] | None = None
         self.closed = False
-        self.ending: asyncio.Future | None = None  # set by a SIGHUP or SIGTERM
+        self.ending: asyncio.Future[None] | None = None  # set by a SIGHUP or SIGTERM
         self.hard_exit_after: float | None = None  # run_tui: seconds the screen gets to exit after such a signal
         self._inbox: list[Event] = []
         self._started_at: float | None = None
-        self.main: MainScreen | None = None
 
     def get_default_screen(self) -> Screen:
-        self.main = MainScreen(self.max_output_lines)
-        return self.main
+        self._main = MainScreen(self.settings, self.state, self.trace, on_ready=self.begin,
+                                max_output_lines=self.max_output_lines, replay=self.replaying)
+        return self._main
+
+    @property
+    def main(self) -> MainScreen:
+        assert self._main is not None, "the app is not running"
+        return self._main
 
     @property
     def exit_code(self) -> int:
@@ -104,7 +100,7 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         self.set_interval(DRAIN_S, self.drain)
 
     def begin(self) -> None:
-        """Called by the main screen once its panels exist: show the replay, or start the run."""
+        """The main screen's panels exist: show the replay, or start the run."""
         if self.replay is not None:
             self._inbox.extend(self.replay)
             self.drain()
@@ -112,25 +108,33 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         self.set_interval(1.0, self._tick)
         self.loop_worker = self.run_worker(self._execute(), name="agent loop", group="loop", exit_on_error=False)
 
+    def on_main_screen_sent(self) -> None:
+        """What the command made the run emit (Resumed, DeployRefused...) and the screen note, shown at once."""
+        if self._inbox:
+            self.drain()
+        else:
+            self.refresh_views()
+
     async def _execute(self) -> None:
         try:
-            self.agent_run = await self._start()
+            self.agent_run = run = await self._start()
         except Exception as exc:  # bad input or no sandbox: launch re-raises it after the app is gone (exit 2)
             self.startup_error = exc
             self.exit(2, return_code=2)
             return
         if self.closed:
             return
-        history = self.agent_run.history()
+        self.main.run = run
+        history = run.history()
         if history:  # resumed or forked: show the recorded history first
             self._inbox.extend(e for e in history if not isinstance(e, (OutputChunk, Finished, DeployReady)))
             self.drain()
             self.state.pending.clear()  # a call asked before the kill is asked again by the resumed loop
             self.state.paused = self.state.stop_requested = False
-        self.agent_run.subscribe(self.receive)
+        run.subscribe(self.receive)
         self._started_at = self.clock()
         try:
-            self.finished = await self.agent_run.execute()
+            self.finished = await run.execute()
         except Exception as exc:
             self.notify(f"The loop failed: {type(exc).__name__}: {exc}", severity="error", timeout=30)
         self.drain()
@@ -140,7 +144,8 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         if self.closed:
             return
         self.closed = True
-        await self.stop_deploy_command()
+        if self._main is not None:
+            await self._main.stop_deploy_command()
         if self.agent_run is not None:
             self.agent_run.send(Stop("the person quit"))
         if self.loop_worker is not None:
@@ -187,7 +192,7 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
     def drain(self) -> None:
         """Fold the queued events into the state and the screen: one output write per batch."""
         # `ready` is set in the screen's on_mount: a replay is folded there, before the first idle (snapshots)
-        if not self._inbox or self.main is None or not self.main.ready:
+        if not self._inbox or self._main is None or not self._main.ready:
             return
         events, self._inbox = self._inbox, []
         for item in grouped(events):
@@ -196,43 +201,20 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
                 continue
             self.state.apply(item)
             self.trace.apply(item)
-            self.narrate(item)
+            for said in narrate(item, self.state, replay=self.replaying):
+                self.say(said)
+            if isinstance(item, ToolProgress) and item.source.startswith("mcp:"):
+                self.server_changed(item.source.removeprefix("mcp:"), item.message)
         self.refresh_views()
-        self.refresh_inspector()
+        for screen in self.screen_stack:
+            if isinstance(screen, InspectorScreen) and screen.is_mounted:
+                screen.refresh_items()
 
-    def narrate(self, event: Event) -> None:
-        """Headings in the output log and notifications for the events a person must not miss."""
-        log = self.main.output
-        if isinstance(event, CheckStarted):
-            what = "baseline check" if event.iteration == 0 else f"iteration {event.iteration} check"
-            log.heading(f"{BOLD}── {what}: {event.command} ({event.sandbox}){RESET}", mark=f"check-{event.iteration}")
-        elif isinstance(event, CheckFinished):
-            colour, verdict = (GREEN, "passed") if event.passed else (RED, "failed")
-            extra = " · timed out" if event.timed_out else (f" · {event.error}" if event.error else "")
-            log.heading(f"{colour}── check {verdict}: exit {event.exit_code} in {event.duration_s:.2f} s{extra}{RESET}")
-        elif isinstance(event, ToolCallDecided) and event.name == "run_command" and event.decision == "allow":
-            call = self.state.requested.get(event.call_id)
-            command = (event.arguments or (call.arguments if call else {})).get("command", "")
-            log.heading(f"{BOLD}── run_command: {command}{RESET}")
-        elif isinstance(event, Paused) and event.reason not in ("person", "step"):
-            more = " e edits the call, y allows it," if self.state.pending and not self.replaying else ""
-            self.notify(f"Paused: {event.reason}.{more} s steps, p resumes, x stops.", severity="warning", timeout=15)
-        elif isinstance(event, Error):
-            self.notify(event.message, severity="error", timeout=30)
-        elif isinstance(event, ToolProgress) and event.source.startswith("mcp:"):
-            self.server_changed(event.source.removeprefix("mcp:"), event.message)
-        elif isinstance(event, Deployed):
-            self.notify(f"Deployed {len(event.files)} file(s) into {self.state.project or 'your folder'}.", timeout=15)
-        elif isinstance(event, DeployRefused):
-            self.notify(f"Deploy refused, your folder was not changed: {event.reason}", severity="error", timeout=60)
-        elif isinstance(event, Finished):
-            if event.outcome == "error" and event.reason in self.state.errors:
-                return  # the Error event's notification says it already
-            if self.state.deploy_ready is not None:
-                self.notify("The check passes. Press d to review the changes and deploy them.", timeout=30)
-            else:
-                self.notify(f"Finished ({event.outcome}): {event.reason}",
-                            severity="information" if event.outcome == "met" else "warning", timeout=30)
+    def say(self, said: Heading | Notice) -> None:
+        if isinstance(said, Heading):
+            self.main.output.write_heading(said)
+        else:
+            self.notify(said.message, severity=said.severity, timeout=said.timeout)
 
     def refresh_views(self) -> None:
         state, main = self.state, self.main
@@ -240,13 +222,13 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         if "plan" in dirty:
             main.plan.show(state)
         if "fixes" in dirty:
-            main.fixes.show(state.fixes, self.cumulative_diff() if main.fixes.cumulative else None)
+            main.fixes.show(state.fixes, main.changes() if main.fixes.cumulative else None)
         if "perms" in dirty:
             main.permissions.show(state, self.rules())
         if "mcp" in dirty:
             self.refresh_servers()
         self.show_status()
-        self.refresh_bindings()
+        main.refresh_bindings()
 
     def elapsed(self) -> float:
         if self.state.finished is not None or self._started_at is None:
@@ -254,8 +236,8 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         return max(self.state.elapsed_s, self.clock() - self._started_at)
 
     def show_status(self) -> None:
-        if self.main is not None:
-            self.main.status.show(self.state, self.elapsed())
+        if self._main is not None and self._main.ready:
+            self._main.status.show(self.state, self.elapsed())
 
     def _tick(self) -> None:
         if self.state.finished is None:
@@ -265,17 +247,43 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
     def rules(self) -> dict[str, list[str]]:
         return self.agent_run.rules() if self.agent_run is not None else {}
 
-    def cumulative_diff(self) -> str:
-        if self.state.deploy_ready is not None:
-            return self.state.deploy_ready.diff
-        if self.agent_run is None or self.closed:
-            return ""
+    # --- MCP servers and breakpoints -----------------------------------------------------
+
+    def refresh_servers(self) -> None:
+        """Read each server's state, tools and reason from the run; re-render the panel when something changed."""
+        if self.agent_run is None or self.closed or self._main is None or not self._main.ready:
+            return
         try:
-            return self.agent_run.changes()
-        except Exception as exc:
-            return f"(the cumulative diff is not available: {exc})"
+            servers = self.agent_run.servers()
+        except Exception:  # a manager being closed: keep what was shown
+            return
+        self.show_servers(servers)
+
+    def show_servers(self, servers: Iterable[ServerStatus]) -> None:
+        if tuple(servers) != self.state.servers:
+            self.state.servers = tuple(servers)
+            self.main.permissions.show(self.state, self.rules())
+            self.main.refresh_bindings()
+
+    def server_changed(self, name: str, message: str) -> None:
+        """A server's progress line: once a server the person restarted is ready or failed again, say so."""
+        if name not in self.state.restarting or not (message == "ready" or message.startswith("failed")):
+            return
+        self.state.restarting.discard(name)
+        self.refresh_servers()
+        srv = next((srv for srv in self.state.servers if srv.name == name), None)
+        if srv is not None and srv.state == "ready":
+            self.notify(f"MCP server {name} is ready: {len(srv.tools)} tool(s).", timeout=5)
+        elif srv is not None:
+            self.notify(f"MCP server {name} is {srv.state}: {srv.reason or 'no reason given'}", severity="error",
+                        timeout=15)
+
+    def on_breakpoints_screen_changed(self, message: BreakpointsScreen.Changed) -> None:
+        if self.agent_run is not None:
+            reply = self.agent_run.send(message.command)
+            message.dialog.shown(message.command, self.agent_run.breakpoints(), "" if reply.ok else reply.note)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for title, help_text, action in palette():
-            yield SystemCommand(title, help_text, lambda action=action: self.run_action(action))
+        for title, help_text, action in palette(MAIN):
+            yield SystemCommand(title, help_text, lambda action=action: self.main.run_action(action))

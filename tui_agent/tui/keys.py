@@ -1,4 +1,4 @@
-"""The keys: one table drives the footer bindings and the command palette entries."""
+"""The keys of each screen: one table drives its footer bindings and its command palette entries."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ class Key:
     show: bool = True
 
 
-KEYS = (
+QUIT = Key("ctrl+q", "app.quit", "Quit", "Stop the sandbox cleanly and quit")
+
+MAIN = (
+    QUIT,
     Key("p,space", "pause", "Pause", "Pause the loop at the next safe point"),
     Key("p,space", "resume", "Resume", "Resume the paused loop"),
     Key("s", "step", "Step", "Run one iteration, then pause again"),
@@ -43,20 +46,30 @@ KEYS = (
     Key("c", "cumulative", "All changes", "Show all changes since the start (or each fix again)", show=False),
     Key("o", "cause", "Failing output", "Show the failing output that led to the shown fix", show=False),
     Key("z", "zoom", "Zoom", "Zoom the focused panel to the whole screen (and back)", show=False),
-    Key("ctrl+q", "quit", "Quit", "Stop the sandbox cleanly and quit"),
+)
+
+WATCH = (
+    Key("f", "toggle_fix", "Auto-fix", "Turn auto-fix on or off"),
+    Key("d", "deploy", "Deploy", "Review the proposed fix and copy it into your folder"),
+    Key("r", "recheck", "Re-check", "Run the check now"),
+    Key("y", "allow", "Allow", "Allow the tool call the agent asks for"),
+    Key("n", "deny", "Deny", "Deny the tool call the agent asks for"),
+    Key("p", "resume", "Resume", "Resume the fix the agent paused (e.g. no progress)"),
+    Key("x", "stop_fix", "Stop fix", "Stop the agent's fix; your folder stays as it is"),
+    Key("ctrl+q", "quit", "Quit", "Stop watching and quit"),
 )
 
 
-def bindings() -> list[Binding]:
+def bindings(table: tuple[Key, ...]) -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
     return [Binding(k.keys, k.action, k.label, show=k.show, key_display=k.display, group=k.group, tooltip=k.help)
-            for k in KEYS]
+            for k in table]
 
 
-def palette() -> list[tuple[str, str, str]]:
+def palette(table: tuple[Key, ...]) -> list[tuple[str, str, str]]:
     """(title, help, action) for the command palette, one per action."""
     seen: set[str] = set()
     entries = []
-    for k in KEYS:
+    for k in table:
         if k.action not in seen:
             seen.add(k.action)
             key = k.display or k.keys.split(",")[0]

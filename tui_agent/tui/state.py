@@ -5,30 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tui_agent.events import (
-    CheckFinished,
-    CheckStarted,
-    Deployed,
-    DeployReady,
-    DeployRefused,
-    Error,
-    Event,
-    Finished,
-    FixApplied,
-    IterationFinished,
-    IterationStarted,
-    ModelDelta,
-    ModelRequested,
-    ModelResponded,
-    ModelRetrying,
-    Paused,
-    PlanUpdated,
-    Resumed,
-    SessionResumed,
-    SessionStarted,
-    ToolCallDecided,
-    ToolCallFinished,
-    ToolCallRequested,
-    ToolProgress,
+    CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, Error, Event, Finished, FixApplied,
+    IterationFinished, IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, Paused, PlanUpdated,
+    Resumed, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished, ToolCallRequested, ToolProgress,
 )
 
 ACTIVITY_CHARS = 400
@@ -100,6 +79,7 @@ class RunState:
     retrying: ModelRetrying | None = None  # the model call being retried after a transient fault
     progress: str = ""  # the latest progress or log line of a tool or an MCP server
     servers: tuple = ()  # the MCP servers (ServerStatus), read from the run by the app
+    restarting: set[str] = field(default_factory=set)  # MCP servers the person restarted, until ready or failed
     started: bool = False
     replay: bool = False  # a recorded session played again: nothing runs
     answered_ahead: dict[str, str] = field(default_factory=dict)  # call id -> answer given at a breakpoint

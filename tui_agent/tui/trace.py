@@ -5,15 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tui_agent.events import (
-    CheckFinished,
-    Event,
-    IterationFinished,
-    IterationStarted,
-    ModelRequested,
-    ModelResponded,
-    ToolCallDecided,
-    ToolCallFinished,
-    ToolCallRequested,
+    CheckFinished, Event, IterationFinished, IterationStarted, ModelRequested, ModelResponded, ToolCallDecided,
+    ToolCallFinished, ToolCallRequested,
 )
 from tui_agent.tui.state import summarize
 

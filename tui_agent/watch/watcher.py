@@ -12,18 +12,8 @@ from tui_agent.agent.control import StopRequested
 from tui_agent.agent.loop import AgentLoop, BadCheck, SandboxFailed
 from tui_agent.commands import Command, Deploy, Reply
 from tui_agent.events import (
-    AutoFixToggled,
-    ChangesQueued,
-    ChangesSynced,
-    Deployed,
-    DeployReady,
-    DeployRefused,
-    Error,
-    Event,
-    FixRebased,
-    FixRefused,
-    WatchStarted,
-    WatchStopped,
+    AutoFixToggled, ChangesQueued, ChangesSynced, Deployed, DeployReady, DeployRefused, Error, Event, FixRebased,
+    FixRefused, WatchStarted, WatchStopped,
 )
 from tui_agent.runner import Run
 from tui_agent.watch.round import new_round

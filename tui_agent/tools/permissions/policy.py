@@ -10,13 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_agent.tools.permissions.rules import (
-    COMMAND_TOOLS,
-    PATH_TOOLS,
-    Rule,
-    RuleError,
-    argument_for,
-    escape,
-    parse_rules,
+    COMMAND_TOOLS, PATH_TOOLS, Rule, RuleError, argument_for, escape, parse_rules,
 )
 
 READ_ONLY_TOOLS = ("read_file", "list_files", "update_plan")

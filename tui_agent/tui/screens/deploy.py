@@ -11,8 +11,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from tui_agent.config import Settings
 from tui_agent.tui.diff_text import colour_diff
 from tui_agent.tui.palette import colour, diff_colours
+from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
 
 
@@ -26,6 +28,15 @@ class Checklist:
     budget_usd: float | None
     files: tuple
     deploy_command: str | None = None
+
+    @classmethod
+    def of(cls, state: RunState, settings: Settings) -> Checklist:
+        """The checklist of a run whose check passes (state.deploy_ready is set)."""
+        criteria, last = state.criteria, state.last_check
+        files = tuple(state.deploy_ready.files) if state.deploy_ready is not None else ()
+        return cls(state.project or str(settings.project), bool(last and last.passed), state.iterations_done,
+                   criteria.get("max_iterations"), state.cost_usd, criteria.get("budget_usd"), files,
+                   settings.deploy_command)
 
 
 class DeployScreen(ModalScreen[bool]):

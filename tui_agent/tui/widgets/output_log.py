@@ -14,6 +14,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_agent.events import OutputChunk
+from tui_agent.tui.narration import Heading
+from tui_agent.tui.palette import RESET, sgr
 
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
@@ -114,6 +116,10 @@ class OutputLog(ScrollView, can_focus=True):
         if mark is not None:
             self.marks[mark] = self._first + len(self._lines)
         self.append(text + "\n")
+
+    def write_heading(self, heading: Heading) -> None:
+        """A narration heading, in the theme's colour for its role."""
+        self.heading(sgr(self.app, heading.role) + heading.text + RESET, mark=heading.mark)
 
     def jump(self, mark: str) -> bool:
         """Scroll so the marked line is at the top; False when it was never written or already dropped."""

@@ -1,0 +1,106 @@
+"""What a person must not miss, from the events: headings in the output log and notifications (plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from tui_agent.events import (
+    AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused,
+    Error, Event, Finished, FixRebased, FixRefused, IterationStarted, Paused, ToolCallDecided,
+)
+from tui_agent.tui.state import RunState
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A line of its own in the output log; `role` picks the theme colour (strong, good, bad, warn, note)."""
+
+    text: str
+    role: str = "strong"
+    mark: str | None = None  # a name to jump back to (the check of an iteration)
+
+
+@dataclass(frozen=True)
+class Notice:
+    message: str
+    severity: Literal["information", "warning", "error"] = "information"
+    timeout: float = 15
+
+
+Said = Heading | Notice
+
+
+def check_heading(event: CheckStarted | CheckFinished, what: str) -> Heading:
+    if isinstance(event, CheckStarted):
+        return Heading(f"── {what}: {event.command} ({event.sandbox})", "strong", f"check-{event.iteration}")
+    extra = " · timed out" if event.timed_out else (f" · {event.error}" if event.error else "")
+    verdict = "passed" if event.passed else "failed"
+    return Heading(f"── check {verdict}: exit {event.exit_code} in {event.duration_s:.2f} s{extra}",
+                   "good" if event.passed else "bad")
+
+
+def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said]:
+    """The main screen's headings and notices for one event (already folded into `state`)."""
+    if isinstance(event, (CheckStarted, CheckFinished)):
+        what = "baseline check" if event.iteration == 0 else f"iteration {event.iteration} check"
+        return [check_heading(event, what)]
+    if isinstance(event, ToolCallDecided) and event.name == "run_command" and event.decision == "allow":
+        call = state.requested.get(event.call_id)
+        command = (event.arguments or (call.arguments if call else {})).get("command", "")
+        return [Heading(f"── run_command: {command}")]
+    if isinstance(event, Paused) and event.reason not in ("person", "step"):
+        more = " e edits the call, y allows it," if state.pending and not replay else ""
+        return [Notice(f"Paused: {event.reason}.{more} s steps, p resumes, x stops.", "warning", 15)]
+    if isinstance(event, Error):
+        return [Notice(event.message, "error", 30)]
+    if isinstance(event, Deployed):
+        return [Notice(f"Deployed {len(event.files)} file(s) into {state.project or 'your folder'}.", timeout=15)]
+    if isinstance(event, DeployRefused):
+        return [Notice(f"Deploy refused, your folder was not changed: {event.reason}", "error", 60)]
+    if isinstance(event, Finished):
+        if event.outcome == "error" and event.reason in state.errors:
+            return []  # the Error event's notification says it already
+        if state.deploy_ready is not None:
+            return [Notice("The check passes. Press d to review the changes and deploy them.", timeout=30)]
+        severity = "information" if event.outcome == "met" else "warning"
+        return [Notice(f"Finished ({event.outcome}): {event.reason}", severity, 30)]
+    return []
+
+
+def names(files: tuple, most: int = 4) -> str:
+    return ", ".join(files[:most]) + (f" (+{len(files) - most} more)" if len(files) > most else "")
+
+
+def narrate_watch(event: Event, project: str) -> list[Said]:
+    """The watch screen's headings and notices for one event."""
+    if isinstance(event, ChangesSynced):
+        files = names(event.files + event.removed)
+        return [Heading(f"── changed: {files} (synced in {event.duration_ms:.1f} ms)", "note")]
+    if isinstance(event, ChangesQueued):
+        return [Heading(f"── queued ({event.reason}): {names(event.paths)}", "warn")]
+    if isinstance(event, (CheckStarted, CheckFinished)):
+        return [check_heading(event, "check" if event.iteration == 0 else f"fix iteration {event.iteration} check")]
+    if isinstance(event, IterationStarted):
+        return [Heading(f"── the agent is fixing (iteration {event.iteration})")]
+    if isinstance(event, ToolCallDecided) and event.by == "person":
+        return [Heading(f"── you chose {event.decision}: {event.name}", "note")]
+    if isinstance(event, Finished):
+        return [Heading(f"── fix attempt over: {event.outcome} ({event.reason})", "note")]
+    if isinstance(event, DeployReady):
+        return [Notice("A fix passes the check. Press d to review it and apply it to your folder.", timeout=20)]
+    if isinstance(event, FixRebased):
+        return [Heading(f"── your edits to {names(event.files)} taken in under the fix; re-checking", "warn")]
+    if isinstance(event, FixRefused):
+        return [Heading(f"── fix refused: {event.reason}", "bad"), Notice(event.reason, "warning", 30)]
+    if isinstance(event, Deployed):
+        return [Notice(f"Applied {len(event.files)} file(s) to {project}.", timeout=15)]
+    if isinstance(event, DeployRefused):
+        return [Notice(f"Not applied, your folder was not changed: {event.reason}", "error", 30)]
+    if isinstance(event, Paused):
+        return [Notice(f"The fix is paused: {event.reason}. p resumes, x stops it.", "warning", 20)]
+    if isinstance(event, AutoFixToggled):
+        return [Heading(f"── auto-fix {'on' if event.on else 'off'}", "note")]
+    if isinstance(event, Error):
+        return [Notice(event.message, "error", 30)]
+    return []
