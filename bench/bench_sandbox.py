@@ -14,13 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui_agent.sandbox import (  # noqa: E402
-    Limits,
-    SandboxSpec,
-    create,
-    docker_pool,  # noqa: E402
-    probe,
-)
+from tui_agent.sandbox import Limits, SandboxSpec, create, probe  # noqa: E402
+from tui_agent.sandbox.docker import pool as docker_pool  # noqa: E402
 
 COMMAND = "python3 -c pass"
 

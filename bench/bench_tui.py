@@ -50,7 +50,7 @@ class FloodRun:
 
     def __init__(self, rate: int, seconds: float) -> None:
         self.rate, self.seconds = rate, seconds
-        self.sinks = []
+        self.sinks: list = []
         self.started = asyncio.Event()
         self.emitted = 0
         self.emit_wall = 0.0

@@ -39,8 +39,8 @@ def bare_walk(root: Path) -> int:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
         project = tmp / "project"
         project.mkdir()
         rels = make_project(project, FILES)
@@ -54,7 +54,7 @@ def main() -> None:
             ours, bare, loop = [], [], []
             for k in range(ROUNDS):
                 rel = rels[(k * 7919) % len(rels)]
-                ws.write_text(rel, ws.read_text(rel).replace("return x", f"return x * {k + 2} +", 1))
+                ws.files.write_text(rel, ws.files.read_text(rel).replace("return x", f"return x * {k + 2} +", 1))
                 t = time.perf_counter()
                 sid = ws.snapshot()
                 text, paths = ws.diff(prev, sid)
@@ -65,7 +65,7 @@ def main() -> None:
                 t = time.perf_counter()
                 bare_walk(ws.path)
                 bare.append(time.perf_counter() - t)
-                ws.write_text(rel, ws.read_text(rel) + "# again\n")
+                ws.files.write_text(rel, ws.files.read_text(rel) + "# again\n")
                 t = time.perf_counter()
                 text, paths = ws.diff(prev)  # the loop's order: diff against the files now, then snapshot
                 prev = ws.snapshot()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent.sandbox import Limits, SandboxSpec, create, probe
+from tui_agent.sandbox import Limits, Sandbox, SandboxSpec, create, probe
 from tui_agent.workspace import quota as fsquota
 
 UID = GID = 1000
@@ -92,7 +92,7 @@ class Box:
     """A started sandbox of one backend over a capped workspace, plus the checks every case ends with."""
 
     name: str
-    sandbox: object
+    sandbox: Sandbox
     workspace: Path
     limits: Limits
 
@@ -117,7 +117,9 @@ class BoxFactory:
     """make(**limit overrides) -> Box; everything made is closed and unmounted at teardown."""
 
     def __init__(self, name: str, root: Path):
-        self.name, self.root, self.boxes, self.mounts, self.count = name, root, [], [], 0
+        self.name, self.root, self.count = name, root, 0
+        self.boxes: list[Box] = []
+        self.mounts: list[Path] = []
 
     async def make(self, **overrides) -> Box:
         limits = dataclasses.replace(TEST_LIMITS, **overrides)

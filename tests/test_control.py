@@ -8,7 +8,7 @@ from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.control import Controller, StopRequested
 from tui_agent.agent.gate import NOBODY
 from tui_agent.commands import AddBreakpoint, Answer, Command, Pause, RemoveBreakpoint, Reply, Resume, Step, Stop
-from tui_agent.events import Paused, Resumed, ToolCallDecided
+from tui_agent.events import Event, Paused, Resumed, ToolCallDecided
 from tui_agent.models.base import ToolCall
 from tui_agent.tools.permissions.policy import Policy
 
@@ -20,7 +20,7 @@ EDIT = ToolCall("c1", "edit_file", {"path": "a.py", "old_string": "a", "new_stri
 
 
 def controller(**kwargs) -> tuple[Controller, list]:
-    control, seen = Controller(**kwargs), []
+    control, seen = Controller(**kwargs), list[Event]()
     control.bind(seen.append)
     return control, seen
 

@@ -26,7 +26,7 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
 
 def tree(root: Path) -> dict[str, tuple]:
     """Everything under root (no symlink followed): type+mode, content hash or link target."""
-    out = {}
+    out: dict[str, tuple] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
             p = Path(dirpath) / name

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from tui_agent.tools.mcp.manager import McpManager, tool_name
 ROOT = Path(__file__).resolve().parents[1]
 FILESYSTEM = ROOT / ".cache/npm/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js"
 INSTALL = "run scripts/install-mcp-test-servers.sh"
+NO_SANDBOX: Any = object()  # the served file tools never start a sandbox
 
 FIXTURE = '''
 import asyncio, os, sys
@@ -208,7 +210,7 @@ async def test_http_server_from_mcp_json(tmp_path):
     (tmp_path / "notes.txt").write_text("over http\n")
     sock = bind(0)
     stop = asyncio.Event()
-    server = asyncio.create_task(serve_http(build_server(SandboxTools(tmp_path, sandbox=object())), sock, stop))
+    server = asyncio.create_task(serve_http(build_server(SandboxTools(tmp_path, sandbox=NO_SANDBOX)), sock, stop))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
     (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {"box": {
         "type": "http", "url": url, "headers": {"X-Token": "${TOKEN:-none}"}}}}))
@@ -232,7 +234,7 @@ async def test_http_server_that_goes_away_is_reconnected(tmp_path):
     def start(port: int = 0):
         sock = bind(port)
         stop = asyncio.Event()
-        task = asyncio.create_task(serve_http(build_server(SandboxTools(tmp_path, sandbox=object())), sock, stop))
+        task = asyncio.create_task(serve_http(build_server(SandboxTools(tmp_path, sandbox=NO_SANDBOX)), sock, stop))
         return sock.getsockname()[1], stop, task
 
     port, stop, task = start()

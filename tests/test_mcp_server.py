@@ -24,7 +24,8 @@ class HostSandbox:
     name = "host-test"
 
     def __init__(self, workspace: Path) -> None:
-        self.workspace, self.started, self.closed, self.commands = workspace, 0, 0, []
+        self.workspace, self.started, self.closed = workspace, 0, 0
+        self.commands: list[str] = []
 
     async def start(self) -> None:
         self.started += 1
@@ -39,6 +40,7 @@ class HostSandbox:
                                                      stderr=asyncio.subprocess.STDOUT, start_new_session=True)
         try:
             async with asyncio.timeout(timeout_s):
+                assert proc.stdout is not None
                 async for line in proc.stdout:
                     on_output("stdout", line.decode())
                 code = await proc.wait()

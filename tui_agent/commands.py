@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from tui_agent.events import Record
 
@@ -15,7 +16,7 @@ class Command(Record):
     """Base class: what a person (in any window: this terminal, a second one, a browser) asks a run to do."""
 
     type: ClassVar[str] = "command"
-    registry: ClassVar[dict[str, type]] = {}
+    registry: ClassVar[dict[str, builtins.type[Record]]] = {}
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Answer(Command):
     type: ClassVar[str] = "answer"
     call_id: str
     action: str  # one of ANSWERS
-    arguments: dict | None = None  # the person's edit of the call's arguments (allow with these instead)
+    arguments: dict[str, Any] | None = None  # the person's edit of the call's arguments (allow with these instead)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class RestartServers(Command):
     """Start these MCP servers again; the run's events say when each is ready or failed."""
 
     type: ClassVar[str] = "restart_servers"
-    names: tuple = field(default_factory=tuple)
+    names: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Reply:
     ok: bool
     note: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "note": self.note}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -12,7 +13,7 @@ class Record:
     """Plain data with a stable `type` name that round-trips through JSON: the events here, and commands."""
 
     type: ClassVar[str] = "record"
-    registry: ClassVar[dict[str, type]] = {}  # each direct subclass of Record keeps its own
+    registry: ClassVar[dict[str, builtins.type[Record]]] = {}  # each direct subclass of Record keeps its own
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -38,7 +39,7 @@ class Event(Record):
     """Base class of what the loop emits: every event has a stable `type` name and round-trips through JSON."""
 
     type: ClassVar[str] = "event"
-    registry: ClassVar[dict[str, type]] = {}
+    registry: ClassVar[dict[str, builtins.type[Record]]] = {}
 
 
 def _plain(value: Any) -> Any:

@@ -139,20 +139,21 @@ async def prepare(
     start_turn = 0
     if resume_dir is not None:
         history = _history(resume_dir, fork_at)
-        if history[0].model == settings.model:  # the same scripted/replay model continues where it was
+        if _start_of(history).model == settings.model:  # the same scripted/replay model continues where it was
             start_turn = sum(isinstance(e, ModelResponded) for e in history)
     model = create_model(settings.model, start_turn=start_turn, prices=settings.prices or None)
     probe_spec = sandboxes.SandboxSpec(project, _limits(settings), settings.image)
     backend = choose_sandbox(settings.sandbox, probe_spec)
 
-    if fork_at is not None:
+    if fork_at is not None and resume_dir is not None:
         session_dir = session_dir or new_session_dir(settings.session_root, project)
         parent = Workspace.open(resume_dir, project, owner=_owner())
+        last = history[-1]
         try:
-            workspace = parent.fork(session_dir, history[-1].snapshot)
+            workspace = parent.fork(session_dir, last.snapshot if isinstance(last, IterationFinished) else None)
         finally:
             parent.close()
-        history[0] = replace(history[0], session_id=session_dir.name, parent=resume_dir.name, fork_at=fork_at)
+        history[0] = replace(_start_of(history), session_id=session_dir.name, parent=resume_dir.name, fork_at=fork_at)
     elif resume_dir is not None:
         session_dir = resume_dir
         workspace = Workspace.open(session_dir, project, owner=_owner())
@@ -186,6 +187,13 @@ async def prepare(
     if history:
         loop.restore(history)
     return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp)
+
+
+def _start_of(history: list[Event]) -> SessionStarted:
+    start = history[0]
+    if not isinstance(start, SessionStarted):
+        raise ConfigError("the session does not begin with its start record")
+    return start
 
 
 def _history(session_dir: Path, fork_at: int | None) -> list[Event]:

@@ -8,7 +8,7 @@ from tui_fixtures import recorded, upto
 
 from tui_agent.config import Settings
 from tui_agent.events import (
-    Deployed, Finished, IterationFinished, ModelDelta, Paused, ToolCallRequested,
+    Finished, IterationFinished, ModelDelta, Paused, ToolCallRequested,
 )
 from tui_agent.tui.app import AgentApp
 
@@ -93,5 +93,3 @@ def test_browse_back_to_first_fix(snap_compare):
     of the baseline check (ZeroDivisionError) that caused it."""
     assert snap_compare(replay(ready()), terminal_size=BIG, press=["left_square_bracket"])
 
-
-assert Deployed  # the last recorded event is the approved deploy

@@ -81,7 +81,8 @@ def _summary(dropped: list[list[dict]], kept: list[list[dict]]) -> str:
             for b in _blocks(m):
                 if not isinstance(b, dict) or b.get("type") != "tool_use":
                     continue
-                args = b.get("input") if isinstance(b.get("input"), dict) else {}
+                args = b.get("input")
+                args = args if isinstance(args, dict) else {}
                 if b.get("name") in EDIT_TOOLS and isinstance(args.get("path"), str):
                     if args["path"] not in files:
                         files.append(args["path"])

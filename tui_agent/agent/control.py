@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from typing import Any, Callable
 
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.gate import PERSON, PermissionGate, Permit, WhoAnswers
@@ -42,7 +42,7 @@ class Controller:
         self._stop_reason: str | None = None
         self._stopped = asyncio.Event()
         self._pause_reason: str | None = None
-        self._pending: dict[str, asyncio.Future] = {}  # tool calls asked, waiting for the person's answer
+        self._pending: dict[str, asyncio.Future[Answer]] = {}  # tool calls asked, waiting for the person's answer
         self._ahead: dict[str, Answer] = {}  # answered while paused before the call was asked
         self._at_call: str | None = None  # the call between its request and its decision
         self._emit: Callable[[Event], None] = lambda event: None
@@ -114,7 +114,7 @@ class Controller:
             if not future.done():
                 future.set_result(Answer(call_id, "deny"))
 
-    def answer(self, call_id: str, action: str, arguments: dict | None = None) -> Reply:
+    def answer(self, call_id: str, action: str, arguments: dict[str, Any] | None = None) -> Reply:
         """The person's choice for a tool call: now when it is asked, or ahead when the loop is paused before it."""
         future = self._pending.get(call_id)
         if future is not None and not future.done():
@@ -190,11 +190,12 @@ class Controller:
             return Answer(call_id, "deny")
         if (early := self._ahead.pop(call_id, None)) is not None:
             return early
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._pending[call_id] = future
         try:
             stop = asyncio.ensure_future(self._stopped.wait())
-            await asyncio.wait({future, stop}, return_when=asyncio.FIRST_COMPLETED)
+            waiters: set[asyncio.Future[Any]] = {future, stop}
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             stop.cancel()
             if not future.done():
                 future.set_result(Answer(call_id, "deny"))

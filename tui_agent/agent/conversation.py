@@ -47,7 +47,7 @@ class Conversation:
         elif isinstance(event, ModelResponded):
             self.messages.append({"role": "assistant", "content": list(event.content)})
         elif isinstance(event, ToolCallFinished):
-            block = {"type": "tool_result", "tool_use_id": event.call_id, "content": event.result}
+            block: dict[str, object] = {"type": "tool_result", "tool_use_id": event.call_id, "content": event.result}
             if event.is_error:
                 block["is_error"] = True
             self._user_block(block)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from tui_agent.commands import Answer
 from tui_agent.events import Event, ToolCallDecided
@@ -37,7 +37,7 @@ class Permit:
     """The gate's answer: run the call (with these arguments, maybe the person's edit), or tell the model why not."""
 
     allowed: bool
-    arguments: dict
+    arguments: dict[str, Any]
     denial: str = ""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from tui_agent.config import Criteria, Settings
 from tui_agent.models.base import Model
@@ -25,7 +26,7 @@ class LoopConfig:
     max_turns: int = 30  # model turns within one iteration
     context_tokens: int = 150_000
     timeout_s: float | None = None  # per check run
-    options: dict = field(default_factory=dict)  # recorded in SessionStarted: the settings a resume needs
+    options: dict[str, Any] = field(default_factory=dict)  # recorded in SessionStarted: the settings a resume needs
     fix_round: bool = False  # a watch round: no SessionStarted, no baseline check, no deploy offer (the watcher's)
 
     @classmethod

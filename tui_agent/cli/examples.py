@@ -14,7 +14,7 @@ def example_flags(folder: Path) -> dict:
         data = tomllib.loads((folder / "example.toml").read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{folder}/example.toml: {exc}") from None
-    flags = {k: data[k] for k in ("goal", "check", "pass_pattern", "max_iterations") if k in data}
+    flags: dict[str, object] = {k: data[k] for k in ("goal", "check", "pass_pattern", "max_iterations") if k in data}
     if "allow" in data:
         flags["permissions"] = {"allow": list(data["allow"])}
     flags["model"] = "scripted:" + str((folder / data.get("model", "model.json")).resolve())

@@ -33,9 +33,10 @@ class Accumulator:
                 if self.announce_tools:
                     self.on_delta(f"\n[calling {block.get('name')}…]\n")
         elif kind == "content_block_delta":
-            block, delta = self.blocks.get(ev["index"]), ev.get("delta") or {}
-            if block is None:
+            found, delta = self.blocks.get(ev["index"]), ev.get("delta") or {}
+            if found is None:
                 return
+            block = found
             dtype = delta.get("type")
             if dtype == "text_delta":
                 block["text"] = block.get("text", "") + delta.get("text", "")

@@ -63,8 +63,8 @@ def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said
             return []  # the Error event's notification says it already
         if state.deploy_ready is not None:
             return [Notice("The check passes. Press d to review the changes and deploy them.", timeout=30)]
-        severity = "information" if event.outcome == "met" else "warning"
-        return [Notice(f"Finished ({event.outcome}): {event.reason}", severity, 30)]
+        met = event.outcome == "met"
+        return [Notice(f"Finished ({event.outcome}): {event.reason}", "information" if met else "warning", 30)]
     return []
 
 

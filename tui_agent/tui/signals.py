@@ -6,19 +6,20 @@ import asyncio
 import os
 import signal
 import threading
+from typing import Any
 
 ENDING_SIGNALS = ("SIGHUP", "SIGTERM")
 EXIT_GRACE_S = 10.0  # once the run is closed, the app gets this long to exit before the process ends anyway
 
 
-def on_ending_signals(app) -> dict[int, object]:
+def on_ending_signals(app) -> dict[int, Any]:
     """Route SIGHUP and SIGTERM to app.end_on_signal(name), on the app's loop; returns the handlers replaced.
 
     A hangup also brings SIGCONT (the kernel sends both to the session leader); Textual would answer it by
     restarting its screen on the dead terminal and deadlock its writer, so the hangup handler, which Python
     runs first (lower number), puts SIGCONT back to its default and points the standard streams at /dev/null."""
     loop = asyncio.get_running_loop()
-    replaced: dict[int, object] = {}
+    replaced: dict[int, Any] = {}
 
     def handler(signum: int, frame) -> None:
         name = signal.Signals(signum).name
@@ -36,7 +37,7 @@ def on_ending_signals(app) -> dict[int, object]:
     return replaced
 
 
-def forget_ending_signals(replaced: dict[int, object]) -> None:
+def forget_ending_signals(replaced: dict[int, Any]) -> None:
     for signum, previous in replaced.items():
         signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
 

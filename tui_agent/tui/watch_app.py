@@ -56,6 +56,7 @@ class WatchApp(App[int]):
         self.closed = False
         self.worker: Worker[None] | None = None
         self._status = ""
+        self.mounted = False  # its widgets exist
 
     def compose(self) -> ComposeResult:
         yield Static(id="watch-status")
@@ -68,6 +69,7 @@ class WatchApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.mounted = True
         self.query_one("#watch-output").border_title = "Checks"
         self.query_one("#watch-fix").border_title = "Proposed fix"
         self.set_interval(DRAIN_S, self.drain)
@@ -124,7 +126,7 @@ class WatchApp(App[int]):
         self._inbox.append(event)
 
     def drain(self) -> None:
-        if not self.is_mounted or not self._inbox:
+        if not self.mounted or not self._inbox:
             return
         events, self._inbox = self._inbox, []
         state = self.state

@@ -48,9 +48,9 @@ class ProjectSync:
         self.ws = workspace
         self.project, self.path = workspace.project, workspace.path
         self.owner, self.store = workspace.owner, workspace.store
-        self._proj: Manifest | None = None
-        self._base: Manifest | None = None
-        self._dirty = False
+        self._proj: Manifest = {}  # the project as last synced (loaded with the first sync)
+        self._base: Manifest = {}  # the workspace's baseline snapshot, moved by each sync
+        self._loaded = self._dirty = False
 
     def watched(self, rel: str) -> bool:
         """False for .git, caches, virtual environments, the session folder, our temp files, gitignored paths."""
@@ -59,9 +59,10 @@ class ProjectSync:
     # --- the manifests in memory ---------------------------------------------------------
 
     def _load(self) -> None:
-        if self._proj is None:
+        if not self._loaded:
             self._proj = dict(self.ws.project_manifest())
             self._base = dict(self.ws.manifest(self.ws.baseline))
+            self._loaded = True
 
     def flush(self) -> None:
         """Write the moved baselines: baseline.json and a new baseline snapshot."""

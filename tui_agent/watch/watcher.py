@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from tui_agent.agent.control import StopRequested
 from tui_agent.agent.loop import AgentLoop, BadCheck, SandboxFailed
@@ -52,7 +52,7 @@ class Watcher:
         self._last_batch = 0.0
         self._burst = False
         self._recheck = False
-        self._notify = None
+        self._notify: Any = None  # watchfiles' notifier, open while watching
 
     # --- events --------------------------------------------------------------------------
 

@@ -59,8 +59,7 @@ class Workspace:
             raise WorkspaceError(f"{path} already exists; reattach with Workspace.open")
         exclude = ""
         try:
-            exclude, _ = read_regular(project, ".git/info/exclude", limit=1 << 20)
-            exclude = exclude.decode("utf-8", "replace")
+            exclude = read_regular(project, ".git/info/exclude", limit=1 << 20)[0].decode("utf-8", "replace")
         except OSError:
             pass
         skip = []

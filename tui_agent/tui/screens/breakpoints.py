@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_agent.commands import AddBreakpoint, Command, RemoveBreakpoint
+from tui_agent.commands import AddBreakpoint, RemoveBreakpoint
 from tui_agent.tui.style_paths import style
 
 HELP = ("tool · tool:RULE (e.g. tool:edit_file, tool:run_command(pytest *)) · check · failure · "
@@ -24,7 +24,7 @@ class BreakpointsScreen(ModalScreen[None]):
     The loop reads its breakpoints at each point, so a change counts from the next one."""
 
     class Changed(Message):
-        def __init__(self, dialog: BreakpointsScreen, command: Command) -> None:
+        def __init__(self, dialog: BreakpointsScreen, command: AddBreakpoint | RemoveBreakpoint) -> None:
             super().__init__()
             self.dialog, self.command = dialog, command
 
@@ -85,7 +85,7 @@ class BreakpointsScreen(ModalScreen[None]):
         if spec := listing.get_option_at_index(listing.highlighted).id:
             self.post_message(self.Changed(self, RemoveBreakpoint(spec)))
 
-    def shown(self, command: Command, specs: list[str], error: str = "") -> None:
+    def shown(self, command: AddBreakpoint | RemoveBreakpoint, specs: list[str], error: str = "") -> None:
         """The run's answer to a change: the breakpoints now, or why it was refused."""
         self._error(error)
         if error:

@@ -32,7 +32,7 @@ class EditCallScreen(ModalScreen[dict | None]):
     CSS_PATH = style("edit_call.tcss")
     BINDINGS = [
         Binding("ctrl+s", "allow", "Allow edited", priority=True),
-        Binding("ctrl+t", "toggle", "JSON / new_string", priority=True),
+        Binding("ctrl+t", "switch", "JSON / new_string", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -88,7 +88,7 @@ class EditCallScreen(ModalScreen[dict | None]):
             return
         self.dismiss(arguments)
 
-    def action_toggle(self) -> None:
+    def action_switch(self) -> None:
         try:
             self.arguments = self.edited()
         except ValueError as exc:

@@ -13,7 +13,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_agent.events import OutputChunk
+from tui_agent.events import Event, OutputChunk
 from tui_agent.tui.narration import Heading
 from tui_agent.tui.palette import RESET, sgr
 
@@ -26,7 +26,7 @@ def visible_width(line: str) -> int:
     return len(line) if line.isascii() else cell_len(line)
 
 
-def grouped(events: Iterable) -> Iterator[str | object]:
+def grouped(events: Iterable[Event]) -> Iterator[str | Event]:
     """The events in order, with each run of consecutive OutputChunks joined into one string (one log write)."""
     text: list[str] = []
     for event in events:
