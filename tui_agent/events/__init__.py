@@ -1,0 +1,27 @@
+"""The frozen events the loop emits (plain data); the TUI, headless mode, the session recorder and tests
+consume them. One module per part of a session; importing this package registers every event type."""
+
+from __future__ import annotations
+
+from tui_agent.events.record import (
+    Record, Event,
+)
+from tui_agent.events.run import (
+    SessionStarted, SessionResumed, PlanUpdated, IterationStarted, CheckStarted, OutputChunk, CheckFinished,
+    FixApplied, IterationFinished, Paused, Resumed, DeployReady, Deployed, DeployRefused, Finished, Error,
+)
+from tui_agent.events.turns import (
+    ModelRequested, ModelDelta, ModelResponded, ModelRetrying, ToolCallRequested, ToolCallDecided, ToolCallFinished,
+    ToolProgress,
+)
+from tui_agent.events.watch import (
+    WatchStarted, ChangesSynced, ChangesQueued, FixRefused, FixRebased, AutoFixToggled, WatchStopped,
+)
+
+__all__ = [
+    "Record", "Event", "SessionStarted", "SessionResumed", "PlanUpdated", "IterationStarted", "CheckStarted",
+    "OutputChunk", "CheckFinished", "FixApplied", "IterationFinished", "Paused", "Resumed", "DeployReady", "Deployed",
+    "DeployRefused", "Finished", "Error", "ModelRequested", "ModelDelta", "ModelResponded", "ModelRetrying",
+    "ToolCallRequested", "ToolCallDecided", "ToolCallFinished", "ToolProgress", "WatchStarted", "ChangesSynced",
+    "ChangesQueued", "FixRefused", "FixRebased", "AutoFixToggled", "WatchStopped",
+]

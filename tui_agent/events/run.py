@@ -1,0 +1,157 @@
+"""The events of a run: its start, the plan, each iteration's check and fix, pause and resume, deploy, the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from tui_agent.events.record import Event
+
+
+# --- session -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionStarted(Event):
+    type: ClassVar[str] = "session_started"
+    session_id: str
+    project: str
+    goal: str
+    check: str
+    model: str
+    sandbox: str
+    workspace: str
+    criteria: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)  # the other settings a resume needs (permissions, limits)
+    parent: str | None = None  # session this one was forked or resumed from
+    fork_at: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionResumed(Event):
+    """The session continues (after a kill or a stop) from the end of this whole iteration."""
+
+    type: ClassVar[str] = "session_resumed"
+    iteration: int
+    snapshot: str
+
+
+@dataclass(frozen=True)
+class PlanUpdated(Event):
+    type: ClassVar[str] = "plan_updated"
+    steps: tuple  # of {"title": str, "status": "pending" | "in_progress" | "done"}
+
+
+@dataclass(frozen=True)
+class IterationStarted(Event):
+    type: ClassVar[str] = "iteration_started"
+    iteration: int
+
+
+# --- check ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckStarted(Event):
+    type: ClassVar[str] = "check_started"
+    iteration: int
+    command: str
+    sandbox: str
+
+
+@dataclass(frozen=True)
+class OutputChunk(Event):
+    """Sanitised sandbox output (SGR colours kept, other control sequences removed)."""
+
+    type: ClassVar[str] = "output"
+    iteration: int
+    stream: str  # "stdout" | "stderr"
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckFinished(Event):
+    type: ClassVar[str] = "check_finished"
+    iteration: int
+    exit_code: int | None
+    passed: bool
+    duration_s: float
+    timed_out: bool = False
+    truncated: bool = False
+    error: str | None = None  # the sandbox itself failed (not the checked code)
+    output_tail: str = ""  # bounded head+tail of the output, the next model input
+
+
+@dataclass(frozen=True)
+class FixApplied(Event):
+    """What the workspace changed during one iteration: the fix, as a unified diff."""
+
+    type: ClassVar[str] = "fix_applied"
+    iteration: int
+    diff: str
+    files: tuple  # changed paths, relative to the workspace
+    snapshot: str = ""  # id of the workspace snapshot after this iteration
+
+
+@dataclass(frozen=True)
+class IterationFinished(Event):
+    type: ClassVar[str] = "iteration_finished"
+    iteration: int
+    passed: bool
+    cost_usd: float  # total so far
+    elapsed_s: float
+    snapshot: str = ""
+
+
+# --- control -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paused(Event):
+    type: ClassVar[str] = "paused"
+    reason: str  # "person" | "step" | "breakpoint: ..." | "no progress"
+    iteration: int = 0
+
+
+@dataclass(frozen=True)
+class Resumed(Event):
+    type: ClassVar[str] = "resumed"
+    stepping: bool = False
+
+
+@dataclass(frozen=True)
+class DeployReady(Event):
+    type: ClassVar[str] = "deploy_ready"
+    diff: str
+    files: tuple
+
+
+@dataclass(frozen=True)
+class Deployed(Event):
+    type: ClassVar[str] = "deployed"
+    files: tuple
+    by: str = "person"
+
+
+@dataclass(frozen=True)
+class DeployRefused(Event):
+    type: ClassVar[str] = "deploy_refused"
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    type: ClassVar[str] = "finished"
+    outcome: str  # "met" | "stopped" | "error" | "invalid" (bad input found while running: exit 2)
+    reason: str
+    iterations: int
+    cost_usd: float
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class Error(Event):
+    type: ClassVar[str] = "error"
+    message: str
+    fatal: bool = False
+    iteration: int | None = None
