@@ -133,7 +133,7 @@ class Controller:
         "iteration" (before one: a step ends here, --step starts paused here), "turn", "fix", "check" wait
         here; "spend" and "failure" only arm a pause, taken at the next point."""
         if why := self.breakpoints.reason(point, iteration=iteration, passed=passed, cost_usd=cost_usd):
-            self.pause_for(why)
+            self._pause_for(why)
         if point in ARMING:
             return
         if point == "iteration" and (self._stepping or self._start_paused):
@@ -148,14 +148,14 @@ class Controller:
         self._at_call = call.id
         try:
             if why := self.breakpoints.at_tool(call.name, call.arguments):
-                self.pause_for(why)
+                self._pause_for(why)
             await self._wait(iteration, "person")
             return await self.gate.decide(call, lambda: self._ask(call.id), call.id in self._ahead)
         finally:
             self._at_call = None
             self._ahead.pop(call.id, None)
 
-    def pause_for(self, reason: str) -> None:
+    def _pause_for(self, reason: str) -> None:
         """The loop itself pauses (breakpoint, no progress): the next point waits for the person; nobody: ignored."""
         if not self.who.present:
             return
@@ -167,7 +167,7 @@ class Controller:
         """No progress: the person decides at the next point (resume goes on, stop ends); nobody: stop now."""
         if not self.who.present:
             raise StopRequested(reason)
-        self.pause_for(reason)
+        self._pause_for(reason)
 
     async def until_stopped(self) -> str:
         await self._stopped.wait()

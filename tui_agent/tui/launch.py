@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui_agent.config import Settings
+from tui_agent.handle import RunHandle
 
 
 async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at: int | None = None,
-                  run=None) -> int:
+                  run: RunHandle | None = None) -> int:
     """Bad input found while preparing (no folder, no sandbox, bad model spec) is raised after the app closes.
 
     With `run` (e.g. a ReplayRun) the app drives that run instead of preparing one; it is closed on exit,
