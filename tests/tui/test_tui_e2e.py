@@ -2,60 +2,43 @@
 
 from __future__ import annotations
 
-import shlex
+import json
 import shutil
-import subprocess
 import time
 import tomllib
-import uuid
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, tree
+from tmux import Tmux, app_command, wait_file
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("tui-agent") is None,
-                                reason="needs tmux and the tui-agent command")
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
 
-class Tmux:
-    def __init__(self, command: str, size=(160, 48)) -> None:
-        self.name = f"tui-e2e-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
-                        command], check=True)
+def recorded(sessions: Path) -> list[dict]:
+    """The whole records written so far by the one session under `sessions`."""
+    found = list(sessions.glob("*/events.jsonl"))
+    if not found:
+        return []
+    lines = found[0].read_text().split("\n")[:-1]  # the last piece is "" or a line still being written
+    return [json.loads(line) for line in lines]
 
-    def screen(self) -> str:
-        done = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
-        return done.stdout
 
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def wait_for(self, *texts: str, timeout: float = 60.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            for text in texts:
-                if text in screen:
-                    return text
-            time.sleep(0.1)
-        raise AssertionError(f"none of {texts} on the screen:\n{self.screen()}")
-
-    def alive(self) -> bool:
-        return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
-
-    def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
-
-    def quit_then_kill(self, code_file: Path, timeout: float = 30.0) -> None:
-        """Quit the app (ctrl+q closes its sandbox and workspace) and wait for its exit code, then kill tmux."""
-        if self.alive() and not code_file.exists():
-            self.keys("Escape")
-            self.keys("C-q")
-            deadline = time.monotonic() + timeout
-            while not code_file.exists() and time.monotonic() < deadline:
-                time.sleep(0.1)
-        self.kill()
+def waiting_calls(sessions: Path, timeout: float = 90.0) -> list[str] | None:
+    """Wait until a tool call waits for the person (its ids) or the run finished (None): read from the session
+    record, the same events the app folds, so no stale screen is ever answered twice."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = recorded(sessions)
+        decided = {r["call_id"] for r in records if r["type"] == "tool_call_decided"}
+        waiting = [r["call_id"] for r in records if r["type"] == "tool_call_requested" and r["call_id"] not in decided]
+        if waiting:
+            return waiting
+        if any(r["type"] == "finished" for r in records):
+            return None
+        time.sleep(0.05)
+    raise AssertionError(f"neither a waiting call nor the end: {[r['type'] for r in recorded(sessions)][-5:]}")
 
 
 def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
@@ -64,19 +47,24 @@ def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
     project = tmp_path / "calculator"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
     before = tree(project)
-    code_file = tmp_path / "exit-code"
-    command = shlex.join(["tui-agent", "run", str(project), "--goal", meta["goal"], "--check", meta["check"],
-                          "--model", f"scripted:{source / meta['model']}", "--sessions", str(tmp_path / "sessions")])
+    sessions, code_file = tmp_path / "sessions", tmp_path / "exit-code"
+    command = app_command("run", str(project), "--goal", meta["goal"], "--check", meta["check"],
+                          "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions))
     tmux = Tmux(f"{command}; echo $? > {code_file}; sleep 30")
     try:
         approvals = 0
-        while tmux.wait_for("WAITING FOR APPROVAL", "READY TO DEPLOY") == "WAITING FOR APPROVAL":
+        while (waiting := waiting_calls(sessions)) is not None:
+            tmux.wait_for("WAITING FOR APPROVAL")
             assert "edit_file calc.py" in tmux.screen()
             tmux.keys("y")
             approvals += 1
-            time.sleep(0.3)
             assert approvals <= 5
+            deadline = time.monotonic() + 60
+            while waiting[0] not in {r.get("call_id") for r in recorded(sessions) if r["type"] == "tool_call_decided"}:
+                assert time.monotonic() < deadline, "the allowed call was never decided"
+                time.sleep(0.05)
         assert approvals == 2
+        tmux.wait_for("READY TO DEPLOY")
         assert tree(project) == before, "nothing reaches the folder before the deploy is approved"
         tmux.keys("d")
         tmux.wait_for("Deploy into")
@@ -86,9 +74,6 @@ def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
         calc = (project / "calc.py").read_text()
         assert "return None" in calc and "+ 1" not in calc
         tmux.keys("C-q")
-        deadline = time.monotonic() + 30
-        while not code_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert code_file.read_text().strip() == "0"
+        assert wait_file(code_file) == "0"
     finally:
-        tmux.quit_then_kill(code_file)  # a failed assertion must not leave the workspace mounted
+        tmux.quit_then_kill(code_file)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import tomllib
 from pathlib import Path
 
 import pytest
 from conftest import REPO
-from test_tui_e2e import Tmux
+from tmux import Tmux, app_command
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
@@ -66,12 +64,9 @@ def test_a_killed_terminal_or_sigterm_closes_the_run(tmp_path, how):
     project = tmp_path / "calculator"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
     sessions, pid_file = tmp_path / "sessions", tmp_path / "pid"
-    command = shlex.join([sys.executable, "-m", "tui_agent.cli.main", "run", str(project), "--goal", meta["goal"],
-                          "--check", meta["check"], "--model", f"scripted:{source / meta['model']}",
-                          "--sessions", str(sessions)])
-    # this checkout's code, whatever `tui-agent` is installed; exec: the shell's pid is the app's
-    tmux = Tmux(f"echo $$ > {pid_file}; cd {shlex.quote(str(REPO))}; "
-                f"exec env -u COLUMNS -u LINES PYTHONPATH={shlex.quote(str(REPO))} {command}")
+    command = app_command("run", str(project), "--goal", meta["goal"], "--check", meta["check"],
+                          "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions))
+    tmux = Tmux(f"echo $$ > {pid_file}; exec {command}")  # exec: the shell's pid is the app's
     try:
         tmux.wait_for("WAITING FOR APPROVAL")
         assert mounts_under(sessions), "the workspace is a tmpfs mount while the run goes on"

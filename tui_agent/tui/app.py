@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Awaitable, Callable, Iterable
 
+from textual.events import Key
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker
@@ -92,6 +93,11 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         name = self.settings.theme
         self.theme = THEMES.get(name, name if name in self.available_themes else "textual-dark")
         self.set_interval(DRAIN_S, self.drain)
+
+    async def on_event(self, event) -> None:
+        if isinstance(event, Key):
+            self.drain()  # a key acts on every event received before it, never on a screen one batch behind
+        await super().on_event(event)
 
     def begin(self) -> None:
         """Called by the main screen once its panels exist: show the replay, or start the run."""
