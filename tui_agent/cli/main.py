@@ -172,8 +172,20 @@ async def _replay(args: argparse.Namespace) -> int:
     return await run_tui(run.settings, run=run)
 
 
+def _recover() -> None:
+    """Put right what a killed tui-agent left (a half-done deploy, a mounted workspace), and say what was done."""
+    from tui_agent.recovery import recover
+
+    try:
+        for line in recover():
+            print(f"tui-agent: {line}", file=sys.stderr)
+    except Exception as exc:  # never in the way of the command itself
+        print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _recover()
     from tui_agent.models.base import BadModelSpec
     from tui_agent.sandbox.base import SandboxUnavailable
 

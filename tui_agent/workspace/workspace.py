@@ -9,6 +9,7 @@ import shutil
 import stat
 from pathlib import Path
 
+from tui_agent.workspace import inuse
 from tui_agent.workspace import quota as fsquota
 from tui_agent.workspace import snapshots
 from tui_agent.workspace.deploy_plan import DeployPlan, DeployRefused, check_targets, make_plan, project_changes
@@ -44,6 +45,10 @@ class Workspace(FileAccess, ProjectSync):
         self._manifests: dict[str, Manifest] = {}
         self._real = os.path.realpath(self.path)
         self._closed = False
+        try:
+            self._in_use = inuse.hold(session_dir)  # recovery leaves a live run's mount alone; resume refuses it
+        except inuse.InUse as exc:
+            raise WorkspaceError(str(exc)) from None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -156,6 +161,12 @@ class Workspace(FileAccess, ProjectSync):
         if self._closed:
             return
         self._closed = True
+        try:
+            self._copy_out()
+        finally:
+            inuse.release(self._in_use)
+
+    def _copy_out(self) -> None:
         if not (fsquota.can_cap() and fsquota.is_mounted(self.path)):
             return
         out = self.session_dir / "workspace.closing"
