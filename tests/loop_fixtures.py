@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +30,7 @@ def script(tmp_path: Path, turns: list[dict], name: str = "model.json") -> str:
     return f"scripted:{path}"
 
 
-def cli(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+def cli(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
     """The real `tui-agent` command, as a person would run it."""
     return subprocess.run([sys.executable, "-m", "tui_agent.cli.main", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})}, cwd=ROOT)
@@ -40,3 +42,11 @@ def events(stdout: str) -> list[dict]:
 
 def of_type(records: list[dict], kind: str) -> list[dict]:
     return [r for r in records if r["type"] == kind]
+
+
+async def until(predicate, timeout: float = 300, what: str = "") -> None:
+    """Wait for an event the loop emits (predicate() holds); the deadline only guards against a hang."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what or predicate}"
+        await asyncio.sleep(0.02)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from loop_fixtures import copy_example, script
+from loop_fixtures import copy_example, script, until
 from tui_agent import config
 from tui_agent.events import CheckStarted, Finished, IterationStarted, Paused, ToolCallRequested
 from tui_agent.runner import prepare
@@ -26,7 +26,7 @@ async def _start(tmp_path, turns, interactive=False, **flags):
 
 async def _finish(run) -> Finished:
     try:
-        return await asyncio.wait_for(run.execute(), 60)
+        return await asyncio.wait_for(run.execute(), 600)
     finally:
         await run.close()
 
@@ -48,14 +48,11 @@ async def test_no_progress_stops_headless(tmp_path):
 async def test_no_progress_pauses_and_asks_when_interactive(tmp_path):
     run, seen = await _start(tmp_path, [NO_FIX] * 5, interactive=True, no_progress=2, max_iterations=5)
     task = asyncio.ensure_future(run.execute())
-    for _ in range(200):
-        if any(isinstance(e, Paused) for e in seen):
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: any(isinstance(e, Paused) for e in seen), what="the pause")
     paused = [e for e in seen if isinstance(e, Paused)]
-    assert paused and paused[0].reason.startswith("no progress")
+    assert paused[0].reason.startswith("no progress")
     run.control.stop("the person gave up")
-    finished = await asyncio.wait_for(task, 30)
+    finished = await asyncio.wait_for(task, 300)
     await run.close()
     assert finished.reason == "the person gave up"
 
@@ -92,16 +89,13 @@ async def test_pass_pattern_must_match_too(tmp_path):
 async def test_step_runs_one_iteration_then_pauses(tmp_path):
     run, seen = await _start(tmp_path, [NO_FIX] * 5, interactive=True, step=True, no_progress=0)
     task = asyncio.ensure_future(run.execute())
-    await asyncio.sleep(0.5)
+    await until(lambda: any(isinstance(e, Paused) for e in seen), what="the pause before iteration 1")
     assert [e for e in seen if isinstance(e, IterationStarted)] == [], "--step starts paused before iteration 1"
     run.control.step()
-    for _ in range(200):
-        if sum(isinstance(e, Paused) for e in seen) >= 2:
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: sum(isinstance(e, Paused) for e in seen) >= 2, what="the pause after one iteration")
     assert [e.iteration for e in seen if isinstance(e, IterationStarted)] == [1]
     run.control.stop()
-    finished = await asyncio.wait_for(task, 30)
+    finished = await asyncio.wait_for(task, 300)
     await run.close()
     assert finished.iterations == 1 and finished.reason == "stopped by the person"
 
@@ -109,13 +103,9 @@ async def test_step_runs_one_iteration_then_pauses(tmp_path):
 async def test_stop_during_a_check_kills_it(tmp_path):
     run, seen = await _start(tmp_path, [NO_FIX] * 3, check="sleep 30", no_progress=0)
     task = asyncio.ensure_future(run.execute())
-    for _ in range(200):
-        if any(isinstance(e, CheckStarted) for e in seen):
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)
+    await until(lambda: any(isinstance(e, CheckStarted) for e in seen), what="the check")
     run.control.stop()
-    finished = await asyncio.wait_for(task, 15)
+    finished = await asyncio.wait_for(task, 300)
     await run.close()
     assert finished.outcome == "stopped"
 
@@ -124,13 +114,10 @@ async def test_permission_waits_for_the_person(tmp_path):
     turns = [{"tool_calls": [{"name": "run_command", "arguments": {"command": "echo hi"}}]}, NO_FIX]
     run, seen = await _start(tmp_path, turns, interactive=True, max_iterations=1)
     task = asyncio.ensure_future(run.execute())
-    for _ in range(200):
-        if run.control.pending:
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: run.control.pending, what="the permission request")
     (call_id,) = run.control.pending
     assert run.control.decide(call_id, "allow", {"command": "echo edited"})
-    finished = await asyncio.wait_for(task, 30)
+    finished = await asyncio.wait_for(task, 300)
     await run.close()
     results = [e for e in seen if type(e).__name__ == "ToolCallFinished"]
     assert "edited" in results[0].result and not results[0].is_error
@@ -162,14 +149,11 @@ async def test_breakpoints_pause_with_their_reason(tmp_path, where, expect):
     run, seen = await _start(tmp_path, turns, interactive=True, breakpoints=(where,), no_progress=0,
                              max_iterations=3, permissions={"allow": ["run_command"]})
     task = asyncio.ensure_future(run.execute())
-    for _ in range(300):
-        if any(isinstance(e, Paused) for e in seen):
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: any(isinstance(e, Paused) for e in seen), what="the breakpoint")
     paused = [e for e in seen if isinstance(e, Paused)]
-    assert paused and paused[0].reason.startswith(expect), paused
+    assert paused[0].reason.startswith(expect), paused
     run.control.stop()
-    await asyncio.wait_for(task, 30)
+    await asyncio.wait_for(task, 300)
     await run.close()
 
 

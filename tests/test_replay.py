@@ -4,7 +4,7 @@ byte; the replay: model re-runs it live to the same fixes; replay obeys pause an
 import asyncio
 import json
 
-from loop_fixtures import EXAMPLES, cli, copy_example, events, of_type
+from loop_fixtures import EXAMPLES, cli, copy_example, events, of_type, until
 from tui_agent.events import IterationStarted, Paused
 from tui_agent.replay import ReplayRun
 from tui_agent.sessions.recorder import read_records
@@ -55,12 +55,12 @@ async def test_replay_obeys_step(tmp_path):
     seen = []
     replay.subscribe(seen.append)
     task = asyncio.ensure_future(replay.execute())
-    await asyncio.sleep(0.2)
-    assert any(isinstance(e, Paused) for e in seen) and not any(isinstance(e, IterationStarted) for e in seen)
+    await until(lambda: any(isinstance(e, Paused) for e in seen), what="the pause before iteration 1")
+    assert not any(isinstance(e, IterationStarted) for e in seen)
     replay.control.step()
-    await asyncio.sleep(0.2)
+    await until(lambda: sum(isinstance(e, Paused) for e in seen) >= 2, what="the pause after one iteration")
     assert [e.iteration for e in seen if isinstance(e, IterationStarted)] == [1]
     replay.control.resume()
-    finished = await asyncio.wait_for(task, 10)
+    finished = await asyncio.wait_for(task, 300)
     assert finished.outcome == "met"
     assert replay.deploy().type == "deploy_refused", "a replay never deploys"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.config import ConfigError, Settings
 from tui_agent.agent.control import Controller
 from tui_agent.events import (
-    Deployed, DeployRefused, Event, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
+    Deployed, DeployRefused, Error, Event, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
 from tui_agent.agent.loop import AgentLoop
 from tui_agent.models import create_model
@@ -22,7 +23,7 @@ from tui_agent.tools.mcp.manager import McpManager
 from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError
 from tui_agent.tools.toolbox import Toolbox
 from tui_agent.workspace.workspace import DeployRefused as Refused
-from tui_agent.workspace.workspace import Workspace
+from tui_agent.workspace.workspace import Workspace, WorkspaceError
 
 SANDBOX_UID = 1000
 RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image")
@@ -38,11 +39,14 @@ class Run:
     sandbox: sandboxes.Sandbox
     recorder: SessionRecorder
     mcp: McpManager | None = None  # the MCP servers of .mcp.json; servers() gives each one's state and tools
+    notices: tuple = ()  # said first when the run starts (e.g. a damaged session line set aside)
 
     def subscribe(self, sink) -> None:
         self.loop.subscribe(sink)
 
     async def execute(self):
+        for notice in self.notices:
+            self.loop.emit(Error(notice))
         return await self.loop.run()
 
     def deploy(self) -> Event:
@@ -60,7 +64,8 @@ class Run:
         if self.mcp is not None:
             await self.mcp.close()
         await self.sandbox.close()
-        self.workspace.close()
+        if trouble := self.workspace.close():
+            self.loop.emit(Error(trouble))
         self.recorder.close()
 
 
@@ -120,7 +125,11 @@ async def prepare(
         workspace = Workspace.open(session_dir, project, owner=_owner())
     else:
         session_dir = session_dir or new_session_dir(settings.session_root, project)
-        workspace = Workspace.create(project, session_dir, owner=_owner())
+        try:
+            workspace = Workspace.create(project, session_dir, owner=_owner())
+        except WorkspaceError:
+            shutil.rmtree(session_dir, ignore_errors=True)  # a new session that never started: free its space
+            raise
     sandbox = sandboxes.create(backend, sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
     try:
         await sandbox.start()
@@ -147,14 +156,20 @@ async def prepare(
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
         toolbox.providers.append(mcp)  # the loop starts it: a server that fails is marked failed, the run goes on
-    recorder = SessionRecorder(session_dir)
+    def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point
+        loop.emit(Error(why, fatal=True))
+        control.stop(why)
+
+    recorder = SessionRecorder(session_dir, on_failure=recording_failed)
+    notices = (f"{recorder.damaged}; the rest of the file is kept in events.jsonl.damaged; continuing from the last "
+               "whole iteration",) if recorder.damaged and fork_at is None else ()
     if fork_at is not None:  # a fork's record starts with its parent's, up to the fork point
         for event in history:
             recorder.write(event)
     loop.subscribe(recorder.write)
     if history:
         loop.restore(history)
-    return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp)
+    return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp, notices)
 
 
 def _history(session_dir: Path, fork_at: int | None) -> list[Event]:

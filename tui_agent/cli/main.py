@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     _recover()
     from tui_agent.models.base import BadModelSpec
     from tui_agent.sandbox.base import SandboxUnavailable
+    from tui_agent.workspace.files import WorkspaceError
 
     try:
         if args.command in ("run", "resume", "demo"):
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         from tui_agent.cli import commands
 
         return getattr(commands, args.command)(args)
-    except (config.ConfigError, BadModelSpec, SandboxUnavailable) as exc:
+    except (config.ConfigError, BadModelSpec, SandboxUnavailable, WorkspaceError) as exc:
         print(f"tui-agent: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
