@@ -48,3 +48,18 @@ def abandoned(session_dir: Path) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+def held(session_dir: Path) -> bool:
+    """A live process holds the session's lock (a session without a lock file is not held)."""
+    try:
+        fd = os.open(Path(session_dir) / LOCK, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
