@@ -37,10 +37,11 @@ stop)
         kill "$pid"
         for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     fi
-    # a containerd a killed engine left running (it names our exec root), then what it left mounted, then the roots
+    # the containerd and shims a killed engine left running (they name our exec root), what they left mounted, the roots
     for proc in /proc/[0-9]*; do
-        if [ "$(cat "$proc/comm" 2>/dev/null)" = containerd ] && tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -q "$dir/"; then
-            kill "${proc#/proc/}" 2>/dev/null || true
+        case "$(cat "$proc/comm" 2>/dev/null)" in containerd*) ;; *) continue ;; esac
+        if tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -q "$dir/"; then
+            kill -9 "${proc#/proc/}" 2>/dev/null || true
         fi
     done
     grep -o " $dir/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
