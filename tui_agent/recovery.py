@@ -30,6 +30,11 @@ def recover_deploy(journal: Journal) -> str:
         try:
             if journal.state == "staging":
                 what = "was rolled back: nothing had changed, the folder is as it was"
+            elif journal.state == "undoing" and stage_fd >= 0:
+                if not rollback(root_fd, stage_fd, journal):
+                    return (f"an interrupted deploy into {project} could not be rolled back; its original files "
+                            f"are kept in {project / journal.stage}")
+                what = "had failed and was rolled back: the folder is as it was"
             elif stage_fd < 0 or journal.state == "committed":
                 what = "had finished; its clean-up is done now"
             else:
@@ -60,7 +65,7 @@ def recover_deploys() -> list[str]:
                 said.append(f"ignored {path}: not a deploy journal (left as is)")
                 continue
             message = recover_deploy(journal)
-            if "neither finished" not in message:
+            if "original files are kept" not in message:
                 journal.discard()
             said.append(message)
         finally:

@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 STAGE_NAME = re.compile(r"\.tui-agent-staging-[0-9a-f]{12}")
-STATES = ("staging", "committing", "committed")  # staging: only the staging folder exists; after it, roll forward
+# staging: only the staging folder exists (roll back); committing: past the commit point (roll forward);
+# undoing: the commit failed in a live process (roll back); committed: only the clean-up is left
+STATES = ("staging", "committing", "undoing", "committed")
 
 
 class JournalError(ValueError):

@@ -121,10 +121,14 @@ def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, rechec
         try:
             commit(root_fd, stage_fd, journal)
         except BaseException as exc:
+            try:
+                journal.save("undoing")  # a kill during the undo: the next start finishes the undo
+            except OSError:
+                pass
             if not rollback(root_fd, stage_fd, journal):
                 committed_or_kept = True  # the journal and the originals stay: the next start retries the undo
                 raise DeployRefused(f"deploy failed ({exc}) and the undo was incomplete; originals kept in "
-                                    f"{project / journal.stage}; the next tui-agent start retries") from exc
+                                    f"{project / journal.stage}; the next tui-agent start retries the undo") from exc
             if isinstance(exc, DeployRefused):
                 raise
             raise DeployRefused(f"deploy failed, project left unchanged: {exc}") from exc
