@@ -25,14 +25,16 @@ def recorded(sessions: Path) -> list[dict]:
     return [json.loads(line) for line in lines]
 
 
-def waiting_calls(sessions: Path, timeout: float = 90.0) -> list[str] | None:
-    """Wait until a tool call waits for the person (its ids) or the run finished (None): read from the session
-    record, the same events the app folds, so no stale screen is ever answered twice."""
+def waiting_calls(sessions: Path, timeout: float = 300.0) -> list[str] | None:
+    """Wait until an edit_file call (the one kind this run asks about) waits for the person (its ids) or the run
+    finished (None): read from the session record, the same events the app folds, so no stale screen is ever
+    answered twice (calls the policy allows are requested and decided at once: never counted)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         records = recorded(sessions)
         decided = {r["call_id"] for r in records if r["type"] == "tool_call_decided"}
-        waiting = [r["call_id"] for r in records if r["type"] == "tool_call_requested" and r["call_id"] not in decided]
+        waiting = [r["call_id"] for r in records if r["type"] == "tool_call_requested" and r["name"] == "edit_file"
+                   and r["call_id"] not in decided]
         if waiting:
             return waiting
         if any(r["type"] == "finished" for r in records):
@@ -59,7 +61,7 @@ def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
             tmux.keys("y")
             approvals += 1
             assert approvals <= 5
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 300
             while waiting[0] not in {r.get("call_id") for r in recorded(sessions) if r["type"] == "tool_call_decided"}:
                 assert time.monotonic() < deadline, "the allowed call was never decided"
                 time.sleep(0.05)
