@@ -44,9 +44,10 @@ def of_type(records: list[dict], kind: str) -> list[dict]:
     return [r for r in records if r["type"] == kind]
 
 
-async def until(predicate, timeout: float = 300, what: str = "") -> None:
-    """Wait for an event the loop emits (predicate() holds); the deadline only guards against a hang."""
+async def until(predicate, timeout: float = 300.0, what: str = "") -> None:
+    """Let the event loop run until predicate() holds (polled; the deadline only guards against a hang)."""
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or predicate}"
-        await asyncio.sleep(0.02)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.01)

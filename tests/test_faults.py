@@ -17,7 +17,7 @@ from loop_fixtures import ROOT, cli, copy_example, events, of_type, script, tree
 from test_resume import FIX_AVERAGE, FIX_DIVIDE, TURNS
 from tui_agent.sessions.recorder import read_records
 from tui_agent.workspace import quota as fsquota
-from tui_agent.workspace.workspace import DeployRefused, Workspace
+from tui_agent.workspace.workspace import DeployError, Workspace
 
 root_only = pytest.mark.skipif(not fsquota.can_cap(), reason="size-capped filesystems need root")
 RUN = ["--check", "python3 -m unittest", "--headless", "--allow", "edit_file", "--allow", "run_command"]
@@ -117,9 +117,9 @@ def test_disk_full_while_deploying(tmp_path, small_disk, monkeypatch):
     try:
         before = tree(project)
         for i in range(4):
-            ws.write_text(f"f{i}.txt", f"new {i}\n")
+            ws.files.write_text(f"f{i}.txt", f"new {i}\n")
         (ws.path / "big.bin").write_bytes(os.urandom(6 << 20))
-        with pytest.raises(DeployRefused, match="No space left"):
+        with pytest.raises(DeployError, match="No space left"):
             ws.deploy()
         assert tree(project) == before
         assert not [p for p in project.iterdir() if p.name.startswith(".tui-agent-staging-")]

@@ -23,9 +23,9 @@ def test_collect_keeps_every_reference_and_drops_the_rest(tmp_path):
     (project / "a.py").write_text("a = 1\n")
     ws = Workspace.create(project, tmp_path / "s", quota_mb=16)
     try:
-        ws.write_text("a.py", "a = 2\n")
+        ws.files.write_text("a.py", "a = 2\n")
         first = ws.snapshot()
-        ws.write_text("a.py", "a = 3\n")
+        ws.files.write_text("a.py", "a = 3\n")
         ws.plan_deploy()  # stores the content it scanned, which no snapshot names
         pinned = ws.store.put(b"the folder before a deploy, kept for undo\n")
         garbage = ws.store.put(b"nothing refers to me\n")
@@ -40,9 +40,9 @@ def test_collect_keeps_every_reference_and_drops_the_rest(tmp_path):
     try:
         assert pinned in again.store and garbage not in again.store
         again.restore(first)
-        assert again.read_text("a.py") == "a = 2\n"
+        assert again.files.read_text("a.py") == "a = 2\n"
         again.restore(again.baseline)
-        assert again.read_text("a.py") == "a = 1\n"
+        assert again.files.read_text("a.py") == "a = 1\n"
     finally:
         again.close()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tui_agent.workspace import inuse
 from tui_agent.workspace.deploy_journal import Journal, fsync_dir, interrupted, sweep
-from tui_agent.workspace.deploy_plan import DeployRefused
+from tui_agent.workspace.deploy_plan import DeployError
 from tui_agent.workspace.deploy_swap import commit, rollback
 from tui_agent.workspace.safefs import O_DIR, remove
 
@@ -42,7 +42,7 @@ def recover_deploy(journal: Journal) -> str:
                     commit(root_fd, stage_fd, journal)
                     what = (f"was finished: {len(journal.writes)} file(s) written, {len(journal.deletes)} removed, "
                             "as you approved")
-                except (OSError, DeployRefused) as exc:
+                except (OSError, DeployError) as exc:
                     if not rollback(root_fd, stage_fd, journal):
                         return (f"an interrupted deploy into {project} could be neither finished ({exc}) nor rolled "
                                 f"back; its original files are kept in {project / journal.stage}")

@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 from tui_agent.workspace.deploy_journal import Journal, fsync_dir
-from tui_agent.workspace.deploy_plan import DeployPlan, DeployRefused, lstat_at
+from tui_agent.workspace.deploy_plan import DeployPlan, DeployError, lstat_at
 from tui_agent.workspace.safefs import O_DIR, PERM, read_regular, remove
 
 
@@ -23,7 +23,7 @@ def _walk(root_fd: int, parts: list[str]) -> int:
                 nfd = os.open(part, O_DIR, dir_fd=fd)
             except OSError as e:
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise DeployRefused(f"project path {'/'.join(parts[:i + 1])!r} is a symlink or "
+                    raise DeployError(f"project path {'/'.join(parts[:i + 1])!r} is a symlink or "
                                         "not a directory; refusing to write through it") from None
                 raise
             os.close(fd)
@@ -103,7 +103,7 @@ def _journal(project: Path, root_fd: int, ws_root: Path, plan: DeployPlan) -> Jo
 def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, recheck=None) -> list[str]:
     """Journal, stage every write inside the project, then swap all in; on any failure undo what was done."""
     if plan.total_bytes > max_bytes:
-        raise DeployRefused(f"deploy is {plan.total_bytes} bytes, over the {max_bytes}-byte limit")
+        raise DeployError(f"deploy is {plan.total_bytes} bytes, over the {max_bytes}-byte limit")
     root_fd = os.open(project, O_DIR)
     lock_fd = stage_fd = -1
     journal = None
@@ -127,11 +127,11 @@ def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, rechec
                 pass
             if not rollback(root_fd, stage_fd, journal):
                 committed_or_kept = True  # the journal and the originals stay: the next start retries the undo
-                raise DeployRefused(f"deploy failed ({exc}) and the undo was incomplete; originals kept in "
+                raise DeployError(f"deploy failed ({exc}) and the undo was incomplete; originals kept in "
                                     f"{project / journal.stage}; the next tui-agent start retries the undo") from exc
-            if isinstance(exc, DeployRefused):
+            if isinstance(exc, DeployError):
                 raise
-            raise DeployRefused(f"deploy failed, project left unchanged: {exc}") from exc
+            raise DeployError(f"deploy failed, project left unchanged: {exc}") from exc
         journal.save("committed")
         return plan.paths
     finally:
@@ -152,7 +152,7 @@ def _stage(ws_root: Path, plan: DeployPlan, stage_fd: int, max_bytes: int) -> No
         try:
             data, st = read_regular(ws_root, rel, limit=left)
         except OSError as e:
-            raise DeployRefused(f"cannot read {rel!r} from the workspace safely: {e.strerror or e}") from None
+            raise DeployError(f"cannot read {rel!r} from the workspace safely: {e.strerror or e}") from None
         left -= len(data)
         fd = os.open(f"w{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=stage_fd)
         try:
@@ -211,7 +211,7 @@ def commit(root_fd: int, stage_fd: int, journal: Journal) -> None:
         try:
             old = lstat_at(dfd, name)
             if old is not None and stat.S_ISDIR(old.st_mode):
-                raise DeployRefused(f"project has a directory at {rel!r}, the workspace a file")
+                raise DeployError(f"project has a directory at {rel!r}, the workspace a file")
             _give_owner(staged, stage_fd, old if old is not None else os.fstat(dfd))
             if old is not None and existed and not _exists(stage_fd, backup):
                 try:
@@ -230,7 +230,7 @@ def _fsync_parents(root_fd: int, journal: Journal) -> None:
     for rel in sorted({os.path.dirname(p) for p in paths}):
         try:
             dfd = _walk(root_fd, rel.split("/") if rel else [])
-        except (OSError, DeployRefused):
+        except (OSError, DeployError):
             continue
         try:
             fsync_dir(dfd)
@@ -246,7 +246,7 @@ def rollback(root_fd: int, stage_fd: int, journal: Journal) -> bool:
         nonlocal ok
         try:
             dfd, name = _at(root_fd, rel)
-        except (OSError, DeployRefused):
+        except (OSError, DeployError):
             ok = ok and not needed  # a missing folder is fine when there was nothing to take out of it
             return
         try:
