@@ -169,25 +169,27 @@ async def flood(rate: int, seconds: float) -> None:
 
 
 def first_paint(runs: int = 3) -> None:
-    """The real command in tmux: time until the panels show; baseline `tui-agent --version`."""
-    if not shutil.which("tmux") or not shutil.which("tui-agent"):
-        print("first paint: skipped (needs tmux and tui-agent)")
+    """The real command in tmux (this checkout's code): time until the panels show; baseline `tui-agent --version`."""
+    if not shutil.which("tmux"):
+        print("first paint: skipped (needs tmux)")
         return
+    app = [sys.executable, "-m", "tui_agent.cli.main"]
     version = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run(["tui-agent", "--version"], capture_output=True, check=True)
+        subprocess.run([*app, "--version"], capture_output=True, check=True, cwd=REPO)
         version.append(time.perf_counter() - t)
     paints = []
     example = REPO / "examples" / "calculator"
     for i in range(runs):
         work = Path(tempfile.mkdtemp(prefix="tui-bench-"))
         shutil.copytree(example, work / "calc", ignore=shutil.ignore_patterns("example.toml", "model.json"))
-        command = shlex.join(["tui-agent", "run", str(work / "calc"), "--check", "python3 -m unittest -v",
+        command = shlex.join([*app, "run", str(work / "calc"), "--check", "python3 -m unittest -v",
                               "--model", f"scripted:{example / 'model.json'}", "--sessions", str(work / "s"), "--step"])
         name = f"tui-bench-{os.getpid()}-{i}"
         t = time.perf_counter()
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "48", command], check=True)
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "48", "-c", str(REPO), command],
+                       check=True)
         try:
             while time.perf_counter() - t < 10:
                 screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True,

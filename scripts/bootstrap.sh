@@ -12,7 +12,7 @@ fi
 
 # 1. system packages, only those whose command is missing (package:command)
 missing=()
-for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux python3-pip:pip3 \
+for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux strace:strace python3-pip:pip3 \
             python-is-python3:python; do
     pkg=${pair%%:*}
     cmd=${pair##*:}
@@ -25,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-    say "system packages present (docker.io, bubblewrap, debootstrap, tmux)"
+    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace)"
 fi
 
 # 2. the project and its test dependencies (skipped when pyproject.toml did not change since last time)

@@ -30,7 +30,7 @@ def script(tmp_path: Path, turns: list[dict], name: str = "model.json") -> str:
     return f"scripted:{path}"
 
 
-def cli(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+def cli(*args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
     """The real `tui-agent` command, as a person would run it."""
     return subprocess.run([sys.executable, "-m", "tui_agent.cli.main", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})}, cwd=ROOT)
@@ -44,8 +44,8 @@ def of_type(records: list[dict], kind: str) -> list[dict]:
     return [r for r in records if r["type"] == kind]
 
 
-async def until(predicate, timeout: float = 30.0, what: str = "") -> None:
-    """Let the event loop run until predicate() holds (polled; fails after `timeout` seconds)."""
+async def until(predicate, timeout: float = 300.0, what: str = "") -> None:
+    """Let the event loop run until predicate() holds (polled; the deadline only guards against a hang)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -29,7 +29,7 @@ async def _start(tmp_path, turns, who=NOBODY, **flags):
 
 async def _finish(run) -> Finished:
     try:
-        return await asyncio.wait_for(run.execute(), 60)
+        return await asyncio.wait_for(run.execute(), 600)
     finally:
         await run.close()
 
@@ -51,14 +51,11 @@ async def test_no_progress_stops_headless(tmp_path):
 async def test_no_progress_pauses_and_asks_when_interactive(tmp_path):
     run, seen = await _start(tmp_path, [NO_FIX] * 5, who=PERSON, no_progress=2, max_iterations=5)
     task = asyncio.ensure_future(run.execute())
-    for _ in range(200):
-        if any(isinstance(e, Paused) for e in seen):
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: any(isinstance(e, Paused) for e in seen), what="the pause")
     paused = [e for e in seen if isinstance(e, Paused)]
     assert paused and paused[0].reason.startswith("no progress")
     run.send(Stop("the person gave up"))
-    finished = await asyncio.wait_for(task, 30)
+    finished = await asyncio.wait_for(task, 300)
     await run.close()
     assert finished.reason == "the person gave up"
 
@@ -101,7 +98,7 @@ async def test_step_runs_one_iteration_then_pauses(tmp_path):
     await until(lambda: sum(isinstance(e, Paused) for e in seen) >= 2, what="paused again")
     assert [e.iteration for e in seen if isinstance(e, IterationStarted)] == [1]
     run.send(Stop())
-    finished = await asyncio.wait_for(task, 30)
+    finished = await asyncio.wait_for(task, 300)
     await run.close()
     assert finished.iterations == 1 and finished.reason == "stopped by the person"
 
@@ -109,13 +106,9 @@ async def test_step_runs_one_iteration_then_pauses(tmp_path):
 async def test_stop_during_a_check_kills_it(tmp_path):
     run, seen = await _start(tmp_path, [NO_FIX] * 3, check="sleep 30", no_progress=0)
     task = asyncio.ensure_future(run.execute())
-    for _ in range(200):
-        if any(isinstance(e, CheckStarted) for e in seen):
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)
+    await until(lambda: any(isinstance(e, CheckStarted) for e in seen), what="the check")
     run.send(Stop())
-    finished = await asyncio.wait_for(task, 15)
+    finished = await asyncio.wait_for(task, 300)
     await run.close()
     assert finished.outcome == "stopped"
 
@@ -127,7 +120,7 @@ async def test_permission_waits_for_the_person(tmp_path):
     await until(lambda: any(isinstance(e, ToolCallRequested) for e in seen), what="the call")
     (call_id,) = [e.call_id for e in seen if isinstance(e, ToolCallRequested)]
     assert run.send(Answer(call_id, "allow", {"command": "echo edited"})) == Reply(True, "now")
-    finished = await asyncio.wait_for(task, 30)
+    finished = await asyncio.wait_for(task, 300)
     await run.close()
     results = [e for e in seen if type(e).__name__ == "ToolCallFinished"]
     assert "edited" in results[0].result and not results[0].is_error
@@ -160,14 +153,11 @@ async def test_breakpoints_pause_with_their_reason(tmp_path, where, expect):
     run, seen = await _start(tmp_path, turns, who=PERSON, breakpoints=(where,), no_progress=0,
                              max_iterations=3, permissions={"allow": ["run_command"]})
     task = asyncio.ensure_future(run.execute())
-    for _ in range(300):
-        if any(isinstance(e, Paused) for e in seen):
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: any(isinstance(e, Paused) for e in seen), what="the breakpoint")
     paused = [e for e in seen if isinstance(e, Paused)]
     assert paused and paused[0].reason.startswith(expect), paused
     run.send(Stop())
-    await asyncio.wait_for(task, 30)
+    await asyncio.wait_for(task, 300)
     await run.close()
 
 

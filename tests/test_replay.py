@@ -64,7 +64,7 @@ async def test_replay_obeys_step(tmp_path):
     await until(lambda: paused(2), what="paused again after one iteration")
     assert [e.iteration for e in seen if isinstance(e, IterationStarted)] == [1]
     replay.send(Resume())
-    finished = await asyncio.wait_for(task, 10)
+    finished = await asyncio.wait_for(task, 300)
     assert finished.outcome == "met"
     reply = replay.send(Deploy())
     assert not reply.ok and seen[-1].type == "deploy_refused", "a replay never deploys"

@@ -249,5 +249,5 @@ def test_cli_watch_with_a_check_that_does_not_exist_is_bad_input(tmp_path):
 
     root = project(tmp_path)
     result = cli("watch", str(root), "--check", "no-such-command-here", "--headless", "--sandbox", "bwrap",
-                 "--model", fix_model(tmp_path), "--sessions", str(tmp_path / "sessions"), timeout=60)
+                 "--model", fix_model(tmp_path), "--sessions", str(tmp_path / "sessions"), timeout=600)
     assert result.returncode == 2 and "not found in the sandbox" in result.stderr

@@ -46,7 +46,7 @@ class Watch:
     def of(self, kind: type, since: int = 0) -> list:
         return [e for e in self.events[since:] if isinstance(e, kind)]
 
-    async def until(self, predicate, timeout: float = 20.0, what: str = "") -> None:
+    async def until(self, predicate, timeout: float = 300.0, what: str = "") -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             if self.task.done():

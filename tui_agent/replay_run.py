@@ -10,7 +10,7 @@ from tui_agent.agent.gate import PERSON, WhoAnswers
 from tui_agent.commands import Answer, Command, Deploy, Reply, RestartServers
 from tui_agent.config import Settings
 from tui_agent.events import (
-    DeployRefused, Event, Finished, IterationStarted, ModelResponded, OutputChunk, SessionStarted,
+    DeployRefused, Error, Event, Finished, IterationStarted, ModelResponded, OutputChunk, SessionStarted,
 )
 from tui_agent.sessions.recorder import effective, read_events
 
@@ -27,7 +27,10 @@ class ReplayRun:
 
     def __init__(self, session_dir: Path, *, who: WhoAnswers = PERSON, speed: float = 1.0, step: bool = False):
         self.session_dir = Path(session_dir)
-        self.events: list[Event] = effective(read_events(self.session_dir))
+        recorded = read_events(self.session_dir)
+        self.events: list[Event] = effective(recorded)
+        if recorded.damaged:  # shown where the damage is, after the last whole record
+            self.events.append(Error(f"{recorded.damaged}; the replay stops there"))
         start = next((e for e in self.events if isinstance(e, SessionStarted)), None)
         self.settings = Settings(
             project=Path(start.project) if start else self.session_dir, goal=start.goal if start else "",

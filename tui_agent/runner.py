@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -16,14 +17,14 @@ from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
 from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
 from tui_agent.config import ConfigError, Settings
 from tui_agent.events import (
-    Deployed, DeployRefused, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
+    Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
 from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, ServerStatus
 from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError
-from tui_agent.workspace.workspace import DeployError, Workspace
+from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
 
 SANDBOX_UID = 1000
 
@@ -40,6 +41,7 @@ class Run:
     sandbox: sandboxes.Sandbox
     recorder: SessionRecorder
     mcp: McpManager | None = None  # the MCP servers of .mcp.json
+    notices: tuple = ()  # said first when the run starts (e.g. a damaged session line set aside)
     replay = False
     _restarts: set[asyncio.Future] = field(default_factory=set)
 
@@ -47,6 +49,8 @@ class Run:
         self.loop.subscribe(sink)
 
     async def execute(self) -> Finished:
+        for notice in self.notices:
+            self.loop.emit(Error(notice))
         return await self.loop.run()
 
     def send(self, command: Command) -> Reply:
@@ -98,7 +102,8 @@ class Run:
         if self.mcp is not None:
             await self.mcp.close()
         await self.sandbox.close()
-        self.workspace.close()
+        if trouble := self.workspace.close():
+            self.loop.emit(Error(trouble))
         self.recorder.close()
 
 
@@ -159,7 +164,11 @@ async def prepare(
         workspace = Workspace.open(session_dir, project, owner=_owner())
     else:
         session_dir = session_dir or new_session_dir(settings.session_root, project)
-        workspace = Workspace.create(project, session_dir, owner=_owner())
+        try:
+            workspace = Workspace.create(project, session_dir, owner=_owner())
+        except WorkspaceError:
+            shutil.rmtree(session_dir, ignore_errors=True)  # a new session that never started: free its space
+            raise
     sandbox = sandboxes.create(backend, sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
     try:
         await sandbox.start()
@@ -179,14 +188,20 @@ async def prepare(
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
     config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
     loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else ()), control)
-    recorder = SessionRecorder(session_dir)
+    def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point
+        loop.emit(Error(why, fatal=True))
+        control.stop(why)
+
+    recorder = SessionRecorder(session_dir, on_failure=recording_failed)
+    notices = (f"{recorder.damaged}; the rest of the file is kept in events.jsonl.damaged; continuing from the last "
+               "whole iteration",) if recorder.damaged and fork_at is None else ()
     if fork_at is not None:  # a fork's record starts with its parent's, up to the fork point
         for event in history:
             recorder.write(event)
     loop.subscribe(recorder.write)
     if history:
         loop.restore(history)
-    return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp)
+    return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp, notices)
 
 
 def _start_of(history: list[Event]) -> SessionStarted:

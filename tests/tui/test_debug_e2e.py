@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import shlex
+import re
 import shutil
-import time
 import tomllib
 
 import pytest
 from tui_fixtures import DATA, REPO
+from tmux import Tmux, app_command, wait_file
 
 from tui_agent.events import FixApplied, ToolCallDecided, ToolCallFinished
 from tui_agent.sessions.recorder import read_events
 
-from test_tui_e2e import SIZED, TUI_AGENT, Tmux
-
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 MARK = "  # edited in tmux"
-
-
-def wait_file(path, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return path.read_text().strip() if path.exists() else ""
-
-
-def quit_then_kill(tmux: Tmux, code_file) -> None:
-    """A failed assertion must not leave the workspace mounted: quit the app cleanly before killing tmux."""
-    if not code_file.exists():
-        tmux.keys("Escape")
-        tmux.keys("C-q")
-        wait_file(code_file)
-    tmux.kill()
 
 
 def test_breakpoint_edit_step_finish(tmp_path):
@@ -41,21 +23,22 @@ def test_breakpoint_edit_step_finish(tmp_path):
     project = tmp_path / "calculator"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
     sessions, code_file = tmp_path / "sessions", tmp_path / "exit-code"
-    command = shlex.join([*TUI_AGENT, "run", str(project), "--goal", meta["goal"], "--check", meta["check"],
+    command = app_command("run", str(project), "--goal", meta["goal"], "--check", meta["check"],
                           "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions),
-                          "--break-on", "tool:edit_file"])
-    tmux = Tmux(f"{SIZED}{command}; echo $? > {code_file}; sleep 30")
+                          "--break-on", "tool:edit_file")
+    tmux = Tmux(f"{command}; echo $? > {code_file}; sleep 30")
     try:
         tmux.wait_for("AT BREAKPOINT")
         screen = tmux.screen()
         assert "breakpoint: before edit_file (tool:edit_file)" in screen and "edit_file calc.py" in screen
         tmux.keys("e")
-        tmux.wait_for("before it runs")
-        time.sleep(0.5)
-        tmux.keys("End")  # the first line of the new_string: `    if b == 0:`
-        time.sleep(0.3)
-        tmux.keys("-l", MARK)
-        tmux.wait_for("if b == 0:" + MARK)
+        tmux.wait_until(lambda screen: re.search(r"│ 1 +if b == 0:", screen), what="the editor's first line")
+        # typed where the cursor starts, (0, 0): a comment line above the edit (moving the cursor with End or ctrl+e
+        # right after the editor opens is lost in Textual while it is still being laid out)
+        tmux.keys("-l", "  " + MARK)
+        tmux.keys("Enter")
+        tmux.wait_until(lambda screen: re.search(r"│ 2 +if b == 0:", screen) and MARK.strip() in screen,
+                        what="the comment line above `if b == 0:`")
         tmux.keys("C-s")
         tmux.wait_for("Answered at the breakpoint")
         tmux.keys("s")  # one iteration with the edited call, then paused before the next
@@ -70,7 +53,7 @@ def test_breakpoint_edit_step_finish(tmp_path):
         tmux.keys("C-q")
         assert wait_file(code_file) == "0"
     finally:
-        quit_then_kill(tmux, code_file)
+        tmux.quit_then_kill(code_file)
     (session,) = [p for p in sessions.iterdir() if p.is_dir()]
     events = read_events(session)
     decided = [e for e in events if isinstance(e, ToolCallDecided) and e.name == "edit_file"]
@@ -88,8 +71,8 @@ def test_replay_shows_the_recorded_plan_and_diffs(tmp_path):
     session.mkdir(parents=True)
     (session / "events.jsonl").write_text((DATA / "calculator.jsonl").read_text())
     code_file = tmp_path / "exit-code"
-    command = shlex.join([*TUI_AGENT, "replay", str(session), "--speed", "0"])
-    tmux = Tmux(f"{SIZED}{command}; echo $? > {code_file}; sleep 30")
+    command = app_command("replay", str(session), "--speed", "0")
+    tmux = Tmux(f"{command}; echo $? > {code_file}; sleep 30")
     try:
         tmux.wait_for("REPLAY · ")
         tmux.wait_for("Fix 2/2")
@@ -104,4 +87,4 @@ def test_replay_shows_the_recorded_plan_and_diffs(tmp_path):
         tmux.keys("C-q")
         wait_file(code_file)
     finally:
-        quit_then_kill(tmux, code_file)
+        tmux.quit_then_kill(code_file)

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import tomllib
 from pathlib import Path
 
 import pytest
 from tui_fixtures import REPO
-
-from test_tui_e2e import Tmux
+from tmux import Tmux, app_command
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
@@ -49,7 +46,7 @@ def containers_of(workspace_root: Path) -> list[str]:
     return [line for line in done.stdout.splitlines() if str(workspace_root) in line]
 
 
-def until(predicate, timeout: float = 30.0) -> bool:
+def until(predicate, timeout: float = 300.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -67,12 +64,9 @@ def test_a_killed_terminal_or_sigterm_closes_the_run(tmp_path, how):
     project = tmp_path / "calculator"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
     sessions, pid_file = tmp_path / "sessions", tmp_path / "pid"
-    command = shlex.join([sys.executable, "-m", "tui_agent.cli.main", "run", str(project), "--goal", meta["goal"],
-                          "--check", meta["check"], "--model", f"scripted:{source / meta['model']}",
-                          "--sessions", str(sessions)])
-    # this checkout's code, whatever `tui-agent` is installed; exec: the shell's pid is the app's
-    tmux = Tmux(f"echo $$ > {pid_file}; cd {shlex.quote(str(REPO))}; "
-                f"exec env -u COLUMNS -u LINES PYTHONPATH={shlex.quote(str(REPO))} {command}")
+    command = app_command("run", str(project), "--goal", meta["goal"], "--check", meta["check"],
+                          "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions))
+    tmux = Tmux(f"echo $$ > {pid_file}; exec {command}")  # exec: the shell's pid is the app's
     try:
         tmux.wait_for("WAITING FOR APPROVAL")
         assert mounts_under(sessions), "the workspace is a tmpfs mount while the run goes on"
@@ -83,7 +77,7 @@ def test_a_killed_terminal_or_sigterm_closes_the_run(tmp_path, how):
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
         assert until(lambda: not processes_mentioning(str(sessions))), processes_mentioning(str(sessions))
         assert not mounts_under(sessions), mounts_under(sessions)
-        assert until(lambda: not containers_of(sessions), timeout=15), containers_of(sessions)
+        assert until(lambda: not containers_of(sessions), timeout=120), containers_of(sessions)
         record = next(sessions.glob("*/events.jsonl"))
         assert f"{how}: the app was asked to end" in record.read_text()
     finally:

@@ -40,7 +40,7 @@ def example_settings(tmp_path: Path, name: str = "calculator", **overrides) -> c
     return config.load(project, **{**example_flags(source), "session_root": tmp_path / "sessions", **overrides})
 
 
-async def until(pilot, predicate, timeout: float = 30.0, what: str = "") -> None:
+async def until(pilot, predicate, timeout: float = 300.0, what: str = "") -> None:
     """Let the app run until predicate() holds."""
     deadline = time.monotonic() + timeout
     while not predicate():

@@ -112,8 +112,11 @@ class AgentLoop:
             reason = exc.reason
         except BadCheck as exc:
             outcome, reason = "invalid", str(exc)
-        except (ModelError, SandboxFailed) as exc:
-            outcome, reason = "error", f"{'model' if isinstance(exc, ModelError) else 'sandbox'} error: {exc}"
+        except (ModelError, SandboxFailed, OSError) as exc:
+            if isinstance(exc, OSError):  # the session's snapshots (e.g. a full disk)
+                outcome, reason = "error", f"cannot save the session: {exc.strerror or exc}"
+            else:
+                outcome, reason = "error", f"{'model' if isinstance(exc, ModelError) else 'sandbox'} error: {exc}"
             self.emit(Error(reason, fatal=True, iteration=self.progress.iterations + 1))
         return self._finish(outcome, reason)
 

@@ -1,4 +1,4 @@
-"""The small subcommands: sandbox build, doctor, mcp serve."""
+"""The small subcommands: sandbox build, doctor, sessions (list, prune), mcp serve."""
 
 from __future__ import annotations
 
@@ -46,7 +46,38 @@ def sessions(args: argparse.Namespace) -> int:
     from tui_agent.sessions.catalog import list_sessions, table
 
     root = args.session_root or config.load(Path.cwd()).session_root
+    if args.action == "prune":
+        return _prune(root, args)
     print(table(list_sessions(root)))
+    return 0
+
+
+def _size(text: str) -> int:
+    from tui_agent.config import ConfigError
+
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    number, unit = text.strip().upper().rstrip("B"), ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        return int(float(number) * units[unit])
+    except ValueError:
+        raise ConfigError(f"--max-size: not a size: {text!r} (e.g. 500M, 2G)") from None
+
+
+def _prune(root, args: argparse.Namespace) -> int:
+    from tui_agent.config import ConfigError
+    from tui_agent.maintenance.prune import prune
+
+    if args.older_than is None and args.max_size is None:
+        raise ConfigError("sessions prune needs --older-than DAYS and/or --max-size SIZE")
+    gone = prune(root, older_than_s=None if args.older_than is None else args.older_than * 86400,
+                 max_bytes=None if args.max_size is None else _size(args.max_size),
+                 include_resumable=args.include_resumable, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for item in gone:
+        print(f"{verb} {item.name} ({item.bytes / 1e6:.1f} MB): {item.why}")
+    print(f"{verb} {len(gone)} session(s), {sum(i.bytes for i in gone) / 1e6:.1f} MB")
     return 0
 
 

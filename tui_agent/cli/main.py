@@ -98,8 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="say which sandboxes work here and what to do about the others")
 
-    sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date")
+    sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date; prune")
+    sessions.add_argument("action", nargs="?", choices=["prune"], help="prune: remove old finished sessions and "
+                          "content nothing references (never a running one, nor an interrupted one unless asked)")
     sessions.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+    sessions.add_argument("--older-than", type=float, dest="older_than", metavar="DAYS",
+                          help="prune: finished sessions untouched for this long")
+    sessions.add_argument("--max-size", dest="max_size", metavar="SIZE",
+                          help="prune: the oldest finished sessions first until all fit in SIZE (e.g. 500M, 2G)")
+    sessions.add_argument("--include-resumable", action="store_true", dest="include_resumable",
+                          help="prune: interrupted sessions too (they could still be resumed)")
+    sessions.add_argument("--dry-run", action="store_true", dest="dry_run", help="prune: only say what would go")
 
     mcp = sub.add_parser("mcp", help="MCP server: offer the sandbox to other agents")
     mcp_sub = mcp.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -178,10 +187,23 @@ async def _replay(args: argparse.Namespace) -> int:
     return await run_tui(run.settings, run=run)
 
 
+def _recover() -> None:
+    """Put right what a killed tui-agent left (a half-done deploy, a mounted workspace), and say what was done."""
+    from tui_agent.maintenance.recovery import recover
+
+    try:
+        for line in recover():
+            print(f"tui-agent: {line}", file=sys.stderr)
+    except Exception as exc:  # never in the way of the command itself
+        print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _recover()
     from tui_agent.models.base import BadModelSpec
     from tui_agent.sandbox.base import SandboxUnavailable
+    from tui_agent.workspace.files import WorkspaceError
 
     try:
         if args.command in ("run", "resume", "demo"):
@@ -196,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         from tui_agent.cli import commands
 
         return getattr(commands, args.command)(args)
-    except (config.ConfigError, BadModelSpec, SandboxUnavailable) as exc:
+    except (config.ConfigError, BadModelSpec, SandboxUnavailable, WorkspaceError) as exc:
         print(f"tui-agent: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
 
+from textual.events import Key
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -98,6 +99,11 @@ class AgentApp(App[int]):
         name = self.settings.theme
         self.theme = THEMES.get(name, name if name in self.available_themes else "textual-dark")
         self.set_interval(DRAIN_S, self.drain)
+
+    async def on_event(self, event) -> None:
+        if isinstance(event, Key):
+            self.drain()  # a key acts on every event received before it, never on a screen one batch behind
+        await super().on_event(event)
 
     def begin(self) -> None:
         """The main screen's panels exist: show the replay, or start the run."""

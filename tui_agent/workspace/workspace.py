@@ -9,6 +9,7 @@ import shutil
 import stat
 from pathlib import Path
 
+from tui_agent.workspace import inuse
 from tui_agent.workspace import quota as fsquota
 from tui_agent.workspace import snapshots
 from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, check_targets, make_plan, project_changes
@@ -42,6 +43,10 @@ class Workspace:
         self._cache: Manifest = {}
         self._manifests: dict[str, Manifest] = {}
         self._closed = False
+        try:
+            self._in_use = inuse.hold(session_dir)  # recovery leaves a live run's mount alone; resume refuses it
+        except inuse.InUse as exc:
+            raise WorkspaceError(str(exc)) from None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -72,10 +77,16 @@ class Workspace:
         try:
             hints = ws._copy_in()
         except OSError as exc:
-            ws.close()
+            quota_full = fsquota.free_bytes(path) < (1 << 20)  # else the session's disk is the full one
+            ws._closed = True  # nothing worth keeping: no copy out (the disk may be full)
+            fsquota.unmount(ws.path)
+            inuse.release(ws._in_use)
             remove(path)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT) and quota_full:
                 raise WorkspaceError(f"the project does not fit in the workspace quota ({quota_mb} MB)") from None
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise WorkspaceError(f"no space left to save the session in {session_dir.parent}: "
+                                     f"{exc.strerror}") from None
             raise WorkspaceError(f"cannot copy the project: {exc}") from None
         ws._cache = {rel: (st.st_mode, hints.get(rel, ""), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
                      for rel, st in scan(ws.path, ws.ignore).items() if rel in hints or stat.S_ISDIR(st.st_mode)}
@@ -148,22 +159,21 @@ class Workspace:
         if self.owner and not fsquota.is_mounted(self.path):
             os.chown(self.path, *self.owner)
 
-    def close(self) -> None:
-        """Leave the final contents as a plain folder at the same path (unmounting the tmpfs); idempotent."""
+    def close(self) -> str | None:
+        """Leave the final contents as a plain folder at the same path (unmounting the tmpfs); idempotent.
+        With no room to copy them out, the workspace stays mounted (nothing lost) and why is returned."""
         if self._closed:
-            return
+            return None
         self._closed = True
-        if not (fsquota.can_cap() and fsquota.is_mounted(self.path)):
-            return
-        out = self.session_dir / "workspace.closing"
-        remove(out)
-        copy_tree(self.path, out, self.owner)
-        top = os.lstat(self.path)
-        os.chmod(out, stat.S_IMODE(top.st_mode))
-        os.chown(out, top.st_uid, top.st_gid)
-        fsquota.unmount(self.path)
-        os.rmdir(self.path)
-        os.rename(out, self.path)
+        try:
+            fsquota.unmount_keeping(self.path, self.session_dir / "workspace.closing", self.owner)
+        except OSError as exc:
+            remove(self.session_dir / "workspace.closing")
+            return (f"the workspace stays mounted at {self.path}, its files safe ({exc.strerror or exc}); "
+                    "the next tui-agent start unmounts it")
+        finally:
+            inuse.release(self._in_use)
+        return None
 
     def _save_meta(self) -> None:
         tmp = self.session_dir / "workspace.json.tmp"

@@ -1,0 +1,1 @@
+"""Housekeeping: finish or undo an interrupted deploy, clean what a killed run left, prune old sessions."""
