@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tui_agent import sandbox as sandboxes
 from tui_agent.agent.breakpoints import Breakpoints
+from tui_agent.environments.session import for_run
 from tui_agent.config import ConfigError, Settings
 from tui_agent.agent.control import Controller
 from tui_agent.events import (
@@ -25,7 +26,8 @@ from tui_agent.workspace.workspace import DeployRefused as Refused
 from tui_agent.workspace.workspace import Workspace
 
 SANDBOX_UID = 1000
-RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image")
+RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image", "env",
+                   "setup")
 
 
 @dataclass
@@ -121,9 +123,16 @@ async def prepare(
     else:
         session_dir = session_dir or new_session_dir(settings.session_root, project)
         workspace = Workspace.create(project, session_dir, owner=_owner())
-    sandbox = sandboxes.create(backend, sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
     try:
-        await sandbox.start()
+        environment = await for_run(settings, project, backend, _limits(settings))
+    except ConfigError:
+        workspace.close()
+        raise
+    spec = environment.spec(sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
+    sandbox = environment.sandbox = sandboxes.create(backend, spec)
+    try:
+        if environment.ready:  # otherwise the loop builds the environment first, then starts the sandbox
+            await sandbox.start()
     except sandboxes.SandboxUnavailable:
         workspace.close()
         raise
@@ -140,6 +149,7 @@ async def prepare(
         sandbox_name=backend, workspace=workspace, toolbox=toolbox, policy=policy, control=control,
         session_id=session_dir.name, max_turns=settings.max_turns, context_tokens=settings.context_tokens,
         timeout_s=settings.timeout_s, options={k: getattr(settings, k) for k in RESUMED_OPTIONS},
+        environment=environment,
     )
     toolbox.providers.append(BuiltinTools(workspace, run=loop.run_command, on_plan=loop.plan_updated))
     mcp = None

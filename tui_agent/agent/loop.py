@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Callable
 
-from tui_agent.config import Criteria
+from tui_agent.config import ConfigError, Criteria
 from tui_agent.agent.context import fit, trim_output
 from tui_agent.agent.control import Controller, StopRequested
 from tui_agent.agent.conversation import Conversation, system_prompt
@@ -38,12 +38,14 @@ class AgentLoop:
         self, *, goal: str, check: str, criteria: Criteria, model: Model, sandbox: Sandbox, sandbox_name: str,
         workspace, toolbox: Toolbox, policy, control: Controller, session_id: str = "", max_turns: int = 30,
         context_tokens: int = 150_000, timeout_s: float | None = None, options: dict | None = None,
+        environment=None,
     ) -> None:
         self.goal, self.check, self.criteria = goal, check, criteria
         self.model, self.sandbox, self.sandbox_name = model, sandbox, sandbox_name
         self.workspace, self.toolbox, self.policy, self.control = workspace, toolbox, policy, control
         self.session_id, self.max_turns, self.context_tokens = session_id, max_turns, context_tokens
         self.timeout_s, self.options = timeout_s, options or {}
+        self.environment = environment  # the project's environment step (environments.session), or None
         self.system = system_prompt(goal, check, criteria.pass_pattern)
         self.conversation = Conversation()
         self.progress = Progress(criteria)
@@ -93,9 +95,11 @@ class AgentLoop:
         try:
             if self._resumed:
                 self.emit(SessionResumed(self.progress.iterations, self.snapshot))
+                await self.prepare_environment()
                 await self.toolbox.start()
             else:
                 self._started()
+                await self.prepare_environment()
                 await self.toolbox.start()
                 await self._baseline()
             while True:
@@ -117,13 +121,18 @@ class AgentLoop:
                     self.progress.forgive()
         except StopRequested as exc:
             reason = exc.reason
-        except BadCheck as exc:
+        except (BadCheck, ConfigError) as exc:  # ConfigError: e.g. the project's environment failed to build
             outcome, reason = "invalid", str(exc)
         except (ModelError, SandboxFailed) as exc:
             kind = "model error" if isinstance(exc, ModelError) else "sandbox error"
             outcome, reason = "error", f"{kind}: {exc}"
             self.emit(Error(reason, fatal=True, iteration=self.progress.iterations + 1))
         return self._finish(outcome, reason)
+
+    async def prepare_environment(self) -> None:
+        """The project's environment, from the cache or built now (its events stream live); then the sandbox starts."""
+        if self.environment is not None:
+            await self.environment.prepare(self.emit)
 
     def _finish(self, outcome: str, reason: str) -> Finished:
         if outcome == "met" and self.control.interactive:
@@ -163,6 +172,8 @@ class AgentLoop:
         await self.control.checkpoint(k)
         self.snapshot, diff, files = self.workspace.checkpoint(self.snapshot)  # one scan: snapshot and diff
         self.emit(FixApplied(k, diff, tuple(files), self.snapshot))
+        if self.environment is not None and (outdated := self.environment.outdated(files)):
+            self.emit(outdated)
         await self.control.stop_at(self.control.breakpoints.at_check(), k)
         passed = await self._check(k)
         if why := self.control.breakpoints.at_failure(passed):

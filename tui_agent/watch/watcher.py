@@ -114,6 +114,7 @@ class Watcher:
         ws = self.workspace
         self.emit(WatchStarted(self.run.loop.session_id, str(self.project), self.run.loop.check,
                                self.run.loop.sandbox_name, str(ws.path), self.auto_fix, self.watcher_kind))
+        await self.run.loop.prepare_environment()  # the project's environment, before the first check
         reader = asyncio.ensure_future(self._read())
         try:
             await self._cycle(first=True)
