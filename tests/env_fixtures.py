@@ -157,3 +157,70 @@ def reachable_dir(prefix: str) -> Path:
 def index_env(url: str) -> dict[str, str]:
     """Host settings that point every build at `url` and nowhere else."""
     return {"PIP_CONFIG_FILE": os.devnull, "UV_DEFAULT_INDEX": url}
+
+
+# --- test projects: each has a bug in its code that its own test suite shows ----------------------------
+
+BUGGY = "from tinydep import double\n\n\ndef quad(x):\n    return double(x) + 1\n"
+FIXED_OLD, FIXED_NEW = "return double(x) + 1", "return double(double(x))"
+TEST = "from {module} import quad\n\n\ndef test_quad():\n    assert quad(2) == 8\n"
+SETUPTOOLS = '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+
+
+def index_folder(folder: Path) -> Path:
+    """pytest and what it needs, setuptools (a build backend), and tinydep, the dependency the projects use."""
+    pytest_wheels(folder)
+    wheel_of_installed("setuptools", folder)
+    wheel_of_installed("wheel", folder)
+    package(folder, "tinydep", code="def double(x):\n    return 2 * x\n")
+    return folder
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def project(kind: str, root: Path) -> tuple[Path, str]:
+    """A project of `kind` (uv, groups, extras, requirements, devcontainer) and the file the fix edits."""
+    meta = '[project]\nname = "calcpkg"\nversion = "0.1"\nrequires-python = ">=3.9"\ndependencies = ["tinydep"]\n'
+    if kind in ("uv", "groups"):  # src layout, the project installed editable; a docs group that is never installed
+        docs = '' if kind == "uv" else 'docs = ["nothere"]\n'
+        files = {"pyproject.toml": SETUPTOOLS + meta + '\n[dependency-groups]\ntest = ["pytest"]\n' + docs,
+                 "src/calcpkg/__init__.py": BUGGY, "tests/test_calc.py": TEST.format(module="calcpkg")}
+        return _write(root, files), "src/calcpkg/__init__.py"
+    if kind == "extras":  # flat layout, a package at the top
+        files = {"pyproject.toml": SETUPTOOLS + meta + '\n[project.optional-dependencies]\ntest = ["pytest"]\n'
+                 'docs = ["nothere"]\n\n[tool.setuptools]\npackages = ["calcpkg"]\n',
+                 "calcpkg/__init__.py": BUGGY, "tests/test_calc.py": TEST.format(module="calcpkg")}
+        return _write(root, files), "calcpkg/__init__.py"
+    if kind == "requirements":  # flat layout, modules only, no packaging at all
+        files = {"requirements.txt": "tinydep\n", "requirements-test.txt": "pytest\n", "calc.py": BUGGY,
+                 "tests/test_calc.py": TEST.format(module="calc")}
+        return _write(root, files), "calc.py"
+    if kind == "devcontainer":  # Docker only: a Dockerfile FROM the sandbox image, a postCreateCommand with pip
+        files = {".devcontainer/devcontainer.json": '{\n  // comments are allowed\n  "build": {"dockerfile": '
+                 '"Dockerfile", "context": ".."},\n  "postCreateCommand": "pip install -r requirements.txt",\n'
+                 '  "containerEnv": {"CALC_MODE": "devcontainer"},\n  "runArgs": ["--privileged"],\n}\n',
+                 ".devcontainer/Dockerfile": "FROM tui-agent-sandbox:latest\nRUN echo built > /etc/calc-marker\n",
+                 "requirements.txt": "tinydep\npytest\n", "calc.py": BUGGY,
+                 "test_calc.py": TEST.format(module="calc") + "\n\ndef test_image():\n"
+                 "    import os\n    assert open('/etc/calc-marker').read() == 'built\\n'\n"
+                 "    assert os.environ['CALC_MODE'] == 'devcontainer'\n"}
+        return _write(root, files), "calc.py"
+    raise ValueError(kind)
+
+
+def lock(folder: Path, url: str) -> None:
+    """`uv lock` the project against the test's index (on the host: static metadata, no build runs)."""
+    import subprocess
+
+    import uv
+
+    env = {**os.environ, "UV_DEFAULT_INDEX": url, "PIP_CONFIG_FILE": os.devnull, "UV_NO_CONFIG": "1",
+           "UV_CACHE_DIR": str(folder.parent / "uv-cache"), "UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("UV_FIND_LINKS", None)
+    subprocess.run([uv.find_uv_bin(), "lock", "--python", "3.11"], cwd=folder, env=env, check=True,
+                   capture_output=True, timeout=120)

@@ -173,12 +173,13 @@ class Environment:
                            f"sandbox has {log.python or 'no such interpreter'}: build on an image that has it (a "
                            "devcontainer.json `image`, or a Dockerfile in the `env` setting; Docker only), "
                            f"or change {self.recipe.python_from}; full log: {self.log_path}")
+            log.line(f"[tui-agent] {message}")
             log.close()
             emit(EnvFailed(step, message, str(self.log_path)))
             raise EnvironmentFailed(message) from None
         finally:
             await proxy.close()
-            await asyncio.to_thread(_discard, work)
+            await asyncio.to_thread(discard, work)
         log.line(f"[tui-agent] environment ready: {built.name} ({built.size_bytes / 1e6:.1f} MB)")
         log.close()
         emit(EnvReady(key, built.name, False, round(time.monotonic() - started, 3), round(built.size_bytes / 1e6, 1)))
@@ -216,7 +217,7 @@ def _copy(project: Path, dest: Path, owner: tuple[int, int]) -> None:
     copy_project(project, dest, ignore, frozenset(), lambda data, sha: None, owner if os.geteuid() == 0 else None)
 
 
-def _discard(work: Path) -> None:
+def discard(work: Path) -> None:
     try:
         remove(work)
     except OSError:

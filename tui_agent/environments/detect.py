@@ -89,7 +89,7 @@ def _python_install(project: Path, data: dict) -> tuple[str, str, list[str], str
     layout = "src" if (project / "src").is_dir() else "."
     if (project / "uv.lock").is_file() and (project / "pyproject.toml").is_file():
         flags = [f"--group {shlex.quote(g)}" for g in groups] + [f"--extra {shlex.quote(e)}" for e in extras]
-        command = " ".join(["uv sync --frozen --compile-bytecode", *flags])
+        command = " ".join(["uv sync --frozen --inexact --compile-bytecode", *flags])  # inexact: pip stays
         return "uv", command, ["uv.lock", "pyproject.toml"], None
     has_project = bool(table) or (project / "setup.py").is_file() or (project / "setup.cfg").is_file()
     if has_project:

@@ -18,6 +18,7 @@ from tui_agent.sandbox.docker import pool as docker_pool
 REPOSITORY = "tui-agent-env"
 KEY_LABEL = "tui-agent.env"  # the environment's key, on every environment image
 PROJECT_LABEL = "tui-agent.env.project"
+BASE_LABEL = "tui-agent.env.base"  # on the images built from a project's Dockerfile
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,9 @@ def find(key: str) -> Entry | None:
 
 def _entry(attrs: dict) -> Entry:
     labels = (attrs.get("Config") or {}).get("Labels") or {}
-    created = attrs.get("Created", "")
-    return Entry(labels.get(KEY_LABEL, "?"), f"{REPOSITORY}:{labels.get(KEY_LABEL, '?')}",
-                 labels.get(PROJECT_LABEL, "?"), int(attrs.get("Size") or 0), _when(created))
+    name = f"{REPOSITORY}:{labels[KEY_LABEL]}" if KEY_LABEL in labels else ((attrs.get("RepoTags") or [attrs["Id"]])[0])
+    return Entry(labels.get(KEY_LABEL, "base"), name, labels.get(PROJECT_LABEL, "?"), int(attrs.get("Size") or 0),
+                 _when(attrs.get("Created", "")))
 
 
 def _when(text: str) -> float:
@@ -78,7 +79,8 @@ def _when(text: str) -> float:
 def entries() -> list[Entry]:
     client = _client()
     try:
-        return [_entry(client.api.inspect_image(i["Id"])) for i in client.api.images(filters={"label": KEY_LABEL})]
+        found = {i["Id"]: i for label in (KEY_LABEL, BASE_LABEL) for i in client.api.images(filters={"label": label})}
+        return [_entry(client.api.inspect_image(i)) for i in found]
     finally:
         client.close()
 
@@ -100,7 +102,7 @@ def build_base(context: Path, dockerfile: str, tag: str, on_line: Callable[[str]
     client = _client()
     try:
         for item in client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, rm=True, forcerm=True,
-                                     network_mode="none", pull=False, decode=True, labels={KEY_LABEL + ".base": "1"}):
+                                     network_mode="none", pull=False, decode=True, labels={BASE_LABEL: "1"}):
             if "error" in item:
                 raise BuildError("dockerfile", f"docker build failed: {item['error'].strip()[:300]}")
             text = item.get("stream") or item.get("status")

@@ -43,14 +43,12 @@ def script(recipe: Recipe) -> str:
         "step python",
         "python3 -V || true",
         f"uv venv --allow-existing --python {python} {PREFIX}",
-    ]
-    if recipe.install:
-        lines += ["step install", recipe.install]
-    lines += [  # after the install: `uv sync` removes what the lock does not name
-        "step pip",
+        "step pip",  # before the install: a postCreateCommand or a setup command may well say `pip install`
         f"uv pip install --compile-bytecode pip || echo 'pip is not available from the package index: "
         f"the environment has no pip command (uv installed everything else)'",
     ]
+    if recipe.install:
+        lines += ["step install", recipe.install]
     if recipe.setup:
         lines += ["step setup", recipe.setup]
     if recipe.project_path:

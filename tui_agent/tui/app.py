@@ -13,8 +13,8 @@ from textual.worker import Worker
 
 from tui_agent.config import Settings
 from tui_agent.events import (
-    CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, Error, Event, Finished, OutputChunk, Paused,
-    ToolCallDecided,
+    CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, EnvDetected, EnvFailed, EnvOutdated, EnvOutput,
+    EnvReady, EnvStep, Error, Event, Finished, OutputChunk, Paused, ToolCallDecided,
 )
 from tui_agent.tui.widgets.output_log import grouped
 from tui_agent.tui.actions import PersonActions
@@ -84,7 +84,8 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.finished is not None and self.finished.outcome == "met" else 1
+        outcome = self.finished.outcome if self.finished is not None else None
+        return {"met": 0, "invalid": 2}.get(outcome, 1)  # invalid: bad input found while running (a failed build)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -195,7 +196,9 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
     def narrate(self, event: Event) -> None:
         """Headings in the output log and notifications for the events a person must not miss."""
         log = self.main.output
-        if isinstance(event, CheckStarted):
+        if isinstance(event, (EnvDetected, EnvStep, EnvOutput, EnvReady, EnvFailed, EnvOutdated)):
+            self.narrate_environment(event)
+        elif isinstance(event, CheckStarted):
             what = "baseline check" if event.iteration == 0 else f"iteration {event.iteration} check"
             log.heading(f"{BOLD}── {what}: {event.command} ({event.sandbox}){RESET}", mark=f"check-{event.iteration}")
         elif isinstance(event, CheckFinished):
@@ -223,6 +226,27 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
             else:
                 self.notify(f"Finished ({event.outcome}): {event.reason}",
                             severity="information" if event.outcome == "met" else "warning", timeout=30)
+
+    def narrate_environment(self, event: Event) -> None:
+        """The environment's build before the baseline check: its steps and its live install log."""
+        log = self.main.output
+        if isinstance(event, EnvDetected):
+            state = "cached" if event.cached else "building it in the sandbox (network: the package index only)"
+            log.heading(f"{BOLD}── environment: {event.source} ({event.backend}): {state}{RESET}", mark="environment")
+            for note in event.notes:
+                log.append(f"note: {note}\n")
+        elif isinstance(event, EnvStep):
+            log.heading(f"{BOLD}── environment step: {event.step}{RESET}")
+        elif isinstance(event, EnvOutput):
+            log.append(event.text + "\n")
+        elif isinstance(event, EnvReady):
+            took = "" if event.cached else f" in {event.duration_s:.1f} s"
+            log.heading(f"{GREEN}── environment ready: {event.name} ({event.size_mb:.1f} MB){took}{RESET}")
+        elif isinstance(event, EnvFailed):
+            log.heading(f"{RED}── environment build failed at step {event.step}{RESET}")
+            self.notify(event.message, severity="error", timeout=60)
+        elif isinstance(event, EnvOutdated):
+            self.notify(event.message, severity="warning", timeout=30)
 
     def refresh_views(self) -> None:
         state, main = self.state, self.main
