@@ -90,6 +90,7 @@ class IndexServer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.requests: list[str] = []
+        self.auth: list[str | None] = []  # the Authorization header of each request
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -101,6 +102,7 @@ class IndexServer:
 
             def do_GET(self, head: bool = False) -> None:
                 server.requests.append(self.path)
+                server.auth.append(self.headers.get("Authorization"))
                 body, kind = server.page(self.path)
                 if body is None:
                     self.send_error(404)
@@ -187,7 +189,9 @@ def project(kind: str, root: Path) -> tuple[Path, str]:
     """A project of `kind` (uv, groups, extras, requirements, devcontainer) and the file the fix edits."""
     meta = '[project]\nname = "calcpkg"\nversion = "0.1"\nrequires-python = ">=3.9"\ndependencies = ["tinydep"]\n'
     if kind in ("uv", "groups"):  # src layout, the project installed editable; a docs group that is never installed
-        docs = '' if kind == "uv" else 'docs = ["nothere"]\n'
+        docs = 'docs = ["nothere"]\n'
+        if kind == "uv":  # a lock resolves for every platform and Python unless told: Linux, 3.11 here
+            meta, docs = meta.replace(">=3.9", ">=3.11"), '\n[tool.uv]\nenvironments = ["sys_platform == \'linux\'"]\n'
         files = {"pyproject.toml": SETUPTOOLS + meta + '\n[dependency-groups]\ntest = ["pytest"]\n' + docs,
                  "src/calcpkg/__init__.py": BUGGY, "tests/test_calc.py": TEST.format(module="calcpkg")}
         return _write(root, files), "src/calcpkg/__init__.py"
@@ -222,5 +226,6 @@ def lock(folder: Path, url: str) -> None:
     env = {**os.environ, "UV_DEFAULT_INDEX": url, "PIP_CONFIG_FILE": os.devnull, "UV_NO_CONFIG": "1",
            "UV_CACHE_DIR": str(folder.parent / "uv-cache"), "UV_PYTHON_DOWNLOADS": "never"}
     env.pop("UV_FIND_LINKS", None)
-    subprocess.run([uv.find_uv_bin(), "lock", "--python", "3.11"], cwd=folder, env=env, check=True,
-                   capture_output=True, timeout=120)
+    done = subprocess.run([uv.find_uv_bin(), "lock", "--python", "3.11"], cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import re
 import shlex
 import tomllib
@@ -76,15 +77,27 @@ def _requirements(project: Path) -> list[str]:
     return top + nested
 
 
-def _named(names, wanted=TEST_NAMES) -> list[str]:
-    return [n for n in names if n.lower() in wanted]
+def _named(names) -> list[str]:
+    """The test groups (or extras); `dev` only when there is none: it often holds tooling (tox, pre-commit)."""
+    tests = [n for n in names if n.lower() in TEST_NAMES[:-1]]
+    return tests or [n for n in names if n.lower() == "dev"]
+
+
+def _setup_cfg_extras(project: Path) -> list[str]:
+    """The extras a setuptools project declares in setup.cfg ([options.extras_require])."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(project / "setup.cfg")
+    except (configparser.Error, UnicodeDecodeError):
+        return []
+    return list(parser["options.extras_require"]) if parser.has_section("options.extras_require") else []
 
 
 def _python_install(project: Path, data: dict) -> tuple[str, str, list[str], str | None] | None:
     """(kind, install command, input files, project path for a .pth) for the Python sources, or None."""
     table = data.get("project") or {}
     groups = _named((data.get("dependency-groups") or {}).keys())
-    extras = _named((table.get("optional-dependencies") or {}).keys())
+    extras = _named([*(table.get("optional-dependencies") or {}), *_setup_cfg_extras(project)])
     reqs = _requirements(project)
     layout = "src" if (project / "src").is_dir() else "."
     if (project / "uv.lock").is_file() and (project / "pyproject.toml").is_file():
