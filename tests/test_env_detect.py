@@ -22,7 +22,7 @@ def test_each_source_in_the_issues_order(tmp_path):
     (uv / "uv.lock").write_text("version = 1\n")
     recipe = detect(uv)
     assert recipe.kind == "uv" and "uv sync --frozen" in recipe.install and "--group test" in recipe.install
-    assert recipe.inputs == ("uv.lock", "pyproject.toml") and recipe.python == ">=3.9"
+    assert recipe.inputs == ("uv.lock", "pyproject.toml") and recipe.python == ">=3.11"
 
     groups, _ = project("groups", tmp_path / "groups")
     recipe = detect(groups)

@@ -84,7 +84,8 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
 
     @property
     def exit_code(self) -> int:
-        outcome = self.finished.outcome if self.finished is not None else None
+        finished = self.finished or self.state.finished
+        outcome = finished.outcome if finished is not None else None
         return {"met": 0, "invalid": 2}.get(outcome, 1)  # invalid: bad input found while running (a failed build)
 
     # --- lifecycle -----------------------------------------------------------------------
