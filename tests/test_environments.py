@@ -9,6 +9,7 @@ import pytest
 
 from env_fixtures import FIXED_NEW, FIXED_OLD, IndexServer, index_env, index_folder, lock, project, reachable_dir
 from loop_fixtures import cli, events, of_type, script, tree
+from sandbox_fixtures import require_backend
 
 pytestmark = pytest.mark.slow
 
@@ -125,6 +126,7 @@ def test_the_cache_and_an_edit_of_requirements(backend, tmp_path, env_root, inde
 
 
 def test_an_agent_edit_of_requirements_does_not_rebuild(tmp_path, env_root, index):
+    require_backend("bwrap")
     folder, target = project("requirements", tmp_path / "edit")
     model = script(tmp_path, [{"expect": "assert", "text": "Fixing quad() and adding a dependency.", "tool_calls": [
         {"name": "edit_file", "arguments": {"path": "requirements.txt", "old_string": "tinydep\n",
@@ -161,6 +163,7 @@ def test_a_failing_build_is_exit_2_with_one_line(setup, step, says, backend, tmp
 
 
 def test_a_python_version_the_image_lacks_is_exit_2(tmp_path, env_root, index):
+    require_backend("bwrap")
     folder, target = project("extras", tmp_path / "py")
     (folder / ".python-version").write_text("3.13.1\n")
     done = run(folder, "bwrap", fixing(tmp_path, target), env_root, index)
