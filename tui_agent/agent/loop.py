@@ -174,6 +174,7 @@ class AgentLoop:
         self.emit(FixApplied(k, diff, tuple(files), self.snapshot))
         if self.environment is not None and (outdated := self.environment.outdated(files)):
             self.emit(outdated)
+            self.control.pause_for("environment inputs changed")  # the person decides; headless goes on
         await self.control.stop_at(self.control.breakpoints.at_check(), k)
         passed = await self._check(k)
         if why := self.control.breakpoints.at_failure(passed):

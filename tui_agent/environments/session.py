@@ -54,8 +54,8 @@ class EnvironmentStep:
         if not touched:
             return None
         return EnvOutdated(touched, f"the agent changed {', '.join(touched)}; the environment still holds what it was "
-                                    "built from (a rebuild reaches the network, so only you start it: "
-                                    "`tui-agent env build` on the deployed folder)")
+                                    "built from (a rebuild reaches the network, so only you start it: resume to go "
+                                    "on with it, or stop, deploy and run `tui-agent env build`)")
 
 
 def recipe_for(settings: Settings, project: Path, backend: str) -> Recipe | None:
