@@ -164,11 +164,13 @@ class Environment:
             text = exports + script(self.recipe)
             log.line(f"[tui-agent] building the {self.recipe.kind} environment {key} on {self.backend}")
             built = await self._run(key, work, source, binds, text, log)
-        except BuildError as exc:
-            step = exc.step or log.step
+        except Exception as exc:  # the build's own failure, or the engine's or the file system's along the way
+            step = getattr(exc, "step", "") or log.step
+            if not isinstance(exc, BuildError):
+                exc = BuildError(step, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
             message = (f"the environment build failed at step {step!r} ({exc}"
                        f"{': ' + log.last if log.last else ''}); full log: {self.log_path}")
-            if step == "python":
+            if step == "python" and self.recipe.python:
                 message = (f"the project needs Python {self.recipe.python} ({self.recipe.python_from}) and the "
                            f"sandbox has {log.python or 'no such interpreter'}: build on an image that has it (a "
                            "devcontainer.json `image`, or a Dockerfile in the `env` setting; Docker only), "
