@@ -169,3 +169,21 @@ def test_a_python_version_the_image_lacks_is_exit_2(tmp_path, env_root, index):
     done = run(folder, "bwrap", fixing(tmp_path, target), env_root, index)
     assert done.returncode == 2
     assert "needs Python 3.13 (.python-version)" in done.stderr and "Python 3.11" in done.stderr, done.stderr
+
+
+def test_the_env_command_shows_builds_and_prunes(tmp_path, env_root, index):
+    require_backend("bwrap")
+    folder, _ = project("requirements", tmp_path / "cmd")
+    env = {**index_env(index.url), "TUI_AGENT_ENV_ROOT": str(env_root)}
+    shown = cli("env", str(folder), "--sandbox", "bwrap", env=env)
+    assert shown.returncode == 0 and "environment: requirements files" in shown.stdout
+    assert f"package index: {index.url}" in shown.stdout and "state: not built" in shown.stdout
+    built = cli("env", "build", str(folder), "--sandbox", "bwrap", env=env, timeout=300)
+    assert built.returncode == 0 and "── install" in built.stdout and "ready: " in built.stdout, built.stderr
+    again = cli("env", "build", str(folder), "--sandbox", "bwrap", env=env)
+    assert "already built" in again.stdout
+    assert "state: built" in cli("env", str(folder), "--sandbox", "bwrap", env=env).stdout
+    pruned = cli("env", "prune", env=env)
+    assert pruned.returncode == 0 and "removed " in pruned.stdout, pruned.stdout + pruned.stderr
+    assert "state: not built" in cli("env", str(folder), "--sandbox", "bwrap", env=env).stdout
+    assert cli("env", "build", "a", "b", env=env).returncode == 2
