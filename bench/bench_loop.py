@@ -20,14 +20,14 @@ from pathlib import Path
 
 from tui_agent import config
 from tui_agent.agent.control import Controller
+from tui_agent.agent.gate import NOBODY
 from tui_agent.agent.loop import AgentLoop
+from tui_agent.agent.setup import LoopConfig, LoopParts
 from tui_agent.models.base import ModelRequest
 from tui_agent.models.scripted import ScriptedModel
 from tui_agent.sandbox.base import RunResult
 from tui_agent.sessions.recorder import SessionRecorder
-from tui_agent.tools.builtin import BuiltinTools
 from tui_agent.tools.permissions.policy import Policy
-from tui_agent.tools.toolbox import Toolbox
 from tui_agent.workspace.workspace import Workspace
 
 
@@ -67,13 +67,11 @@ def _project(root: Path) -> Path:
 async def bench_loop(root: Path, n: int) -> list[float]:
     project, session = _project(root), root / "session"
     workspace = Workspace.create(project, session)
-    sandbox, control = InstantSandbox(), Controller(interactive=False)
-    toolbox = Toolbox([])
+    control = Controller(who=NOBODY, policy=Policy(allow=["edit_file"]))
     criteria = config.Criteria(max_iterations=n, no_progress=0)
-    loop = AgentLoop(goal="bench", check="true", criteria=criteria, model=ScriptedModel(_script(root / "m.json", n)),
-                     sandbox=sandbox, sandbox_name="instant", workspace=workspace, toolbox=toolbox,
-                     policy=Policy(allow=["edit_file"]), control=control)
-    toolbox.providers.append(BuiltinTools(workspace, run=loop.run_command, on_plan=loop.plan_updated))
+    model = ScriptedModel(_script(root / "m.json", n))
+    loop = AgentLoop(LoopConfig("bench", "true", criteria, "instant"), LoopParts(model, InstantSandbox(), workspace),
+                     control)
     recorder = SessionRecorder(session)
     loop.subscribe(recorder.write)
     stamps: list[float] = []

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 from textual import events  # noqa: E402
 
 from tui_agent.config import Settings  # noqa: E402
-from tui_agent.agent.control import Controller  # noqa: E402
+from tui_agent.commands import Reply  # noqa: E402
 from tui_agent.events import CheckFinished, CheckStarted, Finished, OutputChunk, SessionStarted  # noqa: E402
 from tui_agent.tui.app import AgentApp  # noqa: E402
 
@@ -43,11 +43,13 @@ def rss_mb(field: str = "VmRSS") -> float:
 
 
 class FloodRun:
-    """A Run look-alike whose check prints `rate` lines/s for `seconds` (as the sandbox delivers it)."""
+    """A RunHandle whose check prints `rate` lines/s for `seconds` (as the sandbox delivers it); takes no command."""
+
+    session_dir = Path("/bench")
+    replay = False
 
     def __init__(self, rate: int, seconds: float) -> None:
         self.rate, self.seconds = rate, seconds
-        self.control = Controller()
         self.sinks = []
         self.started = asyncio.Event()
         self.emitted = 0
@@ -83,6 +85,24 @@ class FloodRun:
         self.emit(CheckFinished(0, 0, True, self.emit_wall))
         self.emit(Finished("stopped", "bench over", 0, 0.0, self.emit_wall))
         return Finished("stopped", "bench over", 0, 0.0, self.emit_wall)
+
+    def send(self, command) -> Reply:
+        return Reply(False, "the benchmark takes no command")
+
+    def history(self) -> list:
+        return []
+
+    def rules(self) -> dict:
+        return {}
+
+    def breakpoints(self) -> list:
+        return []
+
+    def servers(self) -> tuple:
+        return ()
+
+    def changes(self) -> str:
+        return ""
 
     async def close(self) -> None:
         pass

@@ -5,7 +5,7 @@
 Part 1 saves a file ~20 times into a watched project whose check is `date +%s.%N`: the time from the
 write to the CheckStarted event, and to the first instruction of the check inside the sandbox (the
 kernel clock is the same inside). Baseline: watchfiles alone (same step/debounce), write → yielded batch.
-Part 2 changes one file of a 10,000-file project and times Workspace.sync_paths for it, against a bare
+Part 2 changes one file of a 10,000-file project and times ProjectSync.sync_paths for it, against a bare
 copy of that file into the workspace.
 """
 
@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tui_agent import config  # noqa: E402
 from tui_agent.events import CheckStarted, OutputChunk  # noqa: E402
+from tui_agent.agent.gate import NOBODY  # noqa: E402
 from tui_agent.runner import prepare  # noqa: E402
+from tui_agent.watch.sync import ProjectSync  # noqa: E402
 from tui_agent.watch.watcher import DEBOUNCE_MS, STEP_MS, Watcher  # noqa: E402
 from tui_agent.workspace.workspace import Workspace  # noqa: E402
 
@@ -58,7 +60,7 @@ async def save_to_check(root: Path, tmp: Path, sandbox: str, saves: int) -> tupl
     model.write_text('{"turns": [{"text": "unused"}]}')
     settings = config.load(root, check="date +%s.%N; exit 0", model=f"scripted:{model}", sandbox=sandbox,
                            session_root=tmp / "sessions")
-    run = await prepare(settings, interactive=False)
+    run = await prepare(settings, who=NOBODY)
     watcher = Watcher(run, auto_fix=False)
     started: dict[int, float] = {}
     inside: dict[int, float] = {}
@@ -110,14 +112,15 @@ def sync_one(tmp: Path, files: int, rounds: int) -> tuple[list[float], list[floa
     ws = Workspace.create(project, tmp / "big-session", owner=(1000, 1000), quota_mb=512)
     try:
         t = time.perf_counter()
-        ws.sync_paths([])  # loads the two manifests once (kept in memory while watching)
+        sync = ProjectSync(ws)
+        sync.sync_paths([])  # loads the two manifests once (kept in memory while watching)
         load_s = time.perf_counter() - t
         synced, bare = [], []
         for k in range(rounds):
             rel = rels[(k * 7919) % len(rels)]
             (project / rel).write_text(f"# changed {k}\n")
             t = time.perf_counter()
-            result = ws.sync_paths([rel])
+            result = sync.sync_paths([rel])
             synced.append(time.perf_counter() - t)
             assert result.files == [rel], result
             (project / rel).write_text(f"# changed again {k}\n")
@@ -125,7 +128,7 @@ def sync_one(tmp: Path, files: int, rounds: int) -> tuple[list[float], list[floa
             shutil.copyfile(project / rel, ws.path / rel)
             bare.append(time.perf_counter() - t)
         t = time.perf_counter()
-        ws.flush_sync()
+        sync.flush()
         flush_s = time.perf_counter() - t
     finally:
         ws.close()
@@ -154,7 +157,7 @@ def main() -> None:
         synced, bare, load_s, flush_s = sync_one(tmp, args.files, args.rounds)
         print(f"sync one changed file of {args.files} ({args.rounds} rounds)")
         print(f"  baseline: bare copy of the file           {ms(bare)}")
-        print(f"  Workspace.sync_paths([file])              {ms(synced)}   (target < 20 ms)")
+        print(f"  ProjectSync.sync_paths([file])           {ms(synced)}   (target < 20 ms)")
         print(f"  once per watch: manifests loaded in {load_s * 1000:.1f} ms; "
               f"written (before a diff/deploy) in {flush_s * 1000:.1f} ms")
 

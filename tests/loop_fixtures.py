@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,3 +42,12 @@ def events(stdout: str) -> list[dict]:
 
 def of_type(records: list[dict], kind: str) -> list[dict]:
     return [r for r in records if r["type"] == kind]
+
+
+async def until(predicate, timeout: float = 30.0, what: str = "") -> None:
+    """Let the event loop run until predicate() holds (polled; fails after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.01)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tui_agent.agent.breakpoints import Breakpoints
-from tui_agent.agent.control import Controller
 
 
 def test_remove_every_kind():
@@ -22,11 +21,3 @@ def test_remove_one_rule_keeps_the_others():
     assert points.specs() == ["tool:write_file", "iteration:2"]
     assert points.at_tool("edit_file", {"path": "a"}) is None
 
-
-async def test_a_call_answered_ahead_is_not_asked():
-    control = Controller()
-    control.decide_ahead("c1", "allow", {"path": "edited"})
-    assert control.decided_ahead("c1")
-    decision = await control.ask("c1", "edit_file", {"path": "a"}, 1)
-    assert (decision.action, decision.arguments) == ("allow", {"path": "edited"}) and not control.pending
-    assert not control.decided_ahead("c1")

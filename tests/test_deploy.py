@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent.workspace.workspace import DeployRefused, Workspace
+from tui_agent.workspace.workspace import DeployError, Workspace
 
 OWNER = (1000, 1000)
 
@@ -72,8 +72,8 @@ def assert_nothing_outside_written(env, before_outside):
 
 def test_deploy_happy_path(env):
     ws = env["make"]()
-    ws.write_text("a.py", "a = 10\n")
-    ws.write_text("pkg/new/c.py", "c = 3\n")
+    ws.files.write_text("a.py", "a = 10\n")
+    ws.files.write_text("pkg/new/c.py", "c = 3\n")
     os.unlink(ws.path / "pkg/old/gone.py")
     os.rmdir(ws.path / "pkg/old")
     os.chmod(ws.path / "pkg/b.py", 0o755)
@@ -88,7 +88,7 @@ def test_deploy_happy_path(env):
     assert (p / ".git/config").read_text() == "[core]\n"
     assert not any(x.name.startswith(".tui-agent-staging-") for x in p.iterdir())
     # the baseline moved: a second round deploys only the new change
-    ws.write_text("a.py", "a = 11\n")
+    ws.files.write_text("a.py", "a = 11\n")
     assert ws.deploy() == ["a.py"] and (p / "a.py").read_text() == "a = 11\n"
     assert ws.deploy() == []
 
@@ -103,7 +103,7 @@ def test_deploy_never_touches_project_git_nor_ignored(env):
 
 def test_deploy_refused_when_project_changed_underneath(env):
     ws = env["make"]()
-    ws.write_text("a.py", "from the agent\n")
+    ws.files.write_text("a.py", "from the agent\n")
     p = env["project"]
     # changes in ignored files and .git/ do not count
     (p / "build/artifact.o").write_text("rebuilt")
@@ -111,7 +111,7 @@ def test_deploy_refused_when_project_changed_underneath(env):
     (p / "a.py").write_text("the person edited this\n")
     (p / "notes.md").write_text("new file by the person\n")
     before = tree(p)
-    with pytest.raises(DeployRefused, match="changed since") as info:
+    with pytest.raises(DeployError, match="changed since") as info:
         ws.deploy()
     assert "a.py" in str(info.value) and "notes.md" in str(info.value)
     assert tree(p) == before
@@ -145,7 +145,7 @@ def test_special_files_and_setuid(env):
     os.unlink(ws.path / "a.py")
     os.mkfifo(ws.path / "a.py")  # a file replaced by a FIFO: must not block nor be deployed
     os.mknod(ws.path / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
-    ws.write_text("tool.sh", "#!/bin/sh\n")
+    ws.files.write_text("tool.sh", "#!/bin/sh\n")
     os.chmod(ws.path / "tool.sh", 0o6755 | stat.S_ISVTX)
     assert ws.deploy() == ["tool.sh"]
     p = env["project"]
@@ -161,9 +161,9 @@ def test_special_files_and_setuid(env):
 def test_oversize_deploy_refused(env):
     ws = env["make"](quota_mb=1)
     before = tree(env["project"])
-    ws.write_text("small.txt", "ok")
+    ws.files.write_text("small.txt", "ok")
     (ws.path / "big.bin").write_bytes(os.urandom(5000))
-    with pytest.raises(DeployRefused, match="limit"):
+    with pytest.raises(DeployError, match="limit"):
         ws.deploy(max_bytes=4000)
     assert tree(env["project"]) == before
     ws.deploy(max_bytes=5002)  # small.txt + big.bin fit exactly
@@ -173,15 +173,15 @@ def test_oversize_deploy_refused(env):
 def test_all_or_nothing_when_failing_midway(env):
     p = env["project"]
     ws = env["make"]()
-    ws.write_text("a.py", "a = 99\n")  # written first (sorted order)
-    ws.write_text("new/c.py", "c\n")
+    ws.files.write_text("a.py", "a = 99\n")  # written first (sorted order)
+    ws.files.write_text("new/c.py", "c\n")
     os.unlink(ws.path / "pkg/old/gone.py")
     os.rmdir(ws.path / "pkg/old")  # the project's pkg/old is removed, then must come back
-    ws.write_text("z/locked.txt", "changed\n")  # its folder is immutable in the project: this write fails
+    ws.files.write_text("z/locked.txt", "changed\n")  # its folder is immutable in the project: this write fails
     if subprocess.run(["chattr", "+i", str(p / "z")], capture_output=True).returncode != 0:
         pytest.skip("chattr +i is not supported here")
     before = tree(p)
-    with pytest.raises(DeployRefused, match="unchanged"):
+    with pytest.raises(DeployError, match="unchanged"):
         ws.deploy()
     assert tree(p) == before
     subprocess.run(["chattr", "-i", str(p / "z")], check=True)
@@ -194,14 +194,14 @@ def test_no_write_through_a_project_symlink(env):
     os.symlink("/etc/passwd", p / "data.txt")
     ws = env["make"]()
     before_outside, before = tree(env["outside"]), tree(p)
-    ws.write_text("docs/new.md", "# hi\n")
-    with pytest.raises(DeployRefused, match="symlink"):
+    ws.files.write_text("docs/new.md", "# hi\n")
+    with pytest.raises(DeployError, match="symlink"):
         ws.deploy()
     assert tree(p) == before
     os.unlink(ws.path / "docs/new.md")
     os.rmdir(ws.path / "docs")
-    ws.write_text("data.txt", "overwrite?")
-    with pytest.raises(DeployRefused, match="never saw"):
+    ws.files.write_text("data.txt", "overwrite?")
+    with pytest.raises(DeployError, match="never saw"):
         ws.deploy()
     assert tree(p) == before
     assert_nothing_outside_written(env, before_outside)
@@ -210,12 +210,12 @@ def test_no_write_through_a_project_symlink(env):
 def test_file_replaced_by_folder_and_back(env):
     ws = env["make"]()
     os.unlink(ws.path / "a.py")
-    ws.write_text("a.py/inner.py", "inner\n")
+    ws.files.write_text("a.py/inner.py", "inner\n")
     for f in ["pkg/b.py", "pkg/old/gone.py"]:
         os.unlink(ws.path / f)
     os.rmdir(ws.path / "pkg/old")
     os.rmdir(ws.path / "pkg")
-    ws.write_text("pkg", "now a file\n")
+    ws.files.write_text("pkg", "now a file\n")
     assert ws.deploy() == ["a.py", "a.py/inner.py", "pkg", "pkg/b.py", "pkg/old/gone.py"]
     p = env["project"]
     assert (p / "a.py/inner.py").read_text() == "inner\n" and (p / "pkg").read_text() == "now a file\n"
@@ -226,8 +226,8 @@ def test_deployed_files_belong_to_the_project_owner(env):
     os.chown(p, 1234, 1234)
     os.chown(p / "a.py", 1234, 1234)
     ws = env["make"]()
-    ws.write_text("a.py", "mine\n")
-    ws.write_text("sub/new.py", "new\n")
+    ws.files.write_text("a.py", "mine\n")
+    ws.files.write_text("sub/new.py", "new\n")
     assert os.lstat(ws.path / "a.py").st_uid == OWNER[0]
     ws.deploy()
     for rel in ["a.py", "sub", "sub/new.py"]:

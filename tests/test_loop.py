@@ -5,8 +5,10 @@ import json
 
 import pytest
 
-from loop_fixtures import copy_example, script
+from loop_fixtures import copy_example, script, until
 from tui_agent import config
+from tui_agent.agent.gate import NOBODY, PERSON
+from tui_agent.commands import Answer, Reply, Step, Stop
 from tui_agent.events import CheckStarted, Finished, IterationStarted, Paused, ToolCallRequested
 from tui_agent.runner import prepare
 
@@ -14,11 +16,11 @@ NO_FIX = {"text": "I am not changing anything."}
 CHECK = "python3 -m unittest -q"
 
 
-async def _start(tmp_path, turns, interactive=False, **flags):
+async def _start(tmp_path, turns, who=NOBODY, **flags):
     project = copy_example("inventory", tmp_path / "proj")
     flags = {"check": CHECK, "session_root": tmp_path / "sessions", **flags}
     settings = config.load(project, model=script(tmp_path, turns), **flags)
-    run = await prepare(settings, interactive=interactive)
+    run = await prepare(settings, who=who)
     seen = []
     run.subscribe(seen.append)
     return run, seen
@@ -46,7 +48,7 @@ async def test_no_progress_stops_headless(tmp_path):
 
 
 async def test_no_progress_pauses_and_asks_when_interactive(tmp_path):
-    run, seen = await _start(tmp_path, [NO_FIX] * 5, interactive=True, no_progress=2, max_iterations=5)
+    run, seen = await _start(tmp_path, [NO_FIX] * 5, who=PERSON, no_progress=2, max_iterations=5)
     task = asyncio.ensure_future(run.execute())
     for _ in range(200):
         if any(isinstance(e, Paused) for e in seen):
@@ -54,7 +56,7 @@ async def test_no_progress_pauses_and_asks_when_interactive(tmp_path):
         await asyncio.sleep(0.05)
     paused = [e for e in seen if isinstance(e, Paused)]
     assert paused and paused[0].reason.startswith("no progress")
-    run.control.stop("the person gave up")
+    run.send(Stop("the person gave up"))
     finished = await asyncio.wait_for(task, 30)
     await run.close()
     assert finished.reason == "the person gave up"
@@ -90,17 +92,14 @@ async def test_pass_pattern_must_match_too(tmp_path):
 
 
 async def test_step_runs_one_iteration_then_pauses(tmp_path):
-    run, seen = await _start(tmp_path, [NO_FIX] * 5, interactive=True, step=True, no_progress=0)
+    run, seen = await _start(tmp_path, [NO_FIX] * 5, who=PERSON, step=True, no_progress=0)
     task = asyncio.ensure_future(run.execute())
-    await asyncio.sleep(0.5)
+    await until(lambda: any(isinstance(e, Paused) for e in seen), what="paused before iteration 1")
     assert [e for e in seen if isinstance(e, IterationStarted)] == [], "--step starts paused before iteration 1"
-    run.control.step()
-    for _ in range(200):
-        if sum(isinstance(e, Paused) for e in seen) >= 2:
-            break
-        await asyncio.sleep(0.05)
+    run.send(Step())
+    await until(lambda: sum(isinstance(e, Paused) for e in seen) >= 2, what="paused again")
     assert [e.iteration for e in seen if isinstance(e, IterationStarted)] == [1]
-    run.control.stop()
+    run.send(Stop())
     finished = await asyncio.wait_for(task, 30)
     await run.close()
     assert finished.iterations == 1 and finished.reason == "stopped by the person"
@@ -114,7 +113,7 @@ async def test_stop_during_a_check_kills_it(tmp_path):
             break
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
-    run.control.stop()
+    run.send(Stop())
     finished = await asyncio.wait_for(task, 15)
     await run.close()
     assert finished.outcome == "stopped"
@@ -122,14 +121,11 @@ async def test_stop_during_a_check_kills_it(tmp_path):
 
 async def test_permission_waits_for_the_person(tmp_path):
     turns = [{"tool_calls": [{"name": "run_command", "arguments": {"command": "echo hi"}}]}, NO_FIX]
-    run, seen = await _start(tmp_path, turns, interactive=True, max_iterations=1)
+    run, seen = await _start(tmp_path, turns, who=PERSON, max_iterations=1)
     task = asyncio.ensure_future(run.execute())
-    for _ in range(200):
-        if run.control.pending:
-            break
-        await asyncio.sleep(0.05)
-    (call_id,) = run.control.pending
-    assert run.control.decide(call_id, "allow", {"command": "echo edited"})
+    await until(lambda: any(isinstance(e, ToolCallRequested) for e in seen), what="the call")
+    (call_id,) = [e.call_id for e in seen if isinstance(e, ToolCallRequested)]
+    assert run.send(Answer(call_id, "allow", {"command": "echo edited"})) == Reply(True, "now")
     finished = await asyncio.wait_for(task, 30)
     await run.close()
     results = [e for e in seen if type(e).__name__ == "ToolCallFinished"]
@@ -159,7 +155,7 @@ async def test_unknown_tool_and_bad_arguments_go_back_to_the_model(tmp_path):
 async def test_breakpoints_pause_with_their_reason(tmp_path, where, expect):
     turns = [{"text": "t", "cost_usd": 0.2, "tool_calls": [{"name": "run_command", "arguments": {"command": "echo x"}}]},
              NO_FIX] * 3
-    run, seen = await _start(tmp_path, turns, interactive=True, breakpoints=(where,), no_progress=0,
+    run, seen = await _start(tmp_path, turns, who=PERSON, breakpoints=(where,), no_progress=0,
                              max_iterations=3, permissions={"allow": ["run_command"]})
     task = asyncio.ensure_future(run.execute())
     for _ in range(300):
@@ -168,7 +164,7 @@ async def test_breakpoints_pause_with_their_reason(tmp_path, where, expect):
         await asyncio.sleep(0.05)
     paused = [e for e in seen if isinstance(e, Paused)]
     assert paused and paused[0].reason.startswith(expect), paused
-    run.control.stop()
+    run.send(Stop())
     await asyncio.wait_for(task, 30)
     await run.close()
 

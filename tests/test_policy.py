@@ -96,16 +96,6 @@ def test_claude_code_prefix_syntax_and_deny_inside_compound():
     assert act(p, "run_command", command='rm  -rf  "build"') == "deny"
 
 
-def test_headless_never_asks():
-    p = Policy(allow=["run_command(pytest *)"], deny=["write_file(.env)"], headless=True)
-    v = p.evaluate("run_command", {"command": "make"})
-    assert (v.action, v.by) == ("deny", "headless")
-    assert "headless mode never asks" in v.message("run_command", {"command": "make"})
-    assert act(p, "run_command", command="pytest -q") == "allow"
-    assert act(p, "read_file", path="a") == "allow"
-    assert Policy().decide_headless("write_file", {"path": "a"}).action == "deny"
-
-
 def test_allow_always_persists_and_is_reloaded(tmp_path):
     audit = AuditLog(tmp_path / "audit.jsonl", session_id="s1")
     p = Policy.load(tmp_path, audit=audit)

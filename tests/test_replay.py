@@ -4,9 +4,10 @@ byte; the replay: model re-runs it live to the same fixes; replay obeys pause an
 import asyncio
 import json
 
-from loop_fixtures import EXAMPLES, cli, copy_example, events, of_type
+from loop_fixtures import EXAMPLES, cli, copy_example, events, of_type, until
+from tui_agent.commands import Answer, Deploy, Resume, Step
 from tui_agent.events import IterationStarted, Paused
-from tui_agent.replay import ReplayRun
+from tui_agent.replay_run import ReplayRun
 from tui_agent.sessions.recorder import read_records
 
 MODEL = f"scripted:{EXAMPLES / 'calculator' / 'model.json'}"
@@ -55,12 +56,15 @@ async def test_replay_obeys_step(tmp_path):
     seen = []
     replay.subscribe(seen.append)
     task = asyncio.ensure_future(replay.execute())
-    await asyncio.sleep(0.2)
-    assert any(isinstance(e, Paused) for e in seen) and not any(isinstance(e, IterationStarted) for e in seen)
-    replay.control.step()
-    await asyncio.sleep(0.2)
+    paused = lambda n: sum(isinstance(e, Paused) for e in seen) == n  # noqa: E731
+    await until(lambda: paused(1), what="paused before iteration 1")
+    assert not any(isinstance(e, IterationStarted) for e in seen)
+    assert replay.send(Step()).ok
+    await until(lambda: paused(2), what="paused again after one iteration")
     assert [e.iteration for e in seen if isinstance(e, IterationStarted)] == [1]
-    replay.control.resume()
+    replay.send(Resume())
     finished = await asyncio.wait_for(task, 10)
     assert finished.outcome == "met"
-    assert replay.deploy().type == "deploy_refused", "a replay never deploys"
+    reply = replay.send(Deploy())
+    assert not reply.ok and seen[-1].type == "deploy_refused", "a replay never deploys"
+    assert not replay.send(Answer("toolu_s001_0", "allow")).ok, "nor answers a recorded call"

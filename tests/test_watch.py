@@ -8,6 +8,7 @@ import os
 import pytest
 
 from sandbox_fixtures import require_backend
+from tui_agent.agent.gate import PERSON
 from tui_agent.events import (
     ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, FixRebased, FixRefused,
     IterationStarted, WatchStarted,
@@ -111,14 +112,14 @@ async def test_deletes_and_renames_are_followed(tmp_path):
         assert {f for s in synced for f in s.files} == {"new.py", "pkg2/mod.py"}
         assert {f for s in synced for f in s.removed} == {"old.py", "pkg/mod.py", "gone.txt"}
         await w.until(lambda: w.watcher.phase == "idle", what="idle")
-        assert w.watcher.workspace.fix_paths() == []  # the workspace equals the folder again
+        assert w.watcher.sync.fix_paths() == []  # the workspace equals the folder again
     finally:
         await w.stop()
 
 
 async def test_applying_a_fix_does_not_trigger_a_check_on_its_own_writes(tmp_path):
     root = project(tmp_path)
-    w = await start(tmp_path, root, interactive=True)
+    w = await start(tmp_path, root, who=PERSON)
     try:
         (root / "app.py").write_text(BROKEN)
         await w.until(lambda: w.of(DeployReady), what="a proposed fix")
@@ -158,7 +159,7 @@ async def test_an_edit_to_the_fixs_own_file_during_the_fix_is_kept_and_the_fix_r
 
 async def test_an_edit_to_another_file_during_the_fix_is_rebased_under_it(tmp_path):
     root = project(tmp_path)
-    w = await start(tmp_path, root, model=fix_model(tmp_path, delay_s=0.1, words=15), interactive=True)
+    w = await start(tmp_path, root, model=fix_model(tmp_path, delay_s=0.1, words=15), who=PERSON)
     try:
         (root / "app.py").write_text(BROKEN)
         await w.until(lambda: w.of(IterationStarted), what="the fix round")
@@ -180,7 +181,7 @@ async def test_an_edit_to_another_file_during_the_fix_is_rebased_under_it(tmp_pa
 async def test_a_rename_while_a_fix_is_proposed_is_followed_in_what_is_deployed(tmp_path):
     root = project(tmp_path)
     (root / "old.py").write_text("OLD = 1\n")
-    w = await start(tmp_path, root, interactive=True)
+    w = await start(tmp_path, root, who=PERSON)
     try:
         (root / "app.py").write_text(BROKEN)
         await w.until(lambda: w.of(DeployReady), what="a proposed fix")

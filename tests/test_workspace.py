@@ -63,10 +63,10 @@ def test_copy_respects_gitignore(make_ws, tmp_path):
         "sub/.gitignore": "local.txt\n!important.log\n", "sub/local.txt": "l", "sub/important.log": "i",
         "pkg/gen/g.py": "g", ".git/config": "c", ".tui-agent/rules": "r", "sub/.git/HEAD": "h",
     })
-    assert ws.list_files() == [".gitignore", "a.py", "keep.log", "sub/.gitignore", "sub/important.log",
+    assert ws.files.list_files() == [".gitignore", "a.py", "keep.log", "sub/.gitignore", "sub/important.log",
                                "sub/top.txt"]
     assert not (ws.path / ".git").exists() and not (ws.path / "build").exists()
-    assert ws.list_files("sub") == ["sub/.gitignore", "sub/important.log", "sub/top.txt"]
+    assert ws.files.list_files("sub") == ["sub/.gitignore", "sub/important.log", "sub/top.txt"]
     assert os.lstat(ws.path / "a.py").st_uid == OWNER[0]
 
 
@@ -90,36 +90,36 @@ def test_path_escapes_refused(make_ws, tmp_path):
     os.symlink("dir", ws.path / "ok_link")
     for bad in ["../x", "dir/../../x", "/etc/passwd", str(ws.path / "a.py"), "etc_link/passwd", "passwd", "~/x"]:
         with pytest.raises(WorkspaceError):
-            ws.resolve(bad)
+            ws.files.resolve(bad)
     with pytest.raises(WorkspaceError):
-        ws.read_text("passwd")
+        ws.files.read_text("passwd")
     before = Path("/etc/passwd").read_bytes()
     with pytest.raises(WorkspaceError):
-        ws.write_text("etc_link/evil", "x")
+        ws.files.write_text("etc_link/evil", "x")
     with pytest.raises(WorkspaceError):
-        ws.write_text("../outside.txt", "x")
+        ws.files.write_text("../outside.txt", "x")
     assert not Path("/etc/evil").exists() and not (tmp_path / "outside.txt").exists()
     assert Path("/etc/passwd").read_bytes() == before
-    assert ws.read_text("ok_link/b.py") == "b"
-    assert ws.resolve("dir/./b.py") == ws.path.resolve() / "dir/b.py"
+    assert ws.files.read_text("ok_link/b.py") == "b"
+    assert ws.files.resolve("dir/./b.py") == ws.path.resolve() / "dir/b.py"
 
 
 def test_write_text_creates_parents_owned_by_sandbox_user(make_ws):
     ws = make_ws({"a.py": "a"})
-    ws.write_text("new/deep/c.py", "print(1)\n")
-    assert ws.read_text("new/deep/c.py") == "print(1)\n"
+    ws.files.write_text("new/deep/c.py", "print(1)\n")
+    assert ws.files.read_text("new/deep/c.py") == "print(1)\n"
     for p in ["new", "new/deep", "new/deep/c.py"]:
         assert os.lstat(ws.path / p).st_uid == OWNER[0]
     with pytest.raises(WorkspaceError, match="no such file"):
-        ws.read_text("missing.py")
+        ws.files.read_text("missing.py")
 
 
 def test_snapshot_diff_restore_round_trip(make_ws):
     ws = make_ws({"a.py": "one\ntwo\nthree\n", "b.txt": "bye\n", "img.bin": b"\x00\x01\x02", "run.sh": "echo\n"})
     s0 = ws.snapshot()
     assert s0 == ws.baseline  # nothing changed since the copy
-    ws.write_text("a.py", "one\nTWO\nthree\n")
-    ws.write_text("new/c.py", "new")
+    ws.files.write_text("a.py", "one\nTWO\nthree\n")
+    ws.files.write_text("new/c.py", "new")
     os.unlink(ws.path / "b.txt")
     (ws.path / "img.bin").write_bytes(b"\x00\x09")
     os.chmod(ws.path / "run.sh", 0o755)
@@ -133,7 +133,7 @@ def test_snapshot_diff_restore_round_trip(make_ws):
     assert "old mode 100644\nnew mode 100755\n" in text
     assert ws.diff(s0) == (text, paths)  # until=None: the files now
     ws.restore(s0)
-    assert ws.read_text("a.py") == "one\ntwo\nthree\n" and ws.read_text("b.txt") == "bye\n"
+    assert ws.files.read_text("a.py") == "one\ntwo\nthree\n" and ws.files.read_text("b.txt") == "bye\n"
     assert not (ws.path / "new").exists() and (ws.path / "img.bin").read_bytes() == b"\x00\x01\x02"
     assert stat.S_IMODE(os.lstat(ws.path / "run.sh").st_mode) == 0o644
     assert ws.snapshot() == s0 and ws.diff(s0) == ("", [])
@@ -152,7 +152,7 @@ def test_restore_removes_planted_things_without_following_them(make_ws, tmp_path
     os.symlink(str(outside), ws.path / "src")  # a folder swapped for a symlink out
     os.mkfifo(ws.path / "pipe")
     ws.restore(s0)
-    assert not os.path.islink(ws.path / "src") and ws.read_text("src/a.py") == "a"
+    assert not os.path.islink(ws.path / "src") and ws.files.read_text("src/a.py") == "a"
     assert not os.path.lexists(ws.path / "pipe")
     assert list(outside.iterdir()) == []
 
@@ -160,9 +160,9 @@ def test_restore_removes_planted_things_without_following_them(make_ws, tmp_path
 def test_same_size_rewrite_right_after_snapshot_is_seen(make_ws):
     ws = make_ws({"a.py": "aaa"})
     s0 = ws.snapshot()
-    ws.write_text("a.py", "bbb")
+    ws.files.write_text("a.py", "bbb")
     s1 = ws.snapshot()
-    ws.write_text("a.py", "ccc")  # same size, likely the same coarse mtime tick
+    ws.files.write_text("a.py", "ccc")  # same size, likely the same coarse mtime tick
     assert ws.diff(s1)[1] == ["a.py"] and s1 != s0
 
 
@@ -174,10 +174,10 @@ def test_objects_are_deduplicated(make_ws, tmp_path):
     ws.snapshot()
     ws.snapshot()
     assert objects() == first
-    ws.write_text("f3.txt", "changed\n")
+    ws.files.write_text("f3.txt", "changed\n")
     ws.snapshot()
     assert len(objects()) == 22
-    ws.write_text("f4.txt", "content 5\n")  # now equal to f5.txt: nothing new to store
+    ws.files.write_text("f4.txt", "content 5\n")  # now equal to f5.txt: nothing new to store
     ws.snapshot()
     assert len(objects()) == 22
 
@@ -192,7 +192,7 @@ def test_unknown_snapshot_is_a_workspace_error(make_ws):
 def test_close_leaves_a_plain_folder(make_ws, tmp_path):
     ws = make_ws({"a.py": "a", "d/b.py": "b"})
     assert fsquota.is_mounted(ws.path)
-    ws.write_text("d/c.py", "c")
+    ws.files.write_text("d/c.py", "c")
     os.symlink("a.py", ws.path / "link")
     ws.close()
     ws.close()
@@ -205,13 +205,13 @@ def test_close_leaves_a_plain_folder(make_ws, tmp_path):
 @root_only
 def test_open_reattaches_and_recaps(make_ws, tmp_path):
     ws = make_ws({"a.py": "a"})
-    ws.write_text("a.py", "changed")
+    ws.files.write_text("a.py", "changed")
     sid = ws.snapshot()
     ws.close()
     again = Workspace.open(tmp_path / "session", tmp_path / "project")
     try:
         assert fsquota.is_mounted(again.path) and again.owner == OWNER
-        assert again.read_text("a.py") == "changed"
+        assert again.files.read_text("a.py") == "changed"
         assert again.diff(again.baseline)[1] == ["a.py"] and again.snapshot() == sid
     finally:
         again.close()
@@ -229,7 +229,7 @@ def test_quota_enospc(make_ws):
     assert info.value.errno == errno.ENOSPC
     os.unlink(ws.path / "big")
     with pytest.raises(WorkspaceError, match="full"):
-        ws.write_text("big.txt", "x" * (3 << 20))
+        ws.files.write_text("big.txt", "x" * (3 << 20))
 
 
 @root_only
@@ -244,8 +244,8 @@ def test_session_inside_project_is_not_copied(tmp_path):
     write(tmp_path / "project", {"a.py": "a"})
     ws = Workspace.create(tmp_path / "project", tmp_path / "project/sessions/s1", quota_mb=16)
     try:
-        assert ws.list_files() == ["a.py"]
-        ws.write_text("a.py", "b")
+        assert ws.files.list_files() == ["a.py"]
+        ws.files.write_text("a.py", "b")
         assert ws.deploy() == ["a.py"]
     finally:
         ws.close()
@@ -259,26 +259,26 @@ def test_restore_never_writes_through_an_ignored_symlinked_folder(make_ws, tmp_p
     os.unlink(ws.path / "src/a.py")
     os.rmdir(ws.path / "src")
     os.symlink(str(outside), ws.path / "src")
-    ws.write_text(".gitignore", "src\n")  # hide the swap from the scan
+    ws.files.write_text(".gitignore", "src\n")  # hide the swap from the scan
     ws.restore(s0)
     assert list(outside.iterdir()) == []
-    assert not os.path.islink(ws.path / "src") and ws.read_text("src/a.py") == "a"
-    assert ws.read_text(".gitignore") == "*.log\n"
+    assert not os.path.islink(ws.path / "src") and ws.files.read_text("src/a.py") == "a"
+    assert ws.files.read_text(".gitignore") == "*.log\n"
 
 
 def test_fork_starts_a_new_session_at_a_snapshot(make_ws, tmp_path):
     ws = make_ws({"a.py": "a", "d/b.py": "b"})
-    ws.write_text("a.py", "one")
+    ws.files.write_text("a.py", "one")
     s1 = ws.snapshot()
-    ws.write_text("a.py", "two")
+    ws.files.write_text("a.py", "two")
     ws.snapshot()
     fork = ws.fork(tmp_path / "forked", s1)
     try:
-        assert fork.read_text("a.py") == "one" and fork.read_text("d/b.py") == "b"
+        assert fork.files.read_text("a.py") == "one" and fork.files.read_text("d/b.py") == "b"
         assert fork.snapshot() == s1 and fork.baseline == ws.baseline
         assert fork.diff(fork.baseline)[1] == ["a.py"]
-        fork.write_text("a.py", "forked")
-        assert ws.read_text("a.py") == "two"
+        fork.files.write_text("a.py", "forked")
+        assert ws.files.read_text("a.py") == "two"
         assert fork.deploy() == ["a.py"] and (tmp_path / "project/a.py").read_text() == "forked"
     finally:
         fork.close()
@@ -288,25 +288,25 @@ def test_write_text_refuses_special_files_without_blocking(make_ws):
     ws = make_ws({"a.py": "a"})
     os.mkfifo(ws.path / "pipe")
     with pytest.raises(WorkspaceError):
-        ws.write_text("pipe", "x")  # no reader: must fail, not hang
+        ws.files.write_text("pipe", "x")  # no reader: must fail, not hang
     with pytest.raises(WorkspaceError):
-        ws.read_text("pipe")
+        ws.files.read_text("pipe")
     with pytest.raises(WorkspaceError):
-        ws.write_text("a.py/inner", "x")
+        ws.files.write_text("a.py/inner", "x")
 
 
-def test_checkpoint_is_snapshot_plus_diff(make_ws):
+def test_snapshot_with_diff_is_snapshot_plus_diff(make_ws):
     ws = make_ws({"a.py": "a\n"})
     s0 = ws.snapshot()
-    ws.write_text("a.py", "b\n")
-    sid, text, paths = ws.checkpoint(s0)
+    ws.files.write_text("a.py", "b\n")
+    sid, text, paths = ws.snapshot_with_diff(s0)
     assert paths == ["a.py"] and "-a\n+b\n" in text and sid == ws.snapshot()
-    assert ws.checkpoint(sid) == (sid, "", [])
+    assert ws.snapshot_with_diff(sid) == (sid, "", [])
 
 
 def test_python_caches_are_ignored_without_a_gitignore(make_ws):
     ws = make_ws({"a.py": "a", "__pycache__/a.cpython-311.pyc": b"\x00", "pkg/b.pyc": b"\x00", ".pytest_cache/x": "x"})
-    assert ws.list_files() == ["a.py"]
+    assert ws.files.list_files() == ["a.py"]
     s0 = ws.snapshot()
     write(ws.path, {"__pycache__/a.cpython-311.pyc": b"\x01", "t/__pycache__/t.pyc": b"\x02"})
     assert ws.diff(s0) == ("", [])

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from tui_agent import config
+from tui_agent.agent.gate import NOBODY, WhoAnswers
 from tui_agent.events import Event
 from tui_agent.runner import prepare
 from tui_agent.watch.watcher import Watcher
@@ -71,12 +72,12 @@ class Watch:
 
 
 async def start(tmp_path: Path, root: Path, *, model: str | None = None, auto_fix: bool = True,
-                interactive: bool = False, sandbox: str = "bwrap", **flags) -> Watch:
+                who: WhoAnswers = NOBODY, sandbox: str = "bwrap", **flags) -> Watch:
     settings = config.load(root, check=CHECK, model=model or fix_model(tmp_path), sandbox=sandbox,
                            session_root=tmp_path / "sessions", permissions={"allow": ["write_file", "edit_file"]},
                            **flags)
-    run = await prepare(settings, interactive=interactive)
-    watcher = Watcher(run, auto_fix=auto_fix, interactive=interactive)
+    run = await prepare(settings, who=who)
+    watcher = Watcher(run, auto_fix=auto_fix)
     events: list[Event] = []
     watcher.subscribe(events.append)
     task = asyncio.ensure_future(watcher.run_until_stopped())

@@ -37,7 +37,6 @@ class Settings:
     sandbox: str = "auto"  # auto | docker | bwrap
     criteria: Criteria = field(default_factory=Criteria)
     step: bool = False  # start paused
-    headless: bool = False
     max_turns: int = 30  # model turns within one iteration
     context_tokens: int = 150_000  # keep the conversation under this many (estimated) tokens
     session_root: Path = Path(os.environ.get("XDG_DATA_HOME", str(Path.home() / ".local/share"))) / "tui-agent/sessions"

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-EVENT_TYPES: dict[str, type["Event"]] = {}
+from typing import Any, ClassVar, Self
 
 
 @dataclass(frozen=True)
-class Event:
-    """Base class: every event has a stable `type` name and round-trips through JSON."""
+class Record:
+    """Plain data with a stable `type` name that round-trips through JSON: the events here, and commands."""
 
-    type: ClassVar[str] = "event"
+    type: ClassVar[str] = "record"
+    registry: ClassVar[dict[str, type]] = {}  # each direct subclass of Record keeps its own
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        EVENT_TYPES[cls.type] = cls
+        cls.registry[cls.type] = cls
 
     def to_dict(self) -> dict[str, Any]:
         data = {"type": self.type}
@@ -25,13 +24,21 @@ class Event:
             data[f.name] = _plain(getattr(self, f.name))
         return data
 
-    @staticmethod
-    def from_dict(data: dict[str, Any]) -> "Event":
-        cls = EVENT_TYPES.get(data.get("type", ""))
-        if cls is None:
-            raise ValueError(f"unknown event type {data.get('type')!r}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: _freeze(v) for k, v in data.items() if k in names})
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        kind = cls.registry.get(data.get("type", ""))
+        if kind is None or not issubclass(kind, cls) or kind is cls:
+            raise ValueError(f"unknown {cls.__name__.lower()} type {data.get('type')!r}")
+        names = {f.name for f in dataclasses.fields(kind)}
+        return kind(**{k: _freeze(v) for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Event(Record):
+    """Base class of what the loop emits: every event has a stable `type` name and round-trips through JSON."""
+
+    type: ClassVar[str] = "event"
+    registry: ClassVar[dict[str, type]] = {}
 
 
 def _plain(value: Any) -> Any:

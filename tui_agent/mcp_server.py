@@ -18,7 +18,7 @@ from tui_agent import sandbox as sandboxes
 from tui_agent.config import ConfigError
 from tui_agent.workspace.gitignore import Ignore, RuleSet
 from tui_agent.sandbox.base import Limits, Sandbox, SandboxSpec, SandboxUnavailable
-from tui_agent.workspace.files import FileAccess, WorkspaceError
+from tui_agent.workspace.files import Files, WorkspaceError
 
 MAX_READ = 1_000_000  # characters returned by read_file
 MAX_OUTPUT = 100_000  # characters of command output returned (head and tail kept)
@@ -32,26 +32,25 @@ INSTRUCTIONS = (
 )
 
 
-class Workspace(FileAccess):
+class Workspace:
     """A folder the tools may read and write: the workspace's own confined file access, errors as ToolError."""
 
     def __init__(self, root: Path) -> None:
-        self.root = self.path = Path(os.path.realpath(root))
+        self.root = Path(os.path.realpath(root))
         if not self.root.is_dir():
             raise ConfigError(f"mcp serve: the workspace is not a folder: {root}")
-        self._real, self.owner, self.quota_mb = str(self.root), None, 0
-        self._ignore = Ignore().push("", RuleSet.parse("\n".join(f"{d}/" for d in SKIP_DIRS)))
+        self.files = Files(self.root, Ignore().push("", RuleSet.parse("\n".join(f"{d}/" for d in SKIP_DIRS))))
 
     def read(self, rel: str) -> str:
-        text = _tool_error(self.read_text, rel)
+        text = _tool_error(self.files.read_text, rel)
         return text if len(text) <= MAX_READ else text[:MAX_READ] + "\n[... truncated ...]"
 
     def write(self, rel: str, content: str) -> int:
-        _tool_error(self.write_text, rel, content)
+        _tool_error(self.files.write_text, rel, content)
         return len(content.encode())
 
     def list(self, rel: str) -> list[str]:
-        files = _tool_error(self.list_files, rel)
+        files = _tool_error(self.files.list_files, rel)
         return files if len(files) <= MAX_LIST else files[:MAX_LIST] + [f"[... stopped after {MAX_LIST} entries ...]"]
 
 

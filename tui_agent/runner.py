@@ -1,37 +1,38 @@
-"""Assemble a run from settings: session folder, workspace, sandbox, model, tools, policy, loop."""
+"""The composition root: a run (a RunHandle) built from settings: session folder, workspace, sandbox, model, tools."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tui_agent import sandbox as sandboxes
 from tui_agent.agent.breakpoints import Breakpoints
-from tui_agent.environments.session import for_run
-from tui_agent.config import ConfigError, Settings
 from tui_agent.agent.control import Controller
-from tui_agent.events import (
-    Deployed, DeployRefused, Event, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
-)
+from tui_agent.agent.gate import WhoAnswers
 from tui_agent.agent.loop import AgentLoop
+from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
+from tui_agent.environments.session import for_run
+from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
+from tui_agent.config import ConfigError, Settings
+from tui_agent.events import (
+    Deployed, DeployRefused, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
+)
 from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
 from tui_agent.tools.mcp import config as mcp_config
-from tui_agent.tools.builtin import BuiltinTools
-from tui_agent.tools.mcp.manager import McpManager
+from tui_agent.tools.mcp.manager import McpManager, ServerStatus
 from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError
-from tui_agent.tools.toolbox import Toolbox
-from tui_agent.workspace.workspace import DeployRefused as Refused
-from tui_agent.workspace.workspace import Workspace
+from tui_agent.workspace.workspace import DeployError, Workspace
 
 SANDBOX_UID = 1000
-RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image", "env",
-                   "setup")
 
 
 @dataclass
 class Run:
+    """A live run: the loop and what it works with. A RunHandle (see handle.py) for the TUI and headless mode."""
+
     settings: Settings
     session_dir: Path
     loop: AgentLoop
@@ -39,26 +40,62 @@ class Run:
     workspace: Workspace
     sandbox: sandboxes.Sandbox
     recorder: SessionRecorder
-    mcp: McpManager | None = None  # the MCP servers of .mcp.json; servers() gives each one's state and tools
+    mcp: McpManager | None = None  # the MCP servers of .mcp.json
+    replay = False
+    _restarts: set[asyncio.Future] = field(default_factory=set)
 
     def subscribe(self, sink) -> None:
         self.loop.subscribe(sink)
 
-    async def execute(self):
+    async def execute(self) -> Finished:
         return await self.loop.run()
 
-    def deploy(self) -> Event:
-        """The person approved the deploy: the safe copy-back into their folder (never called by the loop)."""
+    def send(self, command: Command) -> Reply:
+        match command:
+            case Deploy():
+                return self._deploy()
+            case RestartServers(names=names):
+                return self._restart(names)
+        return self.control.send(command)
+
+    def history(self) -> list[Event]:
+        return read_events(self.session_dir)
+
+    def rules(self) -> dict[str, list[str]]:
+        policy = self.control.gate.policy
+        return {"allow": list(policy.allow), "ask": list(policy.ask), "deny": list(policy.deny)}
+
+    def breakpoints(self) -> list[str]:
+        return self.control.breakpoints.specs()
+
+    def servers(self) -> tuple[ServerStatus, ...]:
+        return tuple(self.mcp.servers()) if self.mcp is not None else ()
+
+    def changes(self) -> str:
+        return self.workspace.diff(self.loop.first_snapshot)[0]
+
+    def _deploy(self) -> Reply:
+        """The person approved the deploy: the safe copy-back into their folder (never done by the loop)."""
         try:
             files = self.workspace.deploy()
-        except Refused as exc:
-            event: Event = DeployRefused(str(exc))
-        else:
-            event = Deployed(tuple(files))
-        self.loop.emit(event)
-        return event
+        except DeployError as exc:
+            self.loop.emit(DeployRefused(str(exc)))
+            return Reply(False, str(exc))
+        self.loop.emit(Deployed(tuple(files)))
+        return Reply(True, f"{len(files)} file(s)")
+
+    def _restart(self, names: tuple) -> Reply:
+        if self.mcp is None:
+            return Reply(False, "this project has no MCP server")
+        mcp = self.mcp
+        task = asyncio.ensure_future(asyncio.gather(*(mcp.restart(n) for n in names), return_exceptions=True))
+        self._restarts.add(task)
+        task.add_done_callback(self._restarts.discard)
+        return DONE
 
     async def close(self) -> None:
+        for task in list(self._restarts):
+            task.cancel()
         if self.mcp is not None:
             await self.mcp.close()
         await self.sandbox.close()
@@ -92,7 +129,7 @@ def _limits(settings: Settings) -> sandboxes.Limits:
 
 
 async def prepare(
-    settings: Settings, *, interactive: bool, resume_dir: Path | None = None, fork_at: int | None = None,
+    settings: Settings, *, who: WhoAnswers, resume_dir: Path | None = None, fork_at: int | None = None,
     session_dir: Path | None = None,
 ) -> Run:
     """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
@@ -142,21 +179,13 @@ async def prepare(
         await sandbox.close()
         workspace.close()
         raise ConfigError(str(exc)) from None
-    control = Controller(start_paused=settings.step, interactive=interactive, breakpoints=breakpoints)
-    toolbox = Toolbox([])
-    loop = AgentLoop(
-        goal=settings.goal, check=settings.check, criteria=settings.criteria, model=model, sandbox=sandbox,
-        sandbox_name=backend, workspace=workspace, toolbox=toolbox, policy=policy, control=control,
-        session_id=session_dir.name, max_turns=settings.max_turns, context_tokens=settings.context_tokens,
-        timeout_s=settings.timeout_s, options={k: getattr(settings, k) for k in RESUMED_OPTIONS},
-        environment=environment,
-    )
-    toolbox.providers.append(BuiltinTools(workspace, run=loop.run_command, on_plan=loop.plan_updated))
+    control = Controller(who=who, policy=policy, breakpoints=breakpoints, start_paused=settings.step)
     mcp = None
-    if servers:
+    if servers:  # the loop starts them: a server that fails is marked failed, the run goes on
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
-        toolbox.providers.append(mcp)  # the loop starts it: a server that fails is marked failed, the run goes on
+    config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
+    loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else (), environment), control)
     recorder = SessionRecorder(session_dir)
     if fork_at is not None:  # a fork's record starts with its parent's, up to the fork point
         for event in history:

@@ -15,6 +15,9 @@ from pathlib import Path
 
 from tui_agent import config
 from tui_agent.cli.examples import example_flags
+from tui_agent.agent.gate import PERSON
+from tui_agent.commands import Answer, Deploy
+from tui_agent.events import ToolCallRequested
 from tui_agent.runner import prepare
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,22 +31,19 @@ async def record() -> list[dict]:
     project = tmp / "calculator"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
     settings = config.load(project, **example_flags(source), session_root=tmp / "sessions")
-    run = await prepare(settings, interactive=True)
+    run = await prepare(settings, who=PERSON)
     events = []
     run.subscribe(lambda e: events.append(e))
 
-    async def approve() -> None:
-        while True:
-            for call_id in list(run.control.pending):
-                run.control.decide(call_id, "allow")
-            await asyncio.sleep(0.01)
+    def approve(event) -> None:  # once the loop asks (right after the request), the person allows
+        if isinstance(event, ToolCallRequested):
+            asyncio.get_running_loop().call_soon(run.send, Answer(event.call_id, "allow"))
 
-    approver = asyncio.ensure_future(approve())
+    run.subscribe(approve)
     try:
         await run.execute()
-        run.deploy()
+        run.send(Deploy())
     finally:
-        approver.cancel()
         await run.close()
     text = json.dumps([e.to_dict() for e in events])
     for old, new in ((str(run.workspace.path), PROJECT + "/.workspace"), (str(project), PROJECT),

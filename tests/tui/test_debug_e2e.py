@@ -9,13 +9,12 @@ import tomllib
 
 import pytest
 from conftest import DATA, REPO
-from test_tui_e2e import Tmux
+from test_tui_e2e import TUI_AGENT, Tmux
 
 from tui_agent.events import FixApplied, ToolCallDecided, ToolCallFinished
 from tui_agent.sessions.recorder import read_events
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("tui-agent") is None,
-                                reason="needs tmux and the tui-agent command")
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 MARK = "  # edited in tmux"
 SIZED = "env -u COLUMNS -u LINES "  # pytest's COLUMNS/LINES would override the tmux window's size
 
@@ -42,7 +41,7 @@ def test_breakpoint_edit_step_finish(tmp_path):
     project = tmp_path / "calculator"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
     sessions, code_file = tmp_path / "sessions", tmp_path / "exit-code"
-    command = shlex.join(["tui-agent", "run", str(project), "--goal", meta["goal"], "--check", meta["check"],
+    command = shlex.join([*TUI_AGENT, "run", str(project), "--goal", meta["goal"], "--check", meta["check"],
                           "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions),
                           "--break-on", "tool:edit_file"])
     tmux = Tmux(f"{SIZED}{command}; echo $? > {code_file}; sleep 30")
@@ -89,7 +88,7 @@ def test_replay_shows_the_recorded_plan_and_diffs(tmp_path):
     session.mkdir(parents=True)
     (session / "events.jsonl").write_text((DATA / "calculator.jsonl").read_text())
     code_file = tmp_path / "exit-code"
-    command = shlex.join(["tui-agent", "replay", str(session), "--speed", "0"])
+    command = shlex.join([*TUI_AGENT, "replay", str(session), "--speed", "0"])
     tmux = Tmux(f"{SIZED}{command}; echo $? > {code_file}; sleep 30")
     try:
         tmux.wait_for("REPLAY · ")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from conftest import recorded, upto
 
-from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.config import Settings
 from tui_agent.events import Finished, Paused, ToolCallRequested
 from tui_agent.tui.app import AgentApp
@@ -82,7 +81,7 @@ def test_breakpoints_dialog(snap_compare):
     (Enter adds, r or Delete removes, Esc closes)."""
 
     async def open_dialog(pilot) -> None:
-        await pilot.app.push_screen(BreakpointsScreen(Breakpoints.parse(["tool:edit_file", "check", "iteration:3"])))
+        await pilot.app.push_screen(BreakpointsScreen(["tool:edit_file", "check", "iteration:3"]))
         await pilot.pause()
 
     assert snap_compare(replay(second_edit()), terminal_size=BIG, run_before=open_dialog)

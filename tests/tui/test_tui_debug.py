@@ -9,7 +9,7 @@ from conftest import DATA, until
 from textual.widgets import Input, TextArea
 
 from tui_agent.events import ToolCallDecided, ToolCallFinished
-from tui_agent.replay import ReplayRun
+from tui_agent.replay_run import ReplayRun
 from tui_agent.sessions.recorder import read_events
 from tui_agent.tui.app import AgentApp
 from tui_agent.tui.screens.breakpoints import BreakpointsScreen
@@ -29,7 +29,7 @@ def recorded_session(tmp_path):
 
 
 def pending(app) -> bool:
-    return bool(app.agent_run and app.agent_run.control.pending and app.state.pending)
+    return bool(app.agent_run and app.state.pending and not app.state.paused)  # asked, not at a breakpoint
 
 
 def first_edit(run_dir):
@@ -111,11 +111,11 @@ async def test_edit_a_pending_call_runs_the_edited_arguments(calculator):
         area.load_text('{"path": "calc.py", oops}')
         await pilot.press("ctrl+s")
         assert app.screen is dialog and "Not sent: not valid JSON" in str(dialog.query_one("#edit-error").render())
-        assert call_id in app.agent_run.control.pending, "invalid JSON is not sent"
+        assert call_id in app.state.pending, "invalid JSON is not sent"
         area.load_text(json.dumps({"path": "calc.py", "old_string": "    return a / b\n", "new_string": EDITED}))
         await pilot.press("ctrl+s")
         await until(pilot, lambda: any(d.summary.endswith("(edited)") for d in app.state.decisions))
-        await until(pilot, lambda: "edited by the person" in app.agent_run.workspace.read_text("calc.py"))
+        await until(pilot, lambda: "edited by the person" in app.agent_run.workspace.files.read_text("calc.py"))
         await pilot.press("x")
         await until(pilot, lambda: app.state.finished is not None)
         run_dir = app.agent_run.session_dir
@@ -129,7 +129,7 @@ async def test_edit_at_a_tool_breakpoint_then_step(calculator):
     app = AgentApp(replace(calculator, breakpoints=("tool:edit_file",)))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.state.at_breakpoint, what="the edit_file breakpoint")
-        assert app.state.phase == "at breakpoint" and not app.agent_run.control.pending
+        assert app.state.phase == "at breakpoint"
         assert "breakpoint: before edit_file (tool:edit_file)" in str(app.main.query_one("#facts").render())
         await pilot.press("e")
         area = app.screen.query_one(TextArea)
@@ -141,7 +141,7 @@ async def test_edit_at_a_tool_breakpoint_then_step(calculator):
         assert app.state.iterations_done == 0, "nothing runs until the person goes on"
         await pilot.press("s")
         await until(pilot, lambda: app.state.iterations_done == 1 and app.state.paused, what="one step")
-        assert "edited by the person" in app.agent_run.workspace.read_text("calc.py")
+        assert "edited by the person" in app.agent_run.workspace.files.read_text("calc.py")
         await pilot.press("x")
         await until(pilot, lambda: app.state.finished is not None)
         run_dir = app.agent_run.session_dir
@@ -161,16 +161,16 @@ async def test_breakpoints_dialog_adds_removes_and_rejects(calculator):
         assert app.focused is box
         await pilot.press(*"tool:edit_file", "enter")
         await pilot.press(*"iteration:3", "enter")
-        points = app.agent_run.control.breakpoints
-        assert points.specs() == ["tool:edit_file", "check", "iteration:3"]
+        points = app.agent_run.breakpoints
+        assert points() == ["tool:edit_file", "check", "iteration:3"]
         await pilot.press(*"sometimes", "enter")
         assert "bad breakpoint 'sometimes'" in str(dialog.query_one("#bp-error").render())
-        assert box.value == "sometimes" and len(points.specs()) == 3
+        assert box.value == "sometimes" and len(points()) == 3
         await pilot.press("tab")
         assert app.focused is dialog.listing
         dialog.listing.highlighted = 1
         await pilot.press("r")
-        assert points.specs() == ["tool:edit_file", "iteration:3"]
+        assert points() == ["tool:edit_file", "iteration:3"]
         await pilot.press("escape")
         assert app.screen is app.main
         await pilot.press("s")

@@ -13,8 +13,8 @@ SIZE = (160, 48)
 async def ready_to_deploy(pilot, app) -> None:
     """Allow each tool call once (`a` would also persist a rule in the folder's .tui-agent/)."""
     while app.state.phase != "ready to deploy":
-        await until(pilot, lambda: app.state.finished is not None or bool(app.agent_run and app.agent_run.control.pending
-                                                                           and app.state.pending), what="a call")
+        await until(pilot, lambda: app.state.finished is not None or bool(app.agent_run and app.state.pending),
+                    what="a call")
         if app.state.pending:
             call_id = app.main.permissions.selected
             await pilot.press("y")

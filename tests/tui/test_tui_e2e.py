@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 import tomllib
 import uuid
@@ -14,15 +15,15 @@ import pytest
 
 from conftest import REPO, tree
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("tui-agent") is None,
-                                reason="needs tmux and the tui-agent command")
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+TUI_AGENT = [sys.executable, "-m", "tui_agent.cli.main"]  # this checkout's code (tmux starts in the repo root)
 
 
 class Tmux:
     def __init__(self, command: str, size=(160, 48)) -> None:
         self.name = f"tui-e2e-{uuid.uuid4().hex[:8]}"
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
-                        command], check=True)
+                        "-c", str(REPO), command], check=True)
 
     def screen(self) -> str:
         done = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
@@ -40,6 +41,13 @@ class Tmux:
                     return text
             time.sleep(0.1)
         raise AssertionError(f"none of {texts} on the screen:\n{self.screen()}")
+
+    def wait_until(self, holds, what: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not holds(self.screen()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}:\n{self.screen()}")
+            time.sleep(0.1)
 
     def alive(self) -> bool:
         return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
@@ -65,7 +73,7 @@ def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
     before = tree(project)
     code_file = tmp_path / "exit-code"
-    command = shlex.join(["tui-agent", "run", str(project), "--goal", meta["goal"], "--check", meta["check"],
+    command = shlex.join([*TUI_AGENT, "run", str(project), "--goal", meta["goal"], "--check", meta["check"],
                           "--model", f"scripted:{source / meta['model']}", "--sessions", str(tmp_path / "sessions")])
     tmux = Tmux(f"{command}; echo $? > {code_file}; sleep 30")
     try:
@@ -74,7 +82,7 @@ def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
             assert "edit_file calc.py" in tmux.screen()
             tmux.keys("y")
             approvals += 1
-            time.sleep(0.3)
+            tmux.wait_until(lambda screen: screen.count("edit_file calc.py  person") == approvals, "the approval")
             assert approvals <= 5
         assert approvals == 2
         assert tree(project) == before, "nothing reaches the folder before the deploy is approved"

@@ -10,7 +10,7 @@ SIZE = (160, 48)
 
 
 def pending(app) -> bool:
-    return bool(app.agent_run and app.agent_run.control.pending and app.state.pending)
+    return bool(app.agent_run and app.state.pending and not app.state.paused)  # asked, not at a breakpoint
 
 
 async def test_step_flag_starts_paused_and_s_steps_one_iteration(calculator):
@@ -32,7 +32,7 @@ async def test_p_pauses_and_resumes(calculator):
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.agent_run is not None)
         await pilot.press("p")
-        assert app.agent_run.control.paused
+        assert app.state.pause_requested
         assert app.state.phase in ("pausing", "paused", "waiting for approval")
         await until(pilot, lambda: app.state.paused or pending(app), what="a checkpoint")
         if pending(app):  # paused requests wait for the next checkpoint; answer the call first
@@ -43,7 +43,7 @@ async def test_p_pauses_and_resumes(calculator):
         await pilot.pause(0.5)
         assert app.state.iterations_done == done, "nothing runs while paused"
         await pilot.press("p")
-        assert not app.agent_run.control.paused and app.state.phase != "paused"
+        assert not app.state.pause_requested and app.state.phase != "paused"
         await pilot.press("x")
         await until(pilot, lambda: app.state.finished is not None)
 
@@ -57,7 +57,7 @@ async def test_y_allows_n_denies(calculator):
         await until(pilot, lambda: any(d.decision == "deny" for d in app.state.decisions))
         denied = [d for d in app.state.decisions if d.name == "edit_file"][0]
         assert (denied.decision, denied.by) == ("deny", "person")
-        assert "return None" not in app.agent_run.workspace.read_text("calc.py")
+        assert "return None" not in app.agent_run.workspace.files.read_text("calc.py")
         await until(pilot, lambda: pending(app), what="the next edit_file")
         await pilot.press("y")
         await until(pilot, lambda: [d.decision for d in app.state.decisions if d.name == "edit_file"] == ["deny", "allow"])

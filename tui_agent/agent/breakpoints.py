@@ -84,6 +84,18 @@ class Breakpoints:
 
     # --- each returns the reason to pause, or None ----------------------------------------
 
+    def reason(self, point: str, *, iteration: int = 0, passed: bool = True, cost_usd: float = 0.0) -> str | None:
+        """Why to pause at this point of the loop ("iteration", "check", "failure", "spend"; others: None)."""
+        if point == "iteration":
+            return self.at_iteration(iteration)
+        if point == "check":
+            return self.at_check()
+        if point == "failure":
+            return self.at_failure(passed)
+        if point == "spend":
+            return self.at_spend(cost_usd)
+        return None
+
     def at_tool(self, name: str, arguments: dict) -> str | None:
         if self.any_tool:
             return f"breakpoint: before {name}"

@@ -1,47 +1,39 @@
-"""Pause / resume / step / stop, and the human decisions (tool permissions) as Futures the UI resolves."""
+"""The loop's points of control: pause / step / stop, breakpoints, and each tool call's permit; the person's commands."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Callable
 
 from tui_agent.agent.breakpoints import Breakpoints
+from tui_agent.agent.gate import PERSON, PermissionGate, Permit, WhoAnswers
+from tui_agent.commands import (
+    DONE, AddBreakpoint, Answer, Command, Pause, RemoveBreakpoint, Reply, Resume, Step, Stop,
+)
+from tui_agent.config import ConfigError
 from tui_agent.events import Event, Paused, Resumed
+from tui_agent.models.base import ToolCall
+from tui_agent.tools.permissions.policy import Policy
+
+ARMING = ("spend", "failure")  # points that only arm a pause, taken at the next point
 
 
 class StopRequested(Exception):
-    """Raised at a checkpoint once stop() was called; the loop ends with outcome "stopped"."""
+    """Raised at a point of control once stop() was called; the loop ends with outcome "stopped"."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Decision:
-    action: str  # "allow" | "deny" | "always" (allow, and write a rule so it is never asked again)
-    arguments: dict | None = None  # edited arguments, when the person changed them before allowing
-    note: str = ""
-
-
-@dataclass
-class PermissionRequest:
-    call_id: str
-    name: str
-    arguments: dict
-    iteration: int
-    future: asyncio.Future = field(repr=False, default=None)  # type: ignore[assignment]
-
-
 class Controller:
-    """The loop awaits checkpoints and decisions here; the TUI (or a test) calls the other methods."""
+    """The loop awaits `at(point, k)` and `permit(call, k)`; the person's commands arrive through `send`."""
 
-    def __init__(
-        self, *, start_paused: bool = False, interactive: bool = True, breakpoints: Breakpoints | None = None
-    ) -> None:
-        self.interactive = interactive  # False in headless mode: nobody can be asked
+    def __init__(self, *, who: WhoAnswers = PERSON, policy: Policy | None = None,
+                 breakpoints: Breakpoints | None = None, start_paused: bool = False) -> None:
+        self.who = who
         self.breakpoints = breakpoints or Breakpoints()
+        self.gate = PermissionGate(policy or Policy(), who)
         self._running = asyncio.Event()
         if not start_paused:
             self._running.set()
@@ -50,14 +42,43 @@ class Controller:
         self._stop_reason: str | None = None
         self._stopped = asyncio.Event()
         self._pause_reason: str | None = None
-        self.pending: dict[str, PermissionRequest] = {}
-        self._ahead: dict[str, Decision] = {}  # answered while paused at a breakpoint, before it was asked
+        self._pending: dict[str, asyncio.Future] = {}  # tool calls asked, waiting for the person's answer
+        self._ahead: dict[str, Answer] = {}  # answered while paused before the call was asked
+        self._at_call: str | None = None  # the call between its request and its decision
         self._emit: Callable[[Event], None] = lambda event: None
 
     def bind(self, emit: Callable[[Event], None]) -> None:
-        self._emit = emit
+        self._emit = self.gate.emit = emit
 
-    # --- commands (from the person) ------------------------------------------------------
+    def for_round(self) -> "Controller":
+        """A controller of its own for a watch round: the same person, rules and breakpoints."""
+        return Controller(who=self.who, policy=self.gate.policy, breakpoints=self.breakpoints)
+
+    # --- the person's commands -----------------------------------------------------------
+
+    def send(self, command: Command) -> Reply:
+        match command:
+            case Pause():
+                self.pause()
+            case Resume():
+                self.resume()
+            case Step():
+                self.step()
+            case Stop(reason=reason):
+                self.stop(reason)
+            case Answer():
+                return self.answer(command.call_id, command.action, command.arguments)
+            case AddBreakpoint(spec=spec):
+                try:
+                    self.breakpoints.add(spec)
+                except ConfigError as exc:
+                    return Reply(False, str(exc))
+            case RemoveBreakpoint(spec=spec):
+                if not self.breakpoints.remove(spec):
+                    return Reply(False, f"no breakpoint {spec!r} is set")
+            case _:
+                return Reply(False, f"this run does not take the command {command.type!r}")
+        return DONE
 
     @property
     def paused(self) -> bool:
@@ -89,28 +110,70 @@ class Controller:
             self._stop_reason = reason
         self._stopped.set()
         self._running.set()
-        for request in list(self.pending.values()):
-            if not request.future.done():
-                request.future.set_result(Decision("deny", note=reason))
+        for call_id, future in list(self._pending.items()):
+            if not future.done():
+                future.set_result(Answer(call_id, "deny"))
 
-    def decide(self, call_id: str, action: str, arguments: dict | None = None) -> bool:
-        """Answer a pending permission request; False when there is none with that id."""
-        request = self.pending.get(call_id)
-        if request is None or request.future.done():
-            return False
-        request.future.set_result(Decision(action, arguments))
-        return True
-
-    def decide_ahead(self, call_id: str, action: str, arguments: dict | None = None) -> None:
-        """Answer a call before it is asked (the loop is paused at a breakpoint before it): ask() returns this."""
-        self._ahead[call_id] = Decision(action, arguments)
-
-    def decided_ahead(self, call_id: str) -> bool:
-        return call_id in self._ahead
+    def answer(self, call_id: str, action: str, arguments: dict | None = None) -> Reply:
+        """The person's choice for a tool call: now when it is asked, or ahead when the loop is paused before it."""
+        future = self._pending.get(call_id)
+        if future is not None and not future.done():
+            future.set_result(Answer(call_id, action, arguments))
+            return Reply(True, "now")
+        if call_id == self._at_call and self.who.present and self._stop_reason is None:
+            self._ahead[call_id] = Answer(call_id, action, arguments)
+            return Reply(True, "ahead")
+        return Reply(False, "that tool call is no longer waiting")
 
     # --- awaited by the loop -------------------------------------------------------------
 
-    async def checkpoint(self, iteration: int = 0, reason: str = "person") -> None:
+    async def at(self, point: str, iteration: int = 0, *, passed: bool = True, cost_usd: float = 0.0) -> None:
+        """The loop reached a point: a breakpoint there pauses it; a pause, a step's end or a stop is honoured.
+
+        "iteration" (before one: a step ends here, --step starts paused here), "turn", "fix", "check" wait
+        here; "spend" and "failure" only arm a pause, taken at the next point."""
+        if why := self.breakpoints.reason(point, iteration=iteration, passed=passed, cost_usd=cost_usd):
+            self.pause_for(why)
+        if point in ARMING:
+            return
+        if point == "iteration" and (self._stepping or self._start_paused):
+            self._start_paused = self._stepping = False
+            self._running.clear()
+            await self._wait(iteration, "step")
+        else:
+            await self._wait(iteration, "person")
+
+    async def permit(self, call: ToolCall, iteration: int) -> Permit:
+        """A tool call about to run: a breakpoint before it, then the gate (rules, else who answers)."""
+        self._at_call = call.id
+        try:
+            if why := self.breakpoints.at_tool(call.name, call.arguments):
+                self.pause_for(why)
+            await self._wait(iteration, "person")
+            return await self.gate.decide(call, lambda: self._ask(call.id), call.id in self._ahead)
+        finally:
+            self._at_call = None
+            self._ahead.pop(call.id, None)
+
+    def pause_for(self, reason: str) -> None:
+        """The loop itself pauses (breakpoint, no progress): the next point waits for the person; nobody: ignored."""
+        if not self.who.present:
+            return
+        self._stepping = False
+        self._running.clear()
+        self._pause_reason = reason
+
+    def ask_to_go_on(self, reason: str) -> None:
+        """No progress: the person decides at the next point (resume goes on, stop ends); nobody: stop now."""
+        if not self.who.present:
+            raise StopRequested(reason)
+        self.pause_for(reason)
+
+    async def until_stopped(self) -> str:
+        await self._stopped.wait()
+        return self._stop_reason or "stopped"
+
+    async def _wait(self, iteration: int, reason: str) -> None:
         """Wait here while paused; raise StopRequested once stop() was called."""
         if self._stop_reason is not None:
             raise StopRequested(self._stop_reason)
@@ -121,51 +184,20 @@ class Controller:
         if self._stop_reason is not None:
             raise StopRequested(self._stop_reason)
 
-    async def iteration_boundary(self, iteration: int) -> None:
-        """Called before each iteration: a step ends here, and --step starts paused here."""
-        if self._stepping or self._start_paused:
-            self._start_paused = False
-            self._stepping = False
-            self._running.clear()
-            await self.checkpoint(iteration, reason="step")
-        else:
-            await self.checkpoint(iteration)
-
-    def pause_for(self, reason: str) -> None:
-        """The loop itself pauses (breakpoint, no progress); the next checkpoint waits for the person.
-
-        Headless, nobody could resume: breakpoints are ignored there."""
-        if not self.interactive:
-            return
-        self._stepping = False
-        self._running.clear()
-        self._pause_reason = reason
-
-    async def stop_at(self, reason: str | None, iteration: int) -> None:
-        """A breakpoint: when `reason` is set (and someone can resume), pause here until the person goes on."""
-        if reason:
-            self.pause_for(reason)
-        await self.checkpoint(iteration)
-
-    async def ask(self, call_id: str, name: str, arguments: dict, iteration: int) -> Decision:
-        """A permission request: a Future the UI resolves with decide(); deny if nobody can answer."""
-        if not self.interactive:
-            return Decision("deny", note="headless mode never asks")
+    async def _ask(self, call_id: str) -> Answer:
+        """A Future the person resolves with answer(); denied when nobody can answer or the run stops."""
+        if not self.who.present:
+            return Answer(call_id, "deny")
         if (early := self._ahead.pop(call_id, None)) is not None:
             return early
         future = asyncio.get_running_loop().create_future()
-        request = PermissionRequest(call_id, name, arguments, iteration, future)
-        self.pending[call_id] = request
+        self._pending[call_id] = future
         try:
             stop = asyncio.ensure_future(self._stopped.wait())
             await asyncio.wait({future, stop}, return_when=asyncio.FIRST_COMPLETED)
             stop.cancel()
             if not future.done():
-                future.set_result(Decision("deny", note=self._stop_reason or "stopped"))
+                future.set_result(Answer(call_id, "deny"))
             return future.result()
         finally:
-            self.pending.pop(call_id, None)
-
-    async def until_stopped(self) -> str:
-        await self._stopped.wait()
-        return self._stop_reason or "stopped"
+            self._pending.pop(call_id, None)

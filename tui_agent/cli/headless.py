@@ -7,7 +7,9 @@ import json
 import signal
 import sys
 
+from tui_agent.commands import Stop
 from tui_agent.events import Event, Finished
+from tui_agent.handle import RunHandle
 
 EXIT_CODES = {"met": 0, "stopped": 1, "error": 1, "invalid": 2}
 
@@ -22,12 +24,12 @@ def printer(stream=None):
     return sink
 
 
-async def run_headless(run) -> int:
+async def run_headless(run: RunHandle) -> int:
     """Run to the end, printing events; Ctrl-C / SIGTERM stop the loop cleanly (exit 1)."""
     run.subscribe(printer())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, run.control.stop, f"interrupted ({signal.Signals(sig).name})")
+        loop.add_signal_handler(sig, run.send, Stop(f"interrupted ({signal.Signals(sig).name})"))
     try:
         finished: Finished = await run.execute()
     finally:

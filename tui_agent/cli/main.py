@@ -157,18 +157,21 @@ async def _start(args: argparse.Namespace) -> int:
         from tui_agent.tui.launch import run_tui
 
         return await run_tui(settings, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
+    from tui_agent.agent.gate import NOBODY
     from tui_agent.cli.headless import run_headless
 
-    run = await prepare(settings, interactive=False, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
+    run = await prepare(settings, who=NOBODY, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
     return await run_headless(run)
 
 
 async def _replay(args: argparse.Namespace) -> int:
-    from tui_agent.replay import ReplayRun
+    from tui_agent.agent.gate import NOBODY, PERSON
+    from tui_agent.replay_run import ReplayRun
     from tui_agent.sessions.recorder import find_session
 
     root = args.session_root or config.load(Path.cwd()).session_root
-    run = ReplayRun(find_session(args.session, root), interactive=not args.headless, speed=args.speed, step=args.step)
+    who = NOBODY if args.headless else PERSON
+    run = ReplayRun(find_session(args.session, root), who=who, speed=args.speed, step=args.step)
     if args.headless:
         from tui_agent.cli.headless import run_headless
 

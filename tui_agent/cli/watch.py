@@ -17,7 +17,7 @@ async def watch_headless(run, *, auto_fix: bool = True, stream=None) -> int:
     Exit code: 0 when the last check passed, 1 when not, 2 when the check command does not exist."""
     from tui_agent.watch.watcher import Watcher
 
-    watcher = Watcher(run, auto_fix=auto_fix, interactive=False)
+    watcher = Watcher(run, auto_fix=auto_fix)
     watcher.subscribe(printer(stream))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -34,6 +34,7 @@ async def watch_headless(run, *, auto_fix: bool = True, stream=None) -> int:
 
 
 async def start_watch(settings: Settings, *, headless: bool, auto_fix: bool) -> int:
+    from tui_agent.agent.gate import NOBODY
     from tui_agent.runner import check_project, prepare
 
     if not headless:
@@ -45,5 +46,5 @@ async def start_watch(settings: Settings, *, headless: bool, auto_fix: bool) -> 
         except BadCheck as exc:
             print(f"tui-agent: error: {exc}", file=sys.stderr)
             return 2
-    run = await prepare(settings, interactive=False)
+    run = await prepare(settings, who=NOBODY)
     return await watch_headless(run, auto_fix=auto_fix)

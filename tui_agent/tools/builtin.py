@@ -42,15 +42,15 @@ def _arg(arguments: dict, name: str, default: str | None = None) -> str:
 
 
 class BuiltinTools:
-    """Implements the contract's built-in tools on a workspace and a sandbox."""
+    """Implements the contract's built-in tools on the workspace's files and a sandbox."""
 
     def __init__(
         self,
-        workspace,
+        files,
         run: Callable[[str], Awaitable[tuple[int | None, str]]],
         on_plan: Callable[[tuple], None],
     ) -> None:
-        self.workspace = workspace
+        self.files = files  # read_text, write_text, list_files: paths confined to the workspace
         self._run = run  # runs a command in the sandbox, returns (exit code, bounded output)
         self._on_plan = on_plan
 
@@ -71,29 +71,29 @@ class BuiltinTools:
 
     async def _read_file(self, arguments: dict) -> ToolResult:
         path = _arg(arguments, "path")
-        text = self.workspace.read_text(path)
+        text = self.files.read_text(path)
         if len(text) > MAX_READ:
             text = text[:MAX_READ] + f"\n[... truncated: the file has {len(text)} characters ...]"
         return ToolResult(text)
 
     async def _write_file(self, arguments: dict) -> ToolResult:
         path, content = _arg(arguments, "path"), _arg(arguments, "content")
-        self.workspace.write_text(path, content)
+        self.files.write_text(path, content)
         return ToolResult(f"wrote {path} ({content.count(chr(10)) + 1} lines)")
 
     async def _edit_file(self, arguments: dict) -> ToolResult:
         path = _arg(arguments, "path")
         old, new = _arg(arguments, "old_string"), _arg(arguments, "new_string")
-        text = self.workspace.read_text(path)
+        text = self.files.read_text(path)
         count = text.count(old) if old else 0
         if count != 1:
             where = "not found" if count == 0 else f"found {count} times; add context to make it unique"
             raise ToolError(f"edit_file: old_string {where} in {path}")
-        self.workspace.write_text(path, text.replace(old, new, 1))
+        self.files.write_text(path, text.replace(old, new, 1))
         return ToolResult(f"edited {path}")
 
     async def _list_files(self, arguments: dict) -> ToolResult:
-        files = self.workspace.list_files(_arg(arguments, "path", "."))
+        files = self.files.list_files(_arg(arguments, "path", "."))
         return ToolResult("\n".join(files) if files else "(no files)")
 
     async def _run_command(self, arguments: dict) -> ToolResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tui_agent.events import Deployed
+from tui_agent.commands import Deploy, Pause, Resume, Step, Stop
 from tui_agent.sanitize import sanitize
 from tui_agent.tui.screens.deploy import Checklist, DeployScreen
 
@@ -22,7 +22,7 @@ class PersonActions:
         state = self.state
         live = self.agent_run is not None and state.finished is None
         if action in ("pause", "resume"):
-            paused = self.agent_run.control.paused if self.agent_run is not None else state.paused
+            paused = state.paused or state.pause_requested
             if (action == "pause") == paused:
                 return False
             return True if live else None
@@ -48,24 +48,26 @@ class PersonActions:
 
     def action_pause(self) -> None:
         if not self._no_run():
-            self.agent_run.control.pause()
+            self.agent_run.send(Pause())
             self.state.pause_requested = True
             self.refresh_views()
 
     def action_resume(self) -> None:
         if not self._no_run():
             self.state.pause_requested = False
-            self.agent_run.control.resume()
+            self.agent_run.send(Resume())
+            self.drain()
             self.refresh_views()
 
     def action_step(self) -> None:
         if not self._no_run():
-            self.agent_run.control.step()
+            self.agent_run.send(Step())
+            self.drain()
             self.refresh_views()
 
     def action_stop(self) -> None:
         if not self._no_run() and self.state.finished is None:
-            self.agent_run.control.stop("stopped by the person")
+            self.agent_run.send(Stop("stopped by the person"))
             self.state.stop_requested = True
             self.refresh_views()
 
@@ -92,7 +94,7 @@ class PersonActions:
     def action_deploy(self) -> None:
         state = self.state
         if self.replaying and self.agent_run is not None:
-            self.agent_run.deploy()  # a replay refuses, in its own words
+            self.agent_run.send(Deploy())  # a replay refuses, in its own words
             self.drain()
             return
         if state.deploy_ready is None:
@@ -114,9 +116,9 @@ class PersonActions:
             return
         if self._no_run():
             return
-        event = self.agent_run.deploy()  # the engine's safe copy-back; emits Deployed or DeployRefused
+        reply = self.agent_run.send(Deploy())  # the engine's safe copy-back; emits Deployed or DeployRefused
         self.drain()
-        if isinstance(event, Deployed) and self.settings.deploy_command:
+        if reply.ok and self.settings.deploy_command:
             self.run_worker(self._deploy_command(self.settings.deploy_command), group="deploy", exit_on_error=False)
 
     async def _deploy_command(self, command: str) -> None:

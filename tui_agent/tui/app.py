@@ -11,10 +11,11 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker
 
+from tui_agent.commands import Stop
 from tui_agent.config import Settings
 from tui_agent.events import (
     CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, EnvDetected, EnvFailed, EnvOutdated, EnvOutput,
-    EnvReady, EnvStep, Error, Event, Finished, OutputChunk, Paused, ToolCallDecided,
+    EnvReady, EnvStep, Error, Event, Finished, OutputChunk, Paused, ToolCallDecided, ToolProgress,
 )
 from tui_agent.tui.widgets.output_log import grouped
 from tui_agent.tui.actions import PersonActions
@@ -25,21 +26,21 @@ from tui_agent.tui.mcp_actions import McpActions
 from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
 from tui_agent.tui.trace import Trace
+from tui_agent.handle import RunHandle
 
 DRAIN_S = 1 / 20  # events are folded into the screen at most this often
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 BOLD, GREEN, RED, RESET = "\x1b[1m", "\x1b[1;32m", "\x1b[1;31m", "\x1b[0m"
 
 
-async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int | None = None):
+async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int | None = None) -> RunHandle:
+    from tui_agent.agent.gate import PERSON
     from tui_agent.runner import prepare
 
-    if fork_at is None:  # keyword only when given: works with cores that have no forks
-        return await prepare(settings, interactive=True, resume_dir=resume_dir)
-    return await prepare(settings, interactive=True, resume_dir=resume_dir, fork_at=fork_at)
+    return await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at)
 
 
-async def _given(run):
+async def _given(run: RunHandle) -> RunHandle:
     return run
 
 
@@ -51,23 +52,22 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
     TITLE = "tui-agent"
     BINDINGS = bindings()
 
-    def __init__(self, settings: Settings, *, start: Callable[[], Awaitable] | None = None,
+    def __init__(self, settings: Settings, *, start: Callable[[], Awaitable[RunHandle]] | None = None,
                  replay: Iterable[Event] | None = None, resume_dir: Path | None = None, fork_at: int | None = None,
-                 clock: Callable[[], float] = time.monotonic, max_output_lines: int = 20_000, run=None) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_output_lines: int = 20_000,
+                 run: RunHandle | None = None) -> None:
         super().__init__()
-        from tui_agent.replay import ReplayRun
-
-        self.settings, self.resume_dir, self.clock = settings, resume_dir, clock
+        self.settings, self.clock = settings, clock
         self._start = start or ((lambda: _given(run)) if run is not None else
                                 (lambda: prepare_run(settings, resume_dir, fork_at)))
-        self.replaying = isinstance(run, ReplayRun)  # a recorded session played again: nothing runs
+        self.replaying = run is not None and run.replay  # a recorded session played again: nothing runs
         self.replay = list(replay) if replay is not None else None
         self.max_output_lines = max_output_lines
         self.state = RunState(replay=self.replaying)
         self.trace = Trace()  # what the inspector shows
         if self.replaying:
             self.title = f"tui-agent · REPLAY of {run.session_dir.name}"
-        self.agent_run = None
+        self.agent_run: RunHandle | None = None
         self.finished: Finished | None = None
         self.startup_error: BaseException | None = None
         self.loop_worker: Worker | None = None
@@ -113,10 +113,8 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
             return
         if self.closed:
             return
-        if self.resume_dir is not None:  # resumed or forked: show the recorded history first
-            from tui_agent.sessions.recorder import read_events
-
-            history = read_events(self.agent_run.session_dir)
+        history = self.agent_run.history()
+        if history:  # resumed or forked: show the recorded history first
             self._inbox.extend(e for e in history if not isinstance(e, (OutputChunk, Finished, DeployReady)))
             self.drain()
             self.state.pending.clear()  # a call asked before the kill is asked again by the resumed loop
@@ -136,7 +134,7 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         self.closed = True
         await self.stop_deploy_command()
         if self.agent_run is not None:
-            self.agent_run.control.stop("the person quit")
+            self.agent_run.send(Stop("the person quit"))
         if self.loop_worker is not None:
             try:
                 await self.loop_worker.wait()
@@ -156,7 +154,7 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         self.state.stop_requested = self.finished is None
         try:
             if self.agent_run is not None:
-                self.agent_run.control.stop(f"{name}: the app was asked to end")
+                self.agent_run.send(Stop(f"{name}: the app was asked to end"))
             await self.shutdown()
         finally:
             if self.hard_exit_after is not None:
@@ -215,6 +213,8 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
             self.notify(f"Paused: {event.reason}.{more} s steps, p resumes, x stops.", severity="warning", timeout=15)
         elif isinstance(event, Error):
             self.notify(event.message, severity="error", timeout=30)
+        elif isinstance(event, ToolProgress) and event.source.startswith("mcp:"):
+            self.server_changed(event.source.removeprefix("mcp:"), event.message)
         elif isinstance(event, Deployed):
             self.notify(f"Deployed {len(event.files)} file(s) into {self.state.project or 'your folder'}.", timeout=15)
         elif isinstance(event, DeployRefused):
@@ -278,10 +278,7 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         self.refresh_servers()  # a slow poll besides the servers' own progress events
 
     def rules(self) -> dict[str, list[str]]:
-        policy = getattr(getattr(self.agent_run, "loop", None), "policy", None)
-        if policy is None:
-            return {}
-        return {action: list(getattr(policy, action, []) or []) for action in ("allow", "ask", "deny")}
+        return self.agent_run.rules() if self.agent_run is not None else {}
 
     def cumulative_diff(self) -> str:
         if self.state.deploy_ready is not None:
@@ -289,7 +286,7 @@ class AgentApp(McpActions, DebugActions, PersonActions, App[int]):
         if self.agent_run is None or self.closed:
             return ""
         try:
-            return self.agent_run.workspace.diff(self.agent_run.loop.first_snapshot)[0]
+            return self.agent_run.changes()
         except Exception as exc:
             return f"(the cumulative diff is not available: {exc})"
 

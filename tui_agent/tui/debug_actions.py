@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tui_agent.commands import Answer
 from tui_agent.tui.screens.breakpoints import BreakpointsScreen
 from tui_agent.tui.screens.edit_call import EditCallScreen
 from tui_agent.tui.screens.inspector import InspectorScreen
@@ -12,28 +13,23 @@ class DebugActions:
 
     def session_folder(self):
         """The session folder of the run (for a replay: the recorded one), or None."""
-        return getattr(self.agent_run, "session_dir", None)
+        return self.agent_run.session_dir if self.agent_run is not None else None
 
     def answer_call(self, call_id: str, action: str, arguments: dict | None = None) -> bool:
         """Answer a tool call: now if it is asked, or ahead if the loop is paused at a breakpoint before asking."""
-        if self.replaying:
-            self.notify("This is a replay: its calls were answered when it was recorded.", severity="warning")
-            return False
         if self._no_run():
             return False
-        control = self.agent_run.control
-        if control.decide(call_id, action, arguments):
-            return True
-        if call_id in self.state.pending and self.state.finished is None:  # at a breakpoint: not asked yet
-            control.decide_ahead(call_id, action, arguments)
+        reply = self.agent_run.send(Answer(call_id, action, arguments))
+        if not reply.ok:
+            self.notify(reply.note[:1].upper() + reply.note[1:] + ".", severity="warning")
+            return False
+        if reply.note == "ahead":  # at a breakpoint: not asked yet
             self.state.answered_ahead[call_id] = action + (" (edited)" if arguments is not None else "")
             self.state.dirty.add("perms")
             self.notify(f"Answered ahead: {action}{' with your edit' if arguments is not None else ''}. "
                         "It takes effect when the loop goes on: p resumes, s steps.", timeout=10)
             self.refresh_views()
-            return True
-        self.notify("That tool call is no longer waiting.", severity="warning")
-        return False
+        return True
 
     # --- inspector -----------------------------------------------------------------------
 
@@ -59,8 +55,7 @@ class DebugActions:
         if self.replaying:
             self.notify("This is a replay: nothing runs, so there is nothing to edit.", severity="warning")
             return
-        control = getattr(self.agent_run, "control", None)
-        at_breakpoint = control is not None and call_id not in control.pending
+        at_breakpoint = self.state.paused  # the loop waits at a point before asking: the answer is given ahead
         self.push_screen(EditCallScreen(self.state.pending[call_id], at_breakpoint=at_breakpoint),
                          lambda arguments: self._edited(call_id, arguments))
 
@@ -77,4 +72,9 @@ class DebugActions:
         if self._no_run():
             return
         note = "This is a replay: breakpoints apply to live runs, not to recorded events." if self.replaying else ""
-        self.push_screen(BreakpointsScreen(self.agent_run.control.breakpoints, note=note))
+        self.push_screen(BreakpointsScreen(self.agent_run.breakpoints(), note=note))
+
+    def on_breakpoints_screen_changed(self, message: BreakpointsScreen.Changed) -> None:
+        reply = self.agent_run.send(message.command)
+        error = "" if reply.ok else reply.note
+        message.dialog.shown(message.command, self.agent_run.breakpoints(), error)

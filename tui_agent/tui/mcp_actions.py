@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
+from tui_agent.commands import RestartServers
 
 
 class McpActions:
     """Mixed into AgentApp; uses its `agent_run`, `state`, `main` and `closed`."""
 
-    def _mcp(self):
-        return None if self.closed else getattr(self.agent_run, "mcp", None)
+    restarting: set[str] = set()
 
     def failed_servers(self) -> list[str]:
         return [srv.name for srv in self.state.servers if srv.state == "failed"]
 
     def refresh_servers(self) -> None:
         """Read each server's state, tools and reason from the run; re-render the panel when something changed."""
-        mcp = self._mcp()
-        if mcp is None or self.main is None:
+        if self.agent_run is None or self.closed or self.main is None:
             return
         try:
-            servers = tuple(mcp.servers())
+            servers = self.agent_run.servers()
         except Exception:  # a manager being closed: keep what was shown
             return
         self.show_servers(servers)
@@ -33,21 +31,25 @@ class McpActions:
 
     def action_restart_servers(self) -> None:
         names = self.failed_servers()
-        mcp = self._mcp()
-        if not names or mcp is None:
+        if not names or self.agent_run is None or self.closed:
             self.notify("No MCP server has failed: nothing to restart.", timeout=3)
             return
+        reply = self.agent_run.send(RestartServers(tuple(names)))
+        if not reply.ok:
+            self.notify(f"Not restarted: {reply.note}", severity="warning", timeout=5)
+            return
+        self.restarting = self.restarting | set(names)
         self.notify(f"Restarting MCP server{'s' if len(names) > 1 else ''}: {', '.join(names)}", timeout=5)
-        self.run_worker(self._restart(mcp, names), group="mcp-restart", exit_on_error=False)
 
-    async def _restart(self, mcp, names: list[str]) -> None:
-        await asyncio.gather(*(mcp.restart(name) for name in names), return_exceptions=True)
+    def server_changed(self, name: str, message: str) -> None:
+        """A server's progress line: once a restarted server is ready or failed again, say so."""
+        if name not in self.restarting or not (message == "ready" or message.startswith("failed")):
+            return
+        self.restarting = self.restarting - {name}
         self.refresh_servers()
-        by_name = {srv.name: srv for srv in self.state.servers}
-        for name in names:
-            srv = by_name.get(name)
-            if srv is not None and srv.state == "ready":
-                self.notify(f"MCP server {name} is ready: {len(srv.tools)} tool(s).", timeout=5)
-            elif srv is not None:
-                self.notify(f"MCP server {name} is {srv.state}: {srv.reason or 'no reason given'}",
-                            severity="error", timeout=15)
+        srv = next((srv for srv in self.state.servers if srv.name == name), None)
+        if srv is not None and srv.state == "ready":
+            self.notify(f"MCP server {name} is ready: {len(srv.tools)} tool(s).", timeout=5)
+        elif srv is not None:
+            self.notify(f"MCP server {name} is {srv.state}: {srv.reason or 'no reason given'}",
+                        severity="error", timeout=15)

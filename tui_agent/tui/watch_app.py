@@ -10,11 +10,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
+from tui_agent.commands import Answer, Deploy, Resume, Stop
 from tui_agent.config import Settings
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady,
-    DeployRefused, Error, Event, Finished, FixRebased, FixRefused, IterationStarted, Paused,
-    ToolCallDecided,
+    DeployRefused, Error, Event, Finished, FixRebased, FixRefused, IterationStarted, Paused, Resumed,
+    ToolCallDecided, ToolCallRequested,
 )
 from tui_agent.tui.screens.deploy import Checklist, DeployScreen
 from tui_agent.tui.diff_text import colour_diff
@@ -31,11 +32,12 @@ def _names(files: tuple, most: int = 4) -> str:
 
 
 async def start_watcher(settings: Settings, auto_fix: bool):
+    from tui_agent.agent.gate import PERSON
     from tui_agent.runner import prepare
     from tui_agent.watch.watcher import Watcher
 
-    run = await prepare(settings, interactive=True)
-    return Watcher(run, auto_fix=auto_fix, interactive=True)
+    run = await prepare(settings, who=PERSON)
+    return Watcher(run, auto_fix=auto_fix)
 
 
 class WatchApp(App[int]):
@@ -63,7 +65,8 @@ class WatchApp(App[int]):
         self.startup_error: BaseException | None = None
         self.exit_code = 1
         self._inbox: list[Event] = []
-        self.asking = None  # the PermissionRequest shown
+        self.asking: ToolCallRequested | None = None  # the tool call waiting for the person
+        self.fix_paused = False
         self.fix_stats = (0, 0.0)  # iterations and cost of the last fix attempt
         self.closed = False
         self.worker = None
@@ -136,16 +139,19 @@ class WatchApp(App[int]):
     def drain(self) -> None:
         if not self.is_mounted:
             return
-        self._sync_ask()
         if not self._inbox:
             self.show_status()
             return
         events, self._inbox = self._inbox, []
+        asking = self.asking
         for item in grouped(events):
             if isinstance(item, str):
                 self.log_view.append(item)
             else:
+                self.follow(item)
                 self.narrate(item)
+        if asking is not self.asking:
+            self._show_ask()
         self.show_status()
         self.refresh_bindings()
 
@@ -190,17 +196,14 @@ class WatchApp(App[int]):
         elif isinstance(event, Error):
             self.notify(event.message, severity="error", timeout=30)
 
-    def _control(self):
-        return getattr(getattr(self.watcher, "round", None), "control", None)
-
-    def _sync_ask(self) -> None:
-        """Show the tool call the agent waits on (the round's controller holds it), if any."""
-        control = self._control()
-        pending = next(iter(control.pending.values()), None) if control is not None else None
-        if pending is not self.asking:
-            self.asking = pending
-            self._show_ask()
-            self.refresh_bindings()
+    def follow(self, event: Event) -> None:
+        """The tool call waiting for the person and whether the fix is paused, from the events."""
+        if isinstance(event, ToolCallRequested):
+            self.asking = event
+        elif isinstance(event, (ToolCallDecided, Finished)):
+            self.asking = None
+        if isinstance(event, (Paused, Resumed, Finished)):
+            self.fix_paused = isinstance(event, Paused)
 
     def _show_ask(self) -> None:
         ask = self.query_one("#watch-ask", Static)
@@ -243,8 +246,7 @@ class WatchApp(App[int]):
         if action == "stop_fix":
             return w is not None and w.phase == "fixing"
         if action == "resume":
-            control = self._control()
-            return w is not None and w.phase == "fixing" and control is not None and control.paused
+            return w is not None and w.phase == "fixing" and self.fix_paused
         return True
 
     def action_toggle_fix(self) -> None:
@@ -259,19 +261,17 @@ class WatchApp(App[int]):
             self.watcher.recheck()
 
     def action_resume(self) -> None:
-        control = self._control()
-        if control is not None:
-            control.resume()
+        if self.watcher is not None:
+            self.watcher.send(Resume())
+            self.drain()
 
     def action_stop_fix(self) -> None:
-        if self.watcher is not None and self.watcher.round is not None:
-            self.watcher.round.control.stop("stopped by the person")
+        if self.watcher is not None:
+            self.watcher.send(Stop())
 
     def _answer(self, action: str) -> None:
-        control = self._control()
-        if self.asking is not None and control is not None:
-            control.decide(self.asking.call_id, action)
-        self._sync_ask()
+        if self.asking is not None and self.watcher is not None:
+            self.watcher.send(Answer(self.asking.call_id, action))
 
     def action_allow(self) -> None:
         self._answer("allow")
@@ -291,7 +291,7 @@ class WatchApp(App[int]):
 
     def _deploy_answer(self, approved: bool | None) -> None:
         if approved and self.watcher is not None:
-            self.watcher.deploy()
+            self.watcher.send(Deploy())
             self.drain()
 
 

@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Callable
 
 from tui_agent.agent.control import StopRequested
+from tui_agent.commands import Command, Deploy, Reply
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, DeployReady, Deployed, DeployRefused, Error, Event, FixRebased,
     FixRefused, WatchStarted, WatchStopped,
 )
 from tui_agent.agent.loop import BadCheck, SandboxFailed
-from tui_agent.watch.round import FixRound, new_round, start_event
-from tui_agent.workspace.workspace import DeployRefused as Refused
+from tui_agent.agent.loop import AgentLoop
+from tui_agent.runner import Run
+from tui_agent.watch.round import new_round
+from tui_agent.watch.sync import ProjectSync
+from tui_agent.workspace.workspace import DeployError
 
 STEP_MS = 10  # watchfiles yields a batch once no change came for this long ...
 DEBOUNCE_MS = 500  # ... or this long after the first change of a batch
@@ -27,17 +31,18 @@ class Watcher:
     """Keeps a project folder green: `await run()` until stop(); the person acts with deploy(), set_auto_fix(),
     recheck() and the current round's controller (`round.control`: permissions, pause, stop the fix)."""
 
-    def __init__(self, run, *, auto_fix: bool = True, interactive: bool = False, step_ms: int = STEP_MS,
-                 debounce_ms: int = DEBOUNCE_MS, settle_s: float = SETTLE_S) -> None:
+    def __init__(self, run: Run, *, auto_fix: bool = True, step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS,
+                 settle_s: float = SETTLE_S) -> None:
         self.run, self.workspace = run, run.workspace
+        self.sync = ProjectSync(run.workspace)  # the person's changes into the workspace
         self.project = Path(run.workspace.project)
-        self.auto_fix, self.interactive = auto_fix, interactive
+        self.auto_fix = auto_fix
         self.step_ms, self.debounce_ms, self.settle_s = step_ms, debounce_ms, settle_s
         self.sinks: list[Callable[[Event], None]] = [run.recorder.write]
         self.phase = "starting"  # starting | checking | fixing | idle | stopped
         self.passed: bool | None = None  # the last check's verdict
         self.checks = 0
-        self.round: FixRound | None = None
+        self.round: AgentLoop | None = None
         self.fix_files: set[str] = set()  # the fix held in the workspace (offered once the check passes with it)
         self.proposal: DeployReady | None = None
         self.pending: set[str] = set()  # the person's changed paths not yet taken in
@@ -87,19 +92,28 @@ class Watcher:
         self._recheck = True
         self._wake.set()
 
-    def deploy(self) -> Event:
-        """The person approved the proposed fix: the safe copy-back into their folder (Run.deploy semantics)."""
+    def send(self, command: Command) -> Reply:
+        """Deploy the proposed fix; the other commands go to the fix being made (answer, pause, resume, stop it)."""
+        if isinstance(command, Deploy):
+            event = self.deploy()
+            return Reply(True) if isinstance(event, Deployed) else Reply(False, event.reason)
+        if self.round is None:
+            return Reply(False, "no fix is being made")
+        return self.round.control.send(command)
+
+    def deploy(self) -> Deployed | DeployRefused:
+        """The person approved the proposed fix: the safe copy-back into their folder (as a run's Deploy)."""
+        event: Deployed | DeployRefused
         if self.proposal is None:
-            event: Event = DeployRefused("there is no proposed fix to deploy")
+            event = DeployRefused("there is no proposed fix to deploy")
         elif self.busy or self.pending:
             event = DeployRefused("your latest changes are still being taken in and checked; nothing was deployed")
         else:
             try:
-                files = self.workspace.deploy()
-            except Refused as exc:
+                files = self.sync.deploy()  # our own writes: their events will read as "no change"
+            except DeployError as exc:
                 event = DeployRefused(str(exc))
             else:
-                self.workspace.after_deploy(files)  # our own writes: their events will read as "no change"
                 self.fix_files, self.proposal = set(), None
                 event = Deployed(tuple(files))
         self.emit(event)
@@ -110,10 +124,10 @@ class Watcher:
     async def run_until_stopped(self) -> int:
         """Watch until stop(); 0 when the last check passed, 1 when not. BadCheck on the first check propagates."""
         self._notify = self._open_notify()
-        self.emit(start_event(self.run, mode="watch", auto_fix=self.auto_fix))
-        ws = self.workspace
-        self.emit(WatchStarted(self.run.loop.session_id, str(self.project), self.run.loop.check,
-                               self.run.loop.sandbox_name, str(ws.path), self.auto_fix, self.watcher_kind))
+        self.emit(self.run.loop.session_started(mode="watch", auto_fix=self.auto_fix))
+        config = self.run.loop.config
+        self.emit(WatchStarted(config.session_id, str(self.project), config.check, config.sandbox_name,
+                               str(self.workspace.path), self.auto_fix, self.watcher_kind))
         await self.run.loop.prepare_environment()  # the project's environment, before the first check
         reader = asyncio.ensure_future(self._read())
         try:
@@ -158,7 +172,7 @@ class Watcher:
         for _change, path in raw:
             if path.startswith(root):
                 rel = path[len(root):]
-                if self.workspace.watched(rel):
+                if self.sync.watched(rel):
                     paths.add(rel)
         if not paths:
             return
@@ -187,15 +201,14 @@ class Watcher:
 
     async def _take_in(self, paths: set[str]) -> bool:
         """Sync the person's paths into the workspace (refusing or rebasing a fix in the way); True if checked."""
-        ws = self.workspace
-        result = ws.sync_paths(paths, hold=self.fix_files)
+        result = self.sync.sync_paths(paths, hold=self.fix_files)
         if result.held:
             files = ", ".join(result.held[:5]) + (" …" if len(result.held) > 5 else "")
             what = "the proposed fix" if self.proposal else "the fix"
             self.emit(FixRefused(f"you changed {files} while the agent's fix changed it too: your version is kept "
                                  f"and {what} was dropped; checking your version", tuple(result.held)))
             self._drop_fix()
-            again = ws.sync_paths(result.held)
+            again = self.sync.sync_paths(result.held)
             result.files += again.files
             result.removed += again.removed
         if not (result.files or result.removed):
@@ -208,15 +221,15 @@ class Watcher:
         return True
 
     def _drop_fix(self) -> None:
-        self.workspace.drop_fix()
+        self.sync.drop_fix()
         self.fix_files, self.proposal = set(), None
 
     async def _cycle(self, first: bool = False) -> None:
         """Check the workspace; when it fails (and auto-fix is on) run a fix round; offer a fix that passes."""
-        loop = new_round(self.run, self.emit, interactive=self.interactive)
+        loop = new_round(self.run, self.emit)
         self.round, self.phase = loop, "checking"
         try:
-            passed = await loop.run_check()
+            passed = await loop.check(0)
         except BadCheck as exc:
             if first:
                 raise
@@ -239,7 +252,7 @@ class Watcher:
         if self.phase != "stopped":
             self.phase = "idle"
 
-    async def _fix(self, loop: FixRound) -> None:
+    async def _fix(self, loop: AgentLoop) -> None:
         self.phase = "fixing"
         finished = await loop.run()
         if self._halt.is_set():
@@ -248,11 +261,11 @@ class Watcher:
             self._drop_fix()  # the attempt did not make it pass: the workspace is the person's folder again
             return
         self.passed = True
-        self.fix_files = set(self.workspace.fix_paths())
+        self.fix_files = set(self.sync.fix_paths())
         if self.fix_files and not self.pending:
             self._offer()  # else the queued edits come first: refuse or rebase, re-check, then offer
 
     def _offer(self) -> None:
-        diff, files = self.workspace.diff(self.workspace.baseline)
+        diff, files = self.sync.fix_diff()
         self.proposal = DeployReady(diff, tuple(files))
         self.emit(self.proposal)

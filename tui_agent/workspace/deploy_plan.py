@@ -11,7 +11,7 @@ from tui_agent.workspace.safefs import O_DIR
 from tui_agent.workspace.snapshots import Manifest, changed_paths
 
 
-class DeployRefused(Exception):
+class DeployError(Exception):
     """The copy-back was refused; the message says why. The project was not changed."""
 
 
@@ -128,13 +128,13 @@ def check_targets(project: Path, plan: DeployPlan, base: Manifest) -> None:
                         break  # made (or replaced) by the deploy itself
                     last = i == len(parts) - 1
                     if last and sub not in base:
-                        raise DeployRefused(f"project already has {sub!r} ({_kind(st.st_mode)}), which the workspace"
+                        raise DeployError(f"project already has {sub!r} ({_kind(st.st_mode)}), which the workspace"
                                             " never saw;"
                                             " refusing to overwrite it")
                     if last:
                         break
                     if not stat.S_ISDIR(st.st_mode):
-                        raise DeployRefused(f"project path {sub!r} is a {_kind(st.st_mode)}; refusing to write"
+                        raise DeployError(f"project path {sub!r} is a {_kind(st.st_mode)}; refusing to write"
                                             " through it")
                     nfd = os.open(part, O_DIR, dir_fd=fd)
                     os.close(fd)

@@ -8,7 +8,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from tui_agent.workspace.deploy_plan import DeployPlan, DeployRefused, lstat_at
+from tui_agent.workspace.deploy_plan import DeployPlan, DeployError, lstat_at
 from tui_agent.workspace.safefs import O_DIR, PERM, read_regular, remove
 
 
@@ -35,7 +35,7 @@ def _walk(root_fd: int, parts: list[str], journal: list, ws_dir: Path | None, cr
                     os.fchown(nfd, pst.st_uid, pst.st_gid)
             except OSError as e:
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise DeployRefused(f"project path {'/'.join(parts[:i + 1])!r} is a symlink or "
+                    raise DeployError(f"project path {'/'.join(parts[:i + 1])!r} is a symlink or "
                                         "not a directory; refusing to write through it") from None
                 raise
             os.close(fd)
@@ -49,7 +49,7 @@ def _walk(root_fd: int, parts: list[str], journal: list, ws_dir: Path | None, cr
 def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, recheck=None) -> list[str]:
     """Stage every write inside the project, then swap all in; on any failure undo what was done."""
     if plan.total_bytes > max_bytes:
-        raise DeployRefused(f"deploy is {plan.total_bytes} bytes, over the {max_bytes}-byte limit")
+        raise DeployError(f"deploy is {plan.total_bytes} bytes, over the {max_bytes}-byte limit")
     root_fd = os.open(project, O_DIR)
     stage_name = f".tui-agent-staging-{secrets.token_hex(6)}"
     os.mkdir(stage_name, 0o700, dir_fd=root_fd)
@@ -62,7 +62,7 @@ def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, rechec
             try:
                 data, st = read_regular(ws_root, rel, limit=left)
             except OSError as e:
-                raise DeployRefused(f"cannot read {rel!r} from the workspace safely: {e.strerror or e}") from None
+                raise DeployError(f"cannot read {rel!r} from the workspace safely: {e.strerror or e}") from None
             left -= len(data)
             fd = os.open(f"w{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=stage_fd)
             try:
@@ -80,11 +80,11 @@ def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, rechec
         except BaseException as exc:
             if not _rollback(root_fd, stage_fd, journal):
                 keep_stage = True
-                raise DeployRefused(f"deploy failed ({exc}) and the undo was incomplete; "
+                raise DeployError(f"deploy failed ({exc}) and the undo was incomplete; "
                                     f"originals kept in {project / stage_name}") from exc
-            if isinstance(exc, DeployRefused):
+            if isinstance(exc, DeployError):
                 raise
-            raise DeployRefused(f"deploy failed, project left unchanged: {exc}") from exc
+            raise DeployError(f"deploy failed, project left unchanged: {exc}") from exc
         return plan.paths
     finally:
         os.close(stage_fd)
@@ -135,7 +135,7 @@ def _commit(root_fd: int, stage_fd: int, ws_root: Path, plan: DeployPlan, journa
                 journal.append(("new", parts[:-1], name))
                 continue
             if stat.S_ISDIR(old.st_mode):
-                raise DeployRefused(f"project has a directory at {rel!r}, the workspace a file")
+                raise DeployError(f"project has a directory at {rel!r}, the workspace a file")
             if os.geteuid() == 0:
                 os.chown(staged, old.st_uid, old.st_gid, dir_fd=stage_fd, follow_symlinks=False)
             backup = f"b{i}"
@@ -158,7 +158,7 @@ def _rollback(root_fd: int, stage_fd: int, journal: list) -> bool:
     for entry in reversed(journal):
         try:
             dfd = _walk(root_fd, entry[1], [], None, create=False)
-        except (OSError, DeployRefused):
+        except (OSError, DeployError):
             ok = False
             continue
         try:

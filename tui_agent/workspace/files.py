@@ -15,14 +15,12 @@ class WorkspaceError(Exception):
     """A workspace operation was refused or failed; the message is one clear line."""
 
 
-class FileAccess:
-    """Mixin for Workspace: needs `path`, `_real` (its realpath), `owner`, `quota_mb` and `_ignore`."""
+class Files:
+    """A folder's files behind paths that cannot leave it: the workspace's for the agent's tools, `mcp serve`'s."""
 
-    path: Path
-    owner: tuple[int, int] | None
-    quota_mb: int
-    _real: str
-    _ignore: Ignore
+    def __init__(self, path: Path, ignore: Ignore, *, owner: tuple[int, int] | None = None, quota_mb: int = 0) -> None:
+        self.path, self.ignore, self.owner, self.quota_mb = Path(path), ignore, owner, quota_mb
+        self._real = os.path.realpath(path)
 
     def resolve(self, rel: str) -> Path:
         """The real path of `rel` inside the workspace; WorkspaceError if it is absolute or leads outside."""
@@ -85,7 +83,7 @@ class FileAccess:
         prefix = os.path.relpath(base, self._real).replace(os.sep, "/")
         if not base.exists():
             raise WorkspaceError(f"no such folder in the workspace: {rel}")
-        entries = scan(self.path, self._ignore)
+        entries = scan(self.path, self.ignore)
         if prefix == ".":
             return sorted(r for r, st in entries.items() if not stat.S_ISDIR(st.st_mode))
         if base.is_file():

@@ -11,21 +11,19 @@ from pathlib import Path
 
 from tui_agent.workspace import quota as fsquota
 from tui_agent.workspace import snapshots
-from tui_agent.workspace.deploy_plan import DeployPlan, DeployRefused, check_targets, make_plan, project_changes
+from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, check_targets, make_plan, project_changes
+from tui_agent.workspace.deploy_swap import apply
+from tui_agent.workspace.files import Files, WorkspaceError
 from tui_agent.workspace.gitignore import DEFAULT_IGNORE, Ignore, RuleSet
 from tui_agent.workspace.safefs import copy_project, copy_tree, read_regular, remove, scan
 from tui_agent.workspace.snapshots import Manifest, ObjectStore
-from tui_agent.workspace.deploy_swap import apply
-from tui_agent.workspace.project_sync import ProjectSync, SyncResult
-from tui_agent.workspace.files import FileAccess, WorkspaceError
 
-__all__ = ["Workspace", "WorkspaceError", "DeployRefused", "DeployPlan", "SyncResult"]
+__all__ = ["Workspace", "WorkspaceError", "DeployError", "DeployPlan"]
 
 
-class Workspace(FileAccess, ProjectSync):
-    """A scratch copy of a project inside a session folder (tmpfs-capped when we are root).
-
-    ProjectSync (watch mode) adds: watched(rel), sync_paths(paths), fix_paths(), drop_fix(), after_deploy()."""
+class Workspace:
+    """A scratch copy of a project inside a session folder (tmpfs-capped when we are root); `files` reads and
+    writes it for the agent's tools, paths confined to it."""
 
     def __init__(self, project: Path, session_dir: Path, meta: dict, owner: tuple[int, int] | None):
         self.project = project
@@ -38,11 +36,11 @@ class Workspace(FileAccess, ProjectSync):
         self.snapshot_dir = session_dir / "snapshots"
         self.skipped: list[tuple[str, str]] = [tuple(x) for x in meta.get("skipped", [])]
         self.last_plan: DeployPlan | None = None
-        self._ignore = Ignore().push("", RuleSet.parse(DEFAULT_IGNORE + meta.get("exclude", "")))
-        self._project_skip = frozenset(meta.get("project_skip", []))
+        self.ignore = Ignore().push("", RuleSet.parse(DEFAULT_IGNORE + meta.get("exclude", "")))
+        self.project_skip = frozenset(meta.get("project_skip", []))  # project paths never copied (the session)
+        self.files = Files(self.path, self.ignore, owner=self.owner, quota_mb=self.quota_mb)
         self._cache: Manifest = {}
         self._manifests: dict[str, Manifest] = {}
-        self._real = os.path.realpath(self.path)
         self._closed = False
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -81,7 +79,7 @@ class Workspace(FileAccess, ProjectSync):
                 raise WorkspaceError(f"the project does not fit in the workspace quota ({quota_mb} MB)") from None
             raise WorkspaceError(f"cannot copy the project: {exc}") from None
         ws._cache = {rel: (st.st_mode, hints.get(rel, ""), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-                     for rel, st in scan(ws.path, ws._ignore).items() if rel in hints or stat.S_ISDIR(st.st_mode)}
+                     for rel, st in scan(ws.path, ws.ignore).items() if rel in hints or stat.S_ISDIR(st.st_mode)}
         meta["baseline"] = ws.snapshot()
         ws._save_meta()
         return ws
@@ -115,7 +113,7 @@ class Workspace(FileAccess, ProjectSync):
         last = meta.get("last")
         if last:
             try:
-                ws._cache = ws._manifest(last)
+                ws._cache = ws.manifest(last)
             except KeyError:
                 pass
         return ws
@@ -126,7 +124,7 @@ class Workspace(FileAccess, ProjectSync):
         if (new_dir / "workspace.json").exists():
             raise WorkspaceError(f"{new_dir} already holds a workspace")
         sid = snapshot_id or self.snapshot()
-        target = self._manifest(sid)
+        target = self.manifest(sid)
         for folder in ("objects", "snapshots"):
             for src in (self.session_dir / folder).rglob("*"):
                 dst = new_dir / folder / src.relative_to(self.session_dir / folder)
@@ -141,7 +139,7 @@ class Workspace(FileAccess, ProjectSync):
         meta = dict(self.meta, last=sid, forked_from=str(self.session_dir))
         ws = Workspace(self.project, new_dir, meta, self.owner)
         ws._mount(self.quota_mb)
-        snapshots.restore(ws.path, target, ws._ignore, {}, ws.store, ws.owner)
+        snapshots.restore(ws.path, target, ws.ignore, {}, ws.store, ws.owner)
         ws._save_meta()
         return ws
 
@@ -175,19 +173,19 @@ class Workspace(FileAccess, ProjectSync):
 
     def _copy_in(self) -> dict[str, str]:
         """Copy the project in; record its baseline manifest; return the sha of every entry copied."""
-        baseline, hints, skipped = copy_project(self.project, self.path, self._ignore, self._project_skip,
+        baseline, hints, skipped = copy_project(self.project, self.path, self.ignore, self.project_skip,
                                                 self.store.put, self.owner)
         self.skipped += skipped
         self.meta["skipped"] = self.skipped
-        self._write_project_baseline(baseline)
+        self.save_project_manifest(baseline)
         return hints
 
-    def _write_project_baseline(self, manifest: Manifest) -> None:
+    def save_project_manifest(self, manifest: Manifest) -> None:
         tmp = self.session_dir / "baseline.json.tmp"
         tmp.write_text(json.dumps(manifest, separators=(",", ":")), errors="surrogateescape")
         os.replace(tmp, self.session_dir / "baseline.json")
 
-    def _project_baseline(self) -> Manifest:
+    def project_manifest(self) -> Manifest:
         data = json.loads((self.session_dir / "baseline.json").read_text(errors="surrogateescape"))
         return {k: tuple(v) for k, v in data.items()}
 
@@ -196,15 +194,22 @@ class Workspace(FileAccess, ProjectSync):
     @property
     def baseline(self) -> str:
         """The snapshot the project is known to equal (taken at create, moved by each deploy and watch sync)."""
-        self.flush_sync()
         return self.meta["baseline"]
 
+    def set_baseline(self, manifest: Manifest) -> str:
+        """Store `manifest` as a snapshot and make it the baseline (watch mode took the person's changes in)."""
+        sid = snapshots.save(self.snapshot_dir, manifest)
+        self._manifests[sid] = dict(manifest)
+        self.meta["baseline"] = sid
+        self._save_meta()
+        return sid
+
     def _current(self) -> Manifest:
-        files = snapshots.build(self.path, self._ignore, self._cache, self.store)
+        files = snapshots.build(self.path, self.ignore, self._cache, self.store)
         self._cache = files
         return files
 
-    def _manifest(self, sid: str) -> Manifest:
+    def manifest(self, sid: str) -> Manifest:
         if sid not in self._manifests:
             try:
                 self._manifests[sid] = snapshots.load(self.snapshot_dir, sid)
@@ -224,10 +229,14 @@ class Workspace(FileAccess, ProjectSync):
             self._save_meta()
         return sid
 
+    def changed_paths(self, since: str) -> list[str]:
+        """The paths whose files differ now from snapshot `since`."""
+        return snapshots.changed_paths(self.manifest(since), self._current())
+
     def diff(self, since: str, until: str | None = None) -> tuple[str, list[str]]:
         """Unified diff (git-style) from snapshot `since` to `until` (None: the files now), and the changed paths."""
-        old = self._manifest(since)
-        new = self._manifest(until) if until else self._current()
+        old = self.manifest(since)
+        new = self.manifest(until) if until else self._current()
         paths = snapshots.changed_paths(old, new)
 
         def read(rel: str, entry: tuple) -> bytes:
@@ -235,7 +244,7 @@ class Workspace(FileAccess, ProjectSync):
 
         return snapshots.render(old, new, paths, read, read), paths
 
-    def checkpoint(self, since: str) -> tuple[str, str, list[str]]:
+    def snapshot_with_diff(self, since: str) -> tuple[str, str, list[str]]:
         """snapshot() then diff(since, it): one scan instead of the two of diff(since) + snapshot()."""
         sid = self.snapshot()
         text, paths = self.diff(since, sid)
@@ -243,29 +252,29 @@ class Workspace(FileAccess, ProjectSync):
 
     def restore(self, snapshot_id: str) -> None:
         """Make the workspace exactly equal to a snapshot (gitignored files are left alone)."""
-        target = self._manifest(snapshot_id)
-        snapshots.restore(self.path, target, self._ignore, self._cache, self.store, self.owner)
+        target = self.manifest(snapshot_id)
+        snapshots.restore(self.path, target, self.ignore, self._cache, self.store, self.owner)
 
     # --- deploy ----------------------------------------------------------------------------
 
     def plan_deploy(self, *, base: str | None = None) -> DeployPlan:
         """What deploy() would write, delete and skip (for the deploy gate)."""
-        current = snapshots.build(self.path, self._ignore, self._cache, self.store, specials=True)
-        return make_plan(self.path, self._manifest(base or self.baseline), current)
+        current = snapshots.build(self.path, self.ignore, self._cache, self.store, specials=True)
+        return make_plan(self.path, self.manifest(base or self.baseline), current)
 
     def _check_project(self) -> None:
-        base = self._project_baseline()
-        now = snapshots.build(self.project, self._ignore, base, None, specials=True, skip=self._project_skip)
+        base = self.project_manifest()
+        now = snapshots.build(self.project, self.ignore, base, None, specials=True, skip=self.project_skip)
         changed = project_changes(base, now)
         if changed:
             more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
-            raise DeployRefused(f"the project changed since the workspace was made ({', '.join(changed[:5])}{more});"
+            raise DeployError(f"the project changed since the workspace was made ({', '.join(changed[:5])}{more});"
                                 " nothing was deployed")
 
     def deploy(self, *, base: str | None = None, max_bytes: int | None = None) -> list[str]:
         """The safe copy-back into the project, all-or-nothing; returns the paths written or removed.
 
-        Raises DeployRefused (project untouched) if the project changed since the copy, a write would go
+        Raises DeployError (project untouched) if the project changed since the copy, a write would go
         through a symlink or over something the workspace never saw, the total exceeds `max_bytes`
         (default: the workspace quota), or anything fails mid-way. Skipped paths are in `last_plan.skipped`."""
         limit = max_bytes if max_bytes is not None else self.quota_mb << 20
@@ -274,12 +283,12 @@ class Workspace(FileAccess, ProjectSync):
             self._check_project()
             if not plan.writes and not plan.deletes:
                 return []
-            check_targets(self.project, plan, self._manifest(base or self.baseline))
+            check_targets(self.project, plan, self.manifest(base or self.baseline))
             done = apply(self.project, self.path, plan, limit, recheck=self._check_project)
         except OSError as exc:
-            raise DeployRefused(f"deploy failed before touching the project: {exc}") from None
-        self._write_project_baseline(snapshots.build(self.project, self._ignore, self._project_baseline(), None,
-                                                     specials=True, skip=self._project_skip))
+            raise DeployError(f"deploy failed before touching the project: {exc}") from None
+        self.save_project_manifest(snapshots.build(self.project, self.ignore, self.project_manifest(), None,
+                                                     specials=True, skip=self.project_skip))
         self.meta["baseline"] = self.snapshot()
         self._save_meta()
         return done

@@ -22,7 +22,6 @@ from tui_agent.tools.permissions.rules import (
 READ_ONLY_TOOLS = ("read_file", "list_files", "update_plan")
 ACTIONS = ("deny", "ask", "allow")  # evaluation order: deny wins over ask over allow
 PERMISSIONS_FILE = Path(".tui-agent") / "permissions.json"
-HEADLESS_DENIAL = "denied by policy (headless mode never asks)"
 
 
 class PolicyError(ValueError):
@@ -33,15 +32,7 @@ class PolicyError(ValueError):
 class Verdict:
     action: str  # "allow" | "ask" | "deny"
     rule: str | None = None  # the rule that decided, None for the default
-    by: str = "rule"  # "rule" | "default" | "headless"
-
-    def message(self, name: str, arguments: dict) -> str:
-        """What the model is told when the call does not run."""
-        args = json.dumps(arguments, ensure_ascii=False)[:300]
-        if self.by == "headless":
-            return f"{HEADLESS_DENIAL}: {name} {args}" + (f" (rule {self.rule})" if self.rule else "")
-        why = f"rule {self.rule}" if self.rule else "the default"
-        return f"denied by policy ({why}): {name} {args}"
+    by: str = "rule"  # "rule" | "default"
 
 
 def _default_path() -> Path:
@@ -112,13 +103,11 @@ def read_permissions(path: Path) -> dict[str, list[str]]:
 
 @dataclass
 class Policy:
-    """Rules allow / ask / deny (deny wins); `headless` turns every ask into a deny."""
+    """Rules allow / ask / deny (deny wins); without a rule, the defaults of _default_verdict."""
 
     allow: list[str] = field(default_factory=list)
     ask: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
-    default: str = "ask"  # kept for compatibility; the built-in defaults are in _default_verdict
-    headless: bool = False
     project: Path | None = None  # where allow_always persists rules
     audit: AuditLog | None = None
 
@@ -131,8 +120,7 @@ class Policy:
                 raise PolicyError(str(exc)) from None
 
     @classmethod
-    def load(cls, project: Path, extra: dict | None = None, *, headless: bool = False,
-             audit: AuditLog | None = None) -> "Policy":
+    def load(cls, project: Path, extra: dict | None = None, *, audit: AuditLog | None = None) -> "Policy":
         """Rules from PROJECT/.tui-agent/permissions.json plus `extra` ({"allow": [...], ...}, from config/flags)."""
         rules = read_permissions(Path(project) / PERMISSIONS_FILE)
         merged = {action: list(rules.get(action, [])) for action in ACTIONS}
@@ -142,8 +130,7 @@ class Policy:
             if isinstance(more, str):
                 more = [more]
             merged[action] += [r for r in more if r not in merged[action]]
-        return cls(allow=merged["allow"], ask=merged["ask"], deny=merged["deny"], headless=headless,
-                   project=Path(project), audit=audit)
+        return cls(allow=merged["allow"], ask=merged["ask"], deny=merged["deny"], project=Path(project), audit=audit)
 
     @property
     def path(self) -> Path | None:
@@ -160,15 +147,7 @@ class Policy:
                     break
             if verdict:
                 break
-        verdict = verdict or _default_verdict(name, arguments)
-        if self.headless and verdict.action == "ask":
-            return Verdict("deny", verdict.rule, by="headless")
-        return verdict
-
-    def decide_headless(self, name: str, arguments: dict) -> Verdict:
-        """The verdict when nobody can be asked: what would ask is denied."""
-        verdict = self.evaluate(name, arguments)
-        return Verdict("deny", verdict.rule, by="headless") if verdict.action == "ask" else verdict
+        return verdict or _default_verdict(name, arguments)
 
     def add_rule(self, action: str, text: str) -> None:
         rule = Rule.parse(text)

@@ -6,12 +6,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_agent.agent.breakpoints import Breakpoints
-from tui_agent.config import ConfigError
+from tui_agent.commands import AddBreakpoint, Command, RemoveBreakpoint
 from tui_agent.tui.style_paths import style
 
 HELP = ("tool · tool:RULE (e.g. tool:edit_file, tool:run_command(pytest *)) · check · failure · "
@@ -19,7 +19,14 @@ HELP = ("tool · tool:RULE (e.g. tool:edit_file, tool:run_command(pytest *)) · 
 
 
 class BreakpointsScreen(ModalScreen[None]):
-    """Changes `breakpoints` in place: the loop reads it at each point, so a change counts from the next one."""
+    """Posts Changed(AddBreakpoint | RemoveBreakpoint); the app sends it to the run and calls `shown` with the result.
+
+    The loop reads its breakpoints at each point, so a change counts from the next one."""
+
+    class Changed(Message):
+        def __init__(self, dialog: BreakpointsScreen, command: Command) -> None:
+            super().__init__()
+            self.dialog, self.command = dialog, command
 
     CSS_PATH = style("breakpoints.tcss")
     BINDINGS = [
@@ -27,9 +34,9 @@ class BreakpointsScreen(ModalScreen[None]):
         Binding("escape", "close", "Close"),
     ]
 
-    def __init__(self, breakpoints: Breakpoints, *, note: str = "") -> None:
+    def __init__(self, specs: list[str], *, note: str = "") -> None:
         super().__init__()
-        self.breakpoints, self.note = breakpoints, note
+        self.specs, self.note = specs, note
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bp-dialog"):
@@ -43,15 +50,15 @@ class BreakpointsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#bp-dialog").border_title = "Breakpoints"
-        self.show_specs()
+        self.show_specs(self.specs)
         self.query_one("#bp-input", Input).focus()
 
     @property
     def listing(self) -> OptionList:
         return self.query_one("#bp-list", OptionList)
 
-    def show_specs(self, select: str | None = None) -> None:
-        specs = self.breakpoints.specs()
+    def show_specs(self, specs: list[str], select: str | None = None) -> None:
+        self.specs = specs
         listing = self.listing
         listing.clear_options()
         if specs:
@@ -67,29 +74,31 @@ class BreakpointsScreen(ModalScreen[None]):
 
     @on(Input.Submitted, "#bp-input")
     def add(self, event: Input.Submitted) -> None:
-        spec = event.value.strip()
-        if not spec:
-            return
-        try:
-            self.breakpoints.add(spec)
-        except ConfigError as exc:
-            self._error(str(exc))
-            return
-        self._error("")
-        event.input.value = ""
-        shown = next((s for s in self.breakpoints.specs() if s.replace(" ", "") == spec.replace(" ", "")), None)
-        self.show_specs(select=shown)
-        self.notify(f"Breakpoint set: {shown or spec}", timeout=3)
+        if spec := event.value.strip():
+            self.post_message(self.Changed(self, AddBreakpoint(spec)))
 
     def action_remove(self) -> None:
         listing = self.listing
-        if listing.highlighted is None or not self.breakpoints.specs():
+        if listing.highlighted is None or not self.specs:
             self.notify("No breakpoint selected.", timeout=2)
             return
-        spec = listing.get_option_at_index(listing.highlighted).id
-        if spec and self.breakpoints.remove(spec):
-            self.show_specs()
-            self.notify(f"Breakpoint removed: {spec}", timeout=3)
+        if spec := listing.get_option_at_index(listing.highlighted).id:
+            self.post_message(self.Changed(self, RemoveBreakpoint(spec)))
+
+    def shown(self, command: Command, specs: list[str], error: str = "") -> None:
+        """The run's answer to a change: the breakpoints now, or why it was refused."""
+        self._error(error)
+        if error:
+            return
+        if isinstance(command, AddBreakpoint):
+            self.query_one("#bp-input", Input).value = ""
+            spec = command.spec
+            shown = next((s for s in specs if s.replace(" ", "") == spec.replace(" ", "")), None)
+            self.show_specs(specs, select=shown)
+            self.notify(f"Breakpoint set: {shown or spec}", timeout=3)
+        else:
+            self.show_specs(specs)
+            self.notify(f"Breakpoint removed: {command.spec}", timeout=3)
 
     def action_close(self) -> None:
         self.dismiss(None)

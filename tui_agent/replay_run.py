@@ -1,12 +1,14 @@
-"""Replay a recorded session: its events again, paced, with the same pause/step controls; nothing runs."""
+"""ReplayRun: a recorded session as a RunHandle: its events again, paced, with pause/step/stop; nothing runs."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from tui_agent.config import Settings
 from tui_agent.agent.control import Controller, StopRequested
+from tui_agent.agent.gate import PERSON, WhoAnswers
+from tui_agent.commands import Answer, Command, Deploy, Reply, RestartServers
+from tui_agent.config import Settings
 from tui_agent.events import (
     DeployRefused, Event, Finished, IterationStarted, ModelResponded, OutputChunk, SessionStarted,
 )
@@ -15,12 +17,15 @@ from tui_agent.sessions.recorder import effective, read_events
 # seconds to wait before showing an event of this kind, at speed 1
 PACE = {ModelResponded: 0.4, IterationStarted: 0.3, OutputChunk: 0.005}
 DEFAULT_PACE = 0.05
+NOT_DEPLOYED = "this is a replay: nothing is deployed (resume or fork the session to act on it)"
 
 
 class ReplayRun:
-    """Looks like a Run to its consumers (subscribe, execute, control, deploy, close); calls no model."""
+    """A RunHandle that plays a session file again; calls no model, runs nothing, deploys nothing."""
 
-    def __init__(self, session_dir: Path, *, interactive: bool = True, speed: float = 1.0, step: bool = False):
+    replay = True
+
+    def __init__(self, session_dir: Path, *, who: WhoAnswers = PERSON, speed: float = 1.0, step: bool = False):
         self.session_dir = Path(session_dir)
         self.events: list[Event] = effective(read_events(self.session_dir))
         start = next((e for e in self.events if isinstance(e, SessionStarted)), None)
@@ -29,10 +34,9 @@ class ReplayRun:
             check=start.check if start else "", model=f"replay of {self.session_dir.name}",
             sandbox="none (replay)", step=step,
         )
-        self.control = Controller(start_paused=step, interactive=interactive)
+        self.control = Controller(who=who, start_paused=step)
         self.speed = speed
         self.sinks: list = []
-        self.mcp = None
         self.control.bind(self._emit)
 
     def subscribe(self, sink) -> None:
@@ -48,9 +52,9 @@ class ReplayRun:
             for event in self.events:
                 if isinstance(event, IterationStarted):
                     started = True  # like the loop: the first pause (--step) is before iteration 1
-                    await self.control.iteration_boundary(event.iteration)
+                    await self.control.at("iteration", event.iteration)
                 elif started:
-                    await self.control.checkpoint()
+                    await self.control.at("event")
                 if self.speed > 0:
                     await asyncio.sleep(PACE.get(type(event), DEFAULT_PACE) / self.speed)
                 self._emit(event)
@@ -64,10 +68,32 @@ class ReplayRun:
             self._emit(finished)
         return finished
 
-    def deploy(self) -> Event:
-        event = DeployRefused("this is a replay: nothing is deployed (resume or fork the session to act on it)")
-        self._emit(event)
-        return event
+    def send(self, command: Command) -> Reply:
+        """Pause, resume, step, stop and breakpoints work on the playback; what would act is refused."""
+        match command:
+            case Deploy():
+                self._emit(DeployRefused(NOT_DEPLOYED))
+                return Reply(False, NOT_DEPLOYED)
+            case Answer():
+                return Reply(False, "this is a replay: its calls were answered when it was recorded")
+            case RestartServers():
+                return Reply(False, "this is a replay: no MCP server runs")
+        return self.control.send(command)
+
+    def history(self) -> list[Event]:
+        return []
+
+    def rules(self) -> dict[str, list[str]]:
+        return {}
+
+    def breakpoints(self) -> list[str]:
+        return self.control.breakpoints.specs()
+
+    def servers(self) -> tuple:
+        return ()
+
+    def changes(self) -> str:
+        return "(a replay has no workspace to compare: [ and ] show each recorded fix)"
 
     async def close(self) -> None:
         return None

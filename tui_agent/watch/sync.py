@@ -1,4 +1,4 @@
-"""Watch mode's part of the workspace: which project paths are watched, and syncing given paths in (moving the baseline)."""
+"""Watch mode's sync, owned by the watcher: which project paths are watched, and taking given paths into the workspace."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from tui_agent.workspace import bytecode
-from tui_agent.workspace import snapshots
-from tui_agent.workspace.safefs import O_DIR, O_READ, PERM, link_stays_inside, open_dir, remove, write_file
-from tui_agent.workspace.snapshots import Manifest
 from tui_agent.watch.filter import watched
-
+from tui_agent.watch.folder import lstat_in, read_in, walk
+from tui_agent.workspace import bytecode, snapshots
+from tui_agent.workspace.safefs import PERM, link_stays_inside, remove, write_file
+from tui_agent.workspace.snapshots import Manifest
+from tui_agent.workspace.workspace import Workspace
 
 
 @dataclass
@@ -39,47 +39,54 @@ def _under(rel: str, folder: str) -> bool:
 
 
 class ProjectSync:
-    """Mixin for Workspace (needs project, path, owner, store, _ignore, _project_skip and the manifest helpers).
+    """Keeps a workspace equal to the project folder it was made from, path by path, as the person edits.
 
     The project manifest (baseline.json) and the workspace baseline snapshot are kept in memory while
-    syncing; flush_sync() writes them (deploy, restore and diff read them from disk)."""
+    syncing; flush() writes them, and what reads them (fix_paths, drop_fix, fix_diff, deploy) flushes first."""
 
-    _sync_proj: Manifest | None = None
-    _sync_base: Manifest | None = None
-    _sync_dirty = False
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+        self.project, self.path, self.owner, self.store = workspace.project, workspace.path, workspace.owner, workspace.store
+        self._proj: Manifest | None = None
+        self._base: Manifest | None = None
+        self._dirty = False
 
     def watched(self, rel: str) -> bool:
         """False for .git, caches, virtual environments, the session folder, our temp files, gitignored paths."""
-        return watched(self.project, rel, self._ignore, self._project_skip)
+        return watched(self.project, rel, self.ws.ignore, self.ws.project_skip)
 
     # --- the manifests in memory ---------------------------------------------------------
 
-    def _sync_load(self) -> None:
-        if self._sync_proj is None:
-            self._sync_proj = dict(self._project_baseline())
-            self._sync_base = dict(self._manifest(self.baseline))
+    def _load(self) -> None:
+        if self._proj is None:
+            self._proj = dict(self.ws.project_manifest())
+            self._base = dict(self.ws.manifest(self.ws.baseline))
 
-    def flush_sync(self) -> None:
-        """Write the moved baselines: baseline.json and a new baseline snapshot (meta["baseline"])."""
-        if not self._sync_dirty:
+    def flush(self) -> None:
+        """Write the moved baselines: baseline.json and a new baseline snapshot."""
+        if not self._dirty:
             return
-        self._write_project_baseline(self._sync_proj)
-        sid = snapshots.save(self.snapshot_dir, self._sync_base)
-        self._manifests[sid] = dict(self._sync_base)
-        self.meta["baseline"] = sid
-        self._save_meta()
-        self._sync_dirty = False
+        self.ws.save_project_manifest(self._proj)
+        self.ws.set_baseline(self._base)
+        self._dirty = False
 
-    def after_deploy(self, files: Iterable[str]) -> None:
+    def deploy(self) -> list[str]:
+        """The workspace's safe deploy over the synced baseline; our own writes then read as no change."""
+        self.flush()
+        files = self.ws.deploy()
+        self._after_deploy(files)
+        return files
+
+    def _after_deploy(self, files: Iterable[str]) -> None:
         """A deploy moved the baselines: the project now holds exactly what we wrote for `files` (our own writes).
 
         The project manifest is the one before the deploy plus what was written, so a change the person made
         to another file in the meantime still reads as a change."""
-        self._sync_load()
-        proj = self._sync_proj
-        self._sync_base = dict(self._manifest(self.baseline))
+        self._load()
+        proj = self._proj
+        self._base = dict(self.ws.manifest(self.ws.baseline))
         for rel in files:
-            entry = self._sync_base.get(rel)
+            entry = self._base.get(rel)
             try:
                 st = os.lstat(self.project / rel)
             except OSError:
@@ -88,19 +95,22 @@ class ProjectSync:
                 proj.pop(rel, None)
             else:
                 proj[rel] = _entry(st, entry[1])
-        self._sync_dirty = True
-        self._write_project_baseline(proj)  # the baseline snapshot was saved by deploy itself
-        self._sync_dirty = False
+        self.ws.save_project_manifest(proj)  # the baseline snapshot was saved by deploy itself
 
     def fix_paths(self) -> list[str]:
         """What the workspace changed against the project (the baseline): the fix's files."""
-        self.flush_sync()
-        return snapshots.changed_paths(self._manifest(self.baseline), self._current())
+        self.flush()
+        return self.ws.changed_paths(self.ws.baseline)
+
+    def fix_diff(self) -> tuple[str, list[str]]:
+        """The fix as a unified diff against the project, and its files."""
+        self.flush()
+        return self.ws.diff(self.ws.baseline)
 
     def drop_fix(self) -> None:
         """Make the workspace equal to the project again (the baseline snapshot)."""
-        self.flush_sync()
-        self.restore(self.baseline)
+        self.flush()
+        self.ws.restore(self.ws.baseline)
 
     # --- syncing -------------------------------------------------------------------------
 
@@ -111,27 +121,27 @@ class ProjectSync:
         touches cost a hash, nothing more); changed paths that collide with `hold` are left alone and
         reported in `held`."""
         started = time.perf_counter()
-        self._sync_load()
+        self._load()
         hold = frozenset(hold)
         out = SyncResult()
         paths = set(paths)
         for rel in sorted(paths):
-            self._sync_one(rel, hold, out)
-        self.drop_bytecode(out.files + out.removed)
+            self._one(rel, hold, out)
+        bytecode.drop(self.path, out.files + out.removed)
         for rel in sorted(p for p in paths if p.rsplit("/", 1)[-1] == ".gitignore"):
             folder = rel.rpartition("/")[0]  # its rules changed: what is ignored below may have changed too
-            again = set(self._walk_project(folder)) | {k for k in self._sync_proj if not folder or _under(k, folder)}
+            again = set(walk(self.project, folder, self.watched)) | {k for k in self._proj if not folder or _under(k, folder)}
             for sub in sorted(again):
-                self._sync_one(sub, hold, out)
+                self._one(sub, hold, out)
         out.seconds = time.perf_counter() - started
         return out
 
     def _held(self, rel: str, hold: frozenset[str]) -> bool:
         return bool(hold) and (rel in hold or any(_under(h, rel) for h in hold))
 
-    def _sync_one(self, rel: str, hold: frozenset[str], out: SyncResult) -> None:
-        proj = self._sync_proj
-        st = self._project_lstat(rel) if self.watched(rel) else None
+    def _one(self, rel: str, hold: frozenset[str], out: SyncResult) -> None:
+        proj = self._proj
+        st = lstat_in(self.project, rel) if self.watched(rel) else None
         if st is None:
             gone = [k for k in proj if _under(k, rel)]
             if gone:
@@ -143,10 +153,10 @@ class ProjectSync:
         mode = st.st_mode
         if stat.S_ISDIR(mode):
             if rel not in proj or not stat.S_ISDIR(proj[rel][0]):  # new (or renamed in): its files came silently
-                self._sync_dir(rel, st, hold, out)
+                self._dir(rel, st, hold, out)
             return
         if stat.S_ISREG(mode):
-            data = self._project_read(rel, st)
+            data = read_in(self.project, rel, st)
             if data is None:
                 return
         elif stat.S_ISLNK(mode):
@@ -165,79 +175,35 @@ class ProjectSync:
             self._untrack(rel, [k for k in proj if _under(k, rel)], out)
         self._write_ws(rel, mode, data, sha, out)
         proj[rel] = _entry(st, sha)
-        self._sync_dirty = True
+        self._dirty = True
 
-    def _sync_dir(self, rel: str, st: os.stat_result, hold: frozenset[str], out: SyncResult) -> None:
-        self._sync_proj[rel] = _entry(st, "")
+    def _dir(self, rel: str, st: os.stat_result, hold: frozenset[str], out: SyncResult) -> None:
+        self._proj[rel] = _entry(st, "")
         self._ws_dirs(rel + "/x")
         try:
             os.chmod(self.path / rel, stat.S_IMODE(st.st_mode) & PERM)
         except OSError:
             pass
-        self._sync_base[rel] = _entry(os.lstat(self.path / rel), "")
-        self._sync_dirty = True
+        self._base[rel] = _entry(os.lstat(self.path / rel), "")
+        self._dirty = True
         try:
             names = sorted(os.listdir(self.project / rel))
         except OSError:
             return
         for name in names:
-            self._sync_one(f"{rel}/{name}", hold, out)
+            self._one(f"{rel}/{name}", hold, out)
 
     def _untrack(self, rel: str, gone: list[str], out: SyncResult) -> None:
         for key in gone:
-            self._sync_proj.pop(key, None)
-            entry = self._sync_base.pop(key, None)
+            self._proj.pop(key, None)
+            entry = self._base.pop(key, None)
             if entry is not None and not stat.S_ISDIR(entry[0]):
                 out.removed.append(key)
         if self._ws_parents_real(rel):
             remove(self.path / rel)
-        self._sync_dirty = True
+        self._dirty = True
 
-    def drop_bytecode(self, paths: Iterable[str]) -> None:
-        """Remove the cached bytecode of these .py files in the workspace (see bytecode.drop)."""
-        bytecode.drop(self.path, paths)
-
-    def _walk_project(self, folder: str) -> Iterable[str]:
-        """Every watched path below a project folder (lstat walk, no symlink followed)."""
-        try:
-            entries = list(os.scandir(self.project / folder if folder else self.project))
-        except OSError:
-            return
-        for e in entries:
-            rel = f"{folder}/{e.name}" if folder else e.name
-            if not self.watched(rel):
-                continue
-            yield rel
-            if e.is_dir(follow_symlinks=False):
-                yield from self._walk_project(rel)
-
-    # --- file system ---------------------------------------------------------------------
-
-    def _project_lstat(self, rel: str) -> os.stat_result | None:
-        parts = rel.split("/")
-        try:
-            rfd = os.open(self.project, O_DIR)
-            try:
-                dfd = open_dir(rfd, parts[:-1])
-            finally:
-                os.close(rfd)
-            try:
-                return os.stat(parts[-1], dir_fd=dfd, follow_symlinks=False)
-            finally:
-                os.close(dfd)
-        except OSError:
-            return None  # gone, or a parent is not a real folder any more
-
-    def _project_read(self, rel: str, st: os.stat_result) -> bytes | None:
-        try:
-            fd = os.open(self.project / rel, O_READ)
-        except OSError:
-            return None
-        with os.fdopen(fd, "rb") as f:
-            fst = os.fstat(fd)
-            if fst.st_ino != st.st_ino or fst.st_dev != st.st_dev:
-                return None  # swapped since the lstat: the next event brings it
-            return f.read()
+    # --- the workspace side --------------------------------------------------------------
 
     def _ws_parents_real(self, rel: str) -> bool:
         path = self.path
@@ -264,15 +230,15 @@ class ProjectSync:
                 continue
             if st is not None:
                 os.unlink(path)
-            pst = self._project_lstat(sub)
+            pst = lstat_in(self.project, sub)
             mode = stat.S_IMODE(pst.st_mode) & PERM if pst is not None and stat.S_ISDIR(pst.st_mode) else 0o755
             os.mkdir(path, 0o700)
             os.chmod(path, mode)
             if self.owner:
                 os.chown(path, *self.owner)
-            self._sync_base[sub] = _entry(os.lstat(path), "")
+            self._base[sub] = _entry(os.lstat(path), "")
             if pst is not None:
-                self._sync_proj[sub] = _entry(pst, "")
+                self._proj[sub] = _entry(pst, "")
 
     def _write_ws(self, rel: str, mode: int, data: bytes, sha: str, out: SyncResult) -> None:
         path = self.path / rel
@@ -282,8 +248,8 @@ class ProjectSync:
         except FileNotFoundError:
             cur = None
         if cur is not None and (stat.S_ISDIR(cur.st_mode) or stat.S_ISLNK(cur.st_mode) or not stat.S_ISREG(mode)):
-            for key in [k for k in self._sync_base if _under(k, rel)]:
-                self._sync_base.pop(key)
+            for key in [k for k in self._base if _under(k, rel)]:
+                self._base.pop(key)
             remove(path)
         if stat.S_ISREG(mode):
             self.store.put(data, sha)
@@ -299,8 +265,8 @@ class ProjectSync:
             if self.owner:
                 os.lchown(path, *self.owner)
         else:  # a link leading outside, or a special file: never copied (as when the workspace was made)
-            self._sync_base.pop(rel, None)
+            self._base.pop(rel, None)
             return
         entry = _entry(os.lstat(path), sha)
-        self._sync_base[rel] = entry
+        self._base[rel] = entry
         out.files.append(rel)

@@ -1,0 +1,94 @@
+"""The person's commands to a run, and the run's reply: plain data that round-trips through JSON, like events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from tui_agent.events import Record
+
+ANSWERS = ("allow", "always", "deny")  # "always": allow, and keep a rule so that it is not asked again
+
+
+@dataclass(frozen=True)
+class Command(Record):
+    """Base class: what a person (in any window: this terminal, a second one, a browser) asks a run to do."""
+
+    type: ClassVar[str] = "command"
+    registry: ClassVar[dict[str, type]] = {}
+
+
+@dataclass(frozen=True)
+class Pause(Command):
+    """Pause at the next safe point (before a model turn, a tool call, the fix or the check)."""
+
+    type: ClassVar[str] = "pause"
+
+
+@dataclass(frozen=True)
+class Resume(Command):
+    type: ClassVar[str] = "resume"
+
+
+@dataclass(frozen=True)
+class Step(Command):
+    """Run one more iteration, then pause again."""
+
+    type: ClassVar[str] = "step"
+
+
+@dataclass(frozen=True)
+class Stop(Command):
+    type: ClassVar[str] = "stop"
+    reason: str = "stopped by the person"
+
+
+@dataclass(frozen=True)
+class Answer(Command):
+    """The person's answer to a tool call: asked now, or ahead while the loop is paused before asking it."""
+
+    type: ClassVar[str] = "answer"
+    call_id: str
+    action: str  # one of ANSWERS
+    arguments: dict | None = None  # the person's edit of the call's arguments (allow with these instead)
+
+
+@dataclass(frozen=True)
+class AddBreakpoint(Command):
+    type: ClassVar[str] = "add_breakpoint"
+    spec: str  # as --break-on takes it: tool, tool:RULE, check, failure, spend:USD, iteration:N
+
+
+@dataclass(frozen=True)
+class RemoveBreakpoint(Command):
+    type: ClassVar[str] = "remove_breakpoint"
+    spec: str
+
+
+@dataclass(frozen=True)
+class Deploy(Command):
+    """The person approved the deploy: copy the changes into their folder (the run emits Deployed or DeployRefused)."""
+
+    type: ClassVar[str] = "deploy"
+
+
+@dataclass(frozen=True)
+class RestartServers(Command):
+    """Start these MCP servers again; the run's events say when each is ready or failed."""
+
+    type: ClassVar[str] = "restart_servers"
+    names: tuple = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came of a command: `ok`, and a note (e.g. "ahead" for an answer given before the ask, or why not)."""
+
+    ok: bool
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "note": self.note}
+
+
+DONE = Reply(True)
