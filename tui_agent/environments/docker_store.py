@@ -62,9 +62,9 @@ def find(key: str) -> Entry | None:
     return _entry(image.attrs)
 
 
-def _entry(attrs: dict) -> Entry:
+def _entry(attrs: dict, name: str | None = None) -> Entry:
     labels = (attrs.get("Config") or {}).get("Labels") or {}
-    name = f"{REPOSITORY}:{labels[KEY_LABEL]}" if KEY_LABEL in labels else ((attrs.get("RepoTags") or [attrs["Id"]])[0])
+    name = name or f"{REPOSITORY}:{labels.get(KEY_LABEL, '?')}"
     return Entry(labels.get(KEY_LABEL, "base"), name, labels.get(PROJECT_LABEL, "?"), int(attrs.get("Size") or 0),
                  _when(attrs.get("Created", "")))
 
@@ -80,7 +80,8 @@ def entries() -> list[Entry]:
     client = _client()
     try:
         found = {i["Id"]: i for label in (KEY_LABEL, BASE_LABEL) for i in client.api.images(filters={"label": label})}
-        return [_entry(client.api.inspect_image(i)) for i in found]
+        return [_entry(client.api.inspect_image(i), tag) for i, image in found.items()  # one per tag: the same
+                for tag in image.get("RepoTags") or [i]]  # Dockerfile built twice is one image with two tags
     finally:
         client.close()
 
