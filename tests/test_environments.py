@@ -10,6 +10,8 @@ import pytest
 from env_fixtures import FIXED_NEW, FIXED_OLD, IndexServer, index_env, index_folder, lock, project, reachable_dir
 from loop_fixtures import cli, events, of_type, script, tree
 from sandbox_fixtures import require_backend
+from tui_agent.environments import docker_store
+from tui_agent.sandbox import probe
 
 pytestmark = pytest.mark.slow
 
@@ -22,10 +24,14 @@ def index(tmp_path_factory):
 
 
 @pytest.fixture
-def env_root():
+def env_root(tmp_path):
     root = reachable_dir("tui-agent-envtest-")
     yield root
     shutil.rmtree(root, ignore_errors=True)
+    if probe("docker") is None:  # the environment images of this test's projects
+        for entry in docker_store.entries():
+            if entry.project.startswith(str(tmp_path)):
+                docker_store.remove(entry)
 
 
 def run(folder, backend, model, env_root, index, *extra, check="python -m pytest -q", sessions=None):

@@ -211,6 +211,9 @@ class Environment:
         except asyncio.CancelledError:
             cancelled.set()
             raise
+        finally:
+            if self.recipe.dockerfile:
+                await asyncio.to_thread(docker_store.untag, f"{docker_store.REPOSITORY}-base:{key}")
 
 
 def _copy(project: Path, dest: Path, owner: tuple[int, int]) -> None:

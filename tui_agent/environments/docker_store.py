@@ -98,6 +98,17 @@ def remove(entry: Entry) -> str | None:
         client.close()
 
 
+def untag(tag: str) -> None:
+    """Drop a name, keep the image (an environment image still builds on it)."""
+    client = _client()
+    try:
+        client.images.remove(tag, noprune=True)
+    except Exception:
+        pass
+    finally:
+        client.close()
+
+
 def build_base(context: Path, dockerfile: str, tag: str, on_line: Callable[[str], None]) -> str:
     """`docker build` of a project's Dockerfile with no network and no pull; the image's id."""
     client = _client()
