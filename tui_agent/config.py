@@ -48,11 +48,16 @@ class Settings:
     permissions: dict = field(default_factory=dict)  # {"allow": [...], "ask": [...], "deny": [...]}
     theme: str = "dark"
     breakpoints: tuple = ()  # --break-on values: tool, tool:RULE, check, failure, spend:USD, iteration:N
+    # the project's environment: auto | none | devcontainer | uv | pyproject | requirements | setup | a Dockerfile
+    env: str = "auto"
+    setup: str | None = None  # a shell command run in the environment build, after the detected install
+    env_root: Path = (Path("/var/cache/tui-agent/envs") if hasattr(os, "geteuid") and os.geteuid() == 0 else
+                      Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "tui-agent/envs")
 
 
 _CRITERIA = {f.name for f in dataclasses.fields(Criteria)}
 _SETTINGS = {f.name for f in dataclasses.fields(Settings)} - {"criteria"}
-_PATHS = {"project", "session_root"}
+_PATHS = {"project", "session_root", "env_root"}
 
 
 def _file_values(project: Path) -> dict[str, Any]:

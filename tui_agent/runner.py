@@ -14,6 +14,7 @@ from tui_agent.agent.control import Controller
 from tui_agent.agent.gate import WhoAnswers
 from tui_agent.agent.loop import AgentLoop
 from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
+from tui_agent.environments.session import for_run
 from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
 from tui_agent.config import ConfigError, Settings
 from tui_agent.events import (
@@ -169,9 +170,16 @@ async def prepare(
         except WorkspaceError:
             shutil.rmtree(session_dir, ignore_errors=True)  # a new session that never started: free its space
             raise
-    sandbox = sandboxes.create(backend, sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
     try:
-        await sandbox.start()
+        environment = await for_run(settings, project, backend, _limits(settings))
+    except ConfigError:
+        workspace.close()
+        raise
+    spec = environment.spec(sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
+    sandbox = environment.sandbox = sandboxes.create(backend, spec)
+    try:
+        if environment.ready:  # otherwise the loop builds the environment first, then starts the sandbox
+            await sandbox.start()
     except sandboxes.SandboxUnavailable:
         workspace.close()
         raise
@@ -187,7 +195,7 @@ async def prepare(
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
     config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
-    loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else ()), control)
+    loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else (), environment), control)
     def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point
         loop.emit(Error(why, fatal=True))
         control.stop(why)

@@ -163,6 +163,10 @@ class Controller:
         self._running.clear()
         self._pause_reason = reason
 
+    def hold(self, reason: str) -> None:
+        """Something the person should see before the loop goes on: pause at the next point; nobody: go on."""
+        self._pause_for(reason)
+
     def ask_to_go_on(self, reason: str) -> None:
         """No progress: the person decides at the next point (resume goes on, stop ends); nobody: stop now."""
         if not self.who.present:

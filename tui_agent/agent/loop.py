@@ -13,6 +13,7 @@ from tui_agent.agent.conversation import Conversation, system_prompt
 from tui_agent.agent.output import OutputBuffer
 from tui_agent.agent.setup import LoopConfig, LoopParts
 from tui_agent.agent.termination import Progress, check_passed
+from tui_agent.config import ConfigError
 from tui_agent.events import (
     CheckFinished, CheckStarted, DeployReady, Error, Event, Finished, FixApplied, IterationFinished, IterationStarted,
     ModelDelta, ModelRequested, ModelResponded, ModelRetrying, OutputChunk, PlanUpdated, SessionResumed, SessionStarted,
@@ -110,7 +111,7 @@ class AgentLoop:
                     self.progress.forgive()
         except StopRequested as exc:
             reason = exc.reason
-        except BadCheck as exc:
+        except (BadCheck, ConfigError) as exc:  # ConfigError: e.g. the project's environment failed to build
             outcome, reason = "invalid", str(exc)
         except (ModelError, SandboxFailed, OSError) as exc:
             if isinstance(exc, OSError):  # the session's snapshots (e.g. a full disk)
@@ -135,6 +136,9 @@ class AgentLoop:
         await self.control.at("fix", k)
         self.snapshot, diff, files = self.workspace.snapshot_with_diff(self.snapshot)
         self.emit(FixApplied(k, diff, tuple(files), self.snapshot))
+        if self.parts.environment is not None and (outdated := self.parts.environment.outdated(files)):
+            self.emit(outdated)
+            self.control.hold("environment inputs changed")  # the person decides; headless goes on
         await self.control.at("check", k)
         passed = await self.check(k)
         await self.control.at("failure", k, passed=passed)  # a breakpoint here pauses before the next iteration
@@ -143,12 +147,19 @@ class AgentLoop:
                                     self.snapshot))
         return passed
 
+    async def prepare_environment(self) -> None:
+        """The project's environment, from the cache or built now (its events stream live); then the sandbox starts."""
+        if self.parts.environment is not None:
+            await self.parts.environment.prepare(self.emit)
+
     async def _open(self) -> None:
         """Say where the session starts; start the tools; check the untouched workspace (iteration 0)."""
         if self._resumed:
             self.emit(SessionResumed(self.progress.iterations, self.snapshot))
         elif not self.config.fix_round:
             self.emit(self.session_started())
+        if not self.config.fix_round:  # a watch round's environment is the watcher's, ready before its first check
+            await self.prepare_environment()
         await self.toolbox.start()
         if self._resumed:
             return

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Protocol
 
 from tui_agent.config import Criteria, Settings
+from tui_agent.events import Event
 from tui_agent.models.base import Model
 from tui_agent.sandbox.base import Sandbox
 from tui_agent.tools.base import ToolProvider
 from tui_agent.workspace.workspace import Workspace
 
-RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image")
+RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image", "env",
+                   "setup")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,16 @@ class LoopConfig:
                    settings.context_tokens, settings.timeout_s, {k: getattr(settings, k) for k in RESUMED_OPTIONS})
 
 
+class Environment(Protocol):
+    """The project's environment before the baseline check (environments.session.EnvironmentStep)."""
+
+    async def prepare(self, emit: Callable[[Event], None]) -> None:
+        """From the cache or built now, its events streamed; then the sandbox starts."""
+
+    def outdated(self, files: list[str]) -> Event | None:
+        """An event when the agent changed one of its inputs (the environment is not rebuilt on its own)."""
+
+
 @dataclass(frozen=True)
 class LoopParts:
     """What the loop works with, shared by a run and its watch rounds; the built-in tools are the loop's own."""
@@ -43,3 +55,4 @@ class LoopParts:
     sandbox: Sandbox
     workspace: Workspace
     tools: tuple[ToolProvider, ...] = ()  # besides the built-ins: the MCP servers
+    environment: Environment | None = None  # None: the project declares no environment

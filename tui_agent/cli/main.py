@@ -1,4 +1,4 @@
-"""The `tui-agent` command: run, resume, watch, demo, sandbox build, doctor, mcp serve."""
+"""The `tui-agent` command: run, resume, watch, demo, sandbox build, doctor, env, mcp serve."""
 
 from __future__ import annotations
 
@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="rebuild even if the image is there")
 
     sub.add_parser("doctor", help="say which sandboxes work here and what to do about the others")
+
+    env = sub.add_parser("env", help="the project's environment: what was detected, its state and size; build; prune",
+                         description="tui-agent env [PATH] | env build [PATH] [--force] | env prune")
+    env.add_argument("words", nargs="*", metavar="[build|prune] [PATH]", help="an action, then the project folder")
+    env.add_argument("--force", action="store_true", help="build again even when the environment is cached")
+    env.add_argument("--sandbox", choices=["auto", "docker", "bwrap"], help="which backend's environment")
 
     sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date; prune")
     sessions.add_argument("action", nargs="?", choices=["prune"], help="prune: remove old finished sessions and "
@@ -215,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
 
             settings = config.load(args.path, **_flags(args))
             return asyncio.run(start_watch(settings, headless=args.headless, auto_fix=args.auto_fix))
+        if args.command == "env":
+            from tui_agent.cli.env import env
+
+            return env(args)
         from tui_agent.cli import commands
 
         return getattr(commands, args.command)(args)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from tui_agent.events.record import (
     Record, Event,
 )
+from tui_agent.events.environment import (
+    EnvDetected, EnvStep, EnvOutput, EnvReady, EnvFailed, EnvOutdated,
+)
 from tui_agent.events.run import (
     SessionStarted, SessionResumed, PlanUpdated, IterationStarted, CheckStarted, OutputChunk, CheckFinished,
     FixApplied, IterationFinished, Paused, Resumed, DeployReady, Deployed, DeployRefused, Finished, Error,
@@ -23,5 +26,6 @@ __all__ = [
     "OutputChunk", "CheckFinished", "FixApplied", "IterationFinished", "Paused", "Resumed", "DeployReady", "Deployed",
     "DeployRefused", "Finished", "Error", "ModelRequested", "ModelDelta", "ModelResponded", "ModelRetrying",
     "ToolCallRequested", "ToolCallDecided", "ToolCallFinished", "ToolProgress", "WatchStarted", "ChangesSynced",
-    "ChangesQueued", "FixRefused", "FixRebased", "AutoFixToggled", "WatchStopped",
+    "ChangesQueued", "FixRefused", "FixRebased", "AutoFixToggled", "WatchStopped", "EnvDetected", "EnvStep",
+    "EnvOutput", "EnvReady", "EnvFailed", "EnvOutdated",
 ]

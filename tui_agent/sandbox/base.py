@@ -60,3 +60,5 @@ class SandboxSpec:
     workspace: Path
     limits: Limits = Limits()
     image: str = "tui-agent-sandbox:latest"
+    env: tuple = ()  # extra (NAME, value) environment variables, after the backend's own (a project environment's PATH)
+    binds: tuple = ()  # extra (host path, sandbox path, "ro" | "rw") binds, e.g. a project environment's prefix

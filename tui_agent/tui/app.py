@@ -18,7 +18,7 @@ from tui_agent.config import Settings
 from tui_agent.events import DeployReady, Event, Finished, OutputChunk, ToolProgress
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, QUIT, palette
-from tui_agent.tui.narration import Heading, Notice, narrate
+from tui_agent.tui.narration import Heading, LogText, Notice, narrate
 from tui_agent.tui.screens.breakpoints import BreakpointsScreen
 from tui_agent.tui.screens.inspector import InspectorScreen
 from tui_agent.tui.screens.main import MainScreen
@@ -91,7 +91,9 @@ class AgentApp(App[int]):
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.finished is not None and self.finished.outcome == "met" else 1
+        finished = self.finished or self.state.finished
+        outcome = finished.outcome if finished is not None else ""
+        return {"met": 0, "invalid": 2}.get(outcome, 1)  # invalid: bad input found while running (a failed build)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -216,9 +218,11 @@ class AgentApp(App[int]):
             if isinstance(screen, InspectorScreen) and screen.is_mounted:
                 screen.refresh_items()
 
-    def say(self, said: Heading | Notice) -> None:
+    def say(self, said: Heading | Notice | LogText) -> None:
         if isinstance(said, Heading):
             self.main.output.write_heading(said)
+        elif isinstance(said, LogText):
+            self.main.output.append(said.text)
         else:
             self.notify(said.message, severity=said.severity, timeout=said.timeout)
 

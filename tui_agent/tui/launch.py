@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from tui_agent.config import Settings
@@ -31,4 +32,6 @@ async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at
         forget_ending_signals(handled)
     if app.startup_error is not None:
         raise app.startup_error
+    if app.finished is not None and app.finished.outcome == "invalid":
+        print(f"tui-agent: error: {app.finished.reason}", file=sys.stderr)
     return app.exit_code if code is None or code == 2 else code

@@ -7,7 +7,8 @@ from typing import Literal
 
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused,
-    Error, Event, Finished, FixRebased, FixRefused, IterationStarted, Paused, ToolCallDecided,
+    EnvDetected, EnvFailed, EnvOutdated, EnvOutput, EnvReady, EnvStep, Error, Event, Finished, FixRebased, FixRefused,
+    IterationStarted, Paused, ToolCallDecided,
 )
 from tui_agent.tui.state import RunState
 
@@ -28,7 +29,14 @@ class Notice:
     timeout: float = 15
 
 
-Said = Heading | Notice
+@dataclass(frozen=True)
+class LogText:
+    """Plain lines for the output log (an environment's live build log)."""
+
+    text: str
+
+
+Said = Heading | Notice | LogText
 
 
 def check_heading(event: CheckStarted | CheckFinished, what: str) -> Heading:
@@ -40,8 +48,30 @@ def check_heading(event: CheckStarted | CheckFinished, what: str) -> Heading:
                    "good" if event.passed else "bad")
 
 
+def narrate_environment(event: Event) -> list[Said]:
+    """The environment's build before the baseline check: its steps and its live install log."""
+    if isinstance(event, EnvDetected):
+        state = "cached" if event.cached else "building it in the sandbox (network: the package index only)"
+        return [Heading(f"── environment: {event.source} ({event.backend}): {state}", "strong", "environment"),
+                *(LogText(f"note: {note}\n") for note in event.notes)]
+    if isinstance(event, EnvStep):
+        return [Heading(f"── environment step: {event.step}")]
+    if isinstance(event, EnvOutput):
+        return [LogText(event.text + "\n")]
+    if isinstance(event, EnvReady):
+        took = "" if event.cached else f" in {event.duration_s:.1f} s"
+        return [Heading(f"── environment ready: {event.name} ({event.size_mb:.1f} MB){took}", "good")]
+    if isinstance(event, EnvFailed):
+        return [Heading(f"── environment build failed at step {event.step}", "bad"), Notice(event.message, "error", 60)]
+    if isinstance(event, EnvOutdated):
+        return [Notice(event.message, "warning", 30)]
+    return []
+
+
 def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said]:
     """The main screen's headings and notices for one event (already folded into `state`)."""
+    if said := narrate_environment(event):
+        return said
     if isinstance(event, (CheckStarted, CheckFinished)):
         what = "baseline check" if event.iteration == 0 else f"iteration {event.iteration} check"
         return [check_heading(event, what)]
@@ -74,6 +104,8 @@ def names(files: tuple, most: int = 4) -> str:
 
 def narrate_watch(event: Event, project: str) -> list[Said]:
     """The watch screen's headings and notices for one event."""
+    if said := narrate_environment(event):
+        return said
     if isinstance(event, ChangesSynced):
         files = names(event.files + event.removed)
         return [Heading(f"── changed: {files} (synced in {event.duration_ms:.1f} ms)", "note")]

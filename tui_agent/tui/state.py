@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tui_agent.events import (
-    CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, Error, Event, Finished, FixApplied,
-    IterationFinished, IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, Paused, PlanUpdated,
-    Resumed, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished, ToolCallRequested, ToolProgress,
+    CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, EnvDetected, EnvFailed, EnvReady, EnvStep,
+    Error, Event, Finished, FixApplied,
+    IterationFinished, IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, Paused,
+    PlanUpdated, Resumed, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished, ToolCallRequested,
+    ToolProgress,
 )
 
 ACTIVITY_CHARS = 400
@@ -83,6 +85,7 @@ class RunState:
     started: bool = False
     replay: bool = False  # a recorded session played again: nothing runs
     answered_ahead: dict[str, str] = field(default_factory=dict)  # call id -> answer given at a breakpoint
+    env_building: str = ""  # the environment step under way ("" when no build runs)
     dirty: set[str] = field(default_factory=set)
 
     # --- derived -------------------------------------------------------------------------
@@ -114,6 +117,8 @@ class RunState:
             return "pausing"
         if not self.started:
             return "starting"
+        if self.env_building:
+            return "building environment"
         if self.retrying is not None:
             return "retrying model"
         return "checking" if self.checking else "running"
@@ -228,6 +233,19 @@ class RunState:
         self.pending.clear()
         self.answered_ahead.clear()
         self.dirty.update({"perms", "plan"})
+
+    def _on_env_detected(self, e: EnvDetected) -> None:
+        self.env_building = "" if e.cached else "start"
+
+    def _on_env_step(self, e: EnvStep) -> None:
+        self.env_building = self.progress = f"environment: {e.step}"
+        self.dirty.add("plan")
+
+    def _on_env_ready(self, e: EnvReady) -> None:
+        self.env_building, self.progress = "", ""
+
+    def _on_env_failed(self, e: EnvFailed) -> None:
+        self.env_building, self.progress = "", ""
 
     def _on_error(self, e: Error) -> None:
         self.errors.append(e.message)

@@ -16,7 +16,7 @@ from tui_agent.config import Settings
 from tui_agent.events import Event
 from tui_agent.tui.diff_text import colour_diff
 from tui_agent.tui.keys import WATCH, bindings, palette
-from tui_agent.tui.narration import Heading, narrate_watch
+from tui_agent.tui.narration import Heading, LogText, narrate_watch
 from tui_agent.tui.palette import diff_colours
 from tui_agent.tui.screens.deploy import Checklist, DeployScreen
 from tui_agent.tui.style_paths import style
@@ -139,6 +139,8 @@ class WatchApp(App[int]):
             for said in narrate_watch(item, str(self.settings.project)):
                 if isinstance(said, Heading):
                     self.log_view.write_heading(said)
+                elif isinstance(said, LogText):
+                    self.log_view.append(said.text)
                 else:
                     self.notify(said.message, severity=said.severity, timeout=said.timeout)
         if asking is not state.asking:

@@ -127,6 +127,7 @@ class Watcher:
         config = self.run.loop.config
         self.emit(WatchStarted(config.session_id, str(self.project), config.check, config.sandbox_name,
                                str(self.workspace.path), self.auto_fix, self.watcher_kind))
+        await self.run.loop.prepare_environment()  # the project's environment, before the first check
         reader = asyncio.ensure_future(self._read())
         try:
             await self._cycle(first=True)

@@ -88,7 +88,7 @@ class BwrapSandbox:
             if host.root:  # bwrap then builds an unprivileged user namespace whose uid maps to limits.uid
                 drop += [f"--reuid={limits.uid}", f"--regid={limits.gid}", "--clear-groups"]
             drop.append("--")
-        return [*rl, *drop, host.bwrap, *sandbox_args(host, stage, limits)]
+        return [*rl, *drop, host.bwrap, *sandbox_args(host, stage, limits, self.spec.env, self.spec.binds)]
 
     async def _launch(self) -> SandboxProcess:
         """Start a sandbox that waits for its command: cgroups, namespaces, mounts, its first shell."""

@@ -74,7 +74,7 @@ def _system_dirs() -> list[str]:
     return args
 
 
-def _reachable(path: Path, uid: int, gid: int) -> bool:
+def reachable(path: Path, uid: int, gid: int) -> bool:
     """Can uid/gid (without supplementary groups) traverse every folder down to and into `path`?"""
     for folder in [*reversed(path.parents), path]:
         st = folder.stat()
@@ -120,7 +120,7 @@ class Stage:
             (root / name).write_text(text)
             (root / name).chmod(0o644)
         stage = cls(root, workspace)
-        if host.root and not _reachable(workspace, limits.uid, limits.gid):
+        if host.root and not reachable(workspace, limits.uid, limits.gid):
             # bwrap runs as limits.uid and could not reach the folder: bind it where it can
             (root / "workspace").mkdir()
             stage.mounted = True
@@ -187,11 +187,11 @@ def _remove_stage(root: Path) -> None:
             pass
 
 
-def sandbox_args(host: Host, stage: Stage, limits: Limits) -> list[str]:
-    """bwrap's options, up to (not including) --json-status-fd and the command."""
+def sandbox_args(host: Host, stage: Stage, limits: Limits, env: tuple = (), binds: tuple = ()) -> list[str]:
+    """bwrap's options, up to (not including) --json-status-fd and the command; env and binds as in SandboxSpec."""
     args = ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--clearenv", "--hostname", "sandbox"]
-    for key, value in ENV.items():
+    for key, value in {**ENV, **dict(env)}.items():
         args += ["--setenv", key, value]
     if not host.root:
         args += ["--uid", str(limits.uid), "--gid", str(limits.gid)]
@@ -209,6 +209,8 @@ def sandbox_args(host: Host, stage: Stage, limits: Limits) -> list[str]:
              "--remount-ro", "/proc/1", "--dev", "/dev",
              "--size", tmp, "--perms", "1777", "--tmpfs", "/tmp",
              "--size", tmp, "--perms", "1777", "--tmpfs", "/dev/shm",
-             "--bind", str(stage.workspace), "/workspace", "--chdir", "/workspace",
-             "--remount-ro", "/"]
+             "--bind", str(stage.workspace), "/workspace", "--chdir", "/workspace"]
+    for host_path, inside, mode in binds:
+        args += ["--ro-bind" if mode == "ro" else "--bind", str(host_path), inside]
+    args += ["--remount-ro", "/"]
     return args

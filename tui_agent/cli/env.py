@@ -1,0 +1,120 @@
+"""`tui-agent env [PATH]`, `env build [PATH] [--force]`, `env prune`: a project's environment from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from pathlib import Path
+
+from tui_agent import config
+from tui_agent.config import ConfigError
+from tui_agent.events import EnvFailed, EnvOutput, EnvReady, EnvStep, Event
+from tui_agent.sanitize import sanitize
+
+ACTIONS = ("build", "prune")
+
+
+def env(args: argparse.Namespace) -> int:
+    words = list(args.words)
+    action = words.pop(0) if words and words[0] in ACTIONS else "show"
+    if len(words) > 1:
+        raise ConfigError(f"env {action}: expected at most one project folder, got {' '.join(words)}")
+    path = Path(words[0]) if words else Path(".")
+    if action == "prune":
+        return prune(config.load(Path.cwd()).env_root)
+    settings = config.load(path, sandbox=args.sandbox)
+    step, backend = asyncio.run(_step(settings))
+    if action == "show":
+        return show(step, backend, Path(settings.project))
+    return asyncio.run(build(step, args.force))
+
+
+async def _step(settings):
+    from tui_agent import sandbox as sandboxes
+    from tui_agent.environments.session import for_run
+    from tui_agent.runner import _limits, check_project, choose_sandbox
+
+    project = check_project(Path(settings.project))
+    backend = choose_sandbox(settings.sandbox, sandboxes.SandboxSpec(project, _limits(settings), settings.image))
+    return await for_run(settings, project, backend, _limits(settings)), backend
+
+
+def show(step, backend: str, project: Path) -> int:
+    env = step.environment
+    print(f"project: {project}")
+    print(f"sandbox: {backend}")
+    if env is None:
+        print("environment: none (nothing declared: checks run in the sandbox image as it is)")
+        return 0
+    recipe = env.recipe
+    print(f"environment: {recipe.describe()}")
+    print(f"inputs: {', '.join(recipe.inputs) or '-'}")
+    if recipe.install:
+        print(f"install: {recipe.install}")
+    if recipe.setup:
+        print(f"setup: {recipe.setup}")
+    if recipe.python:
+        print(f"python: {recipe.python} ({recipe.python_from})")
+    summary = env.indexes.summary()
+    print(f"package index: {summary['index'] or 'none'}" + "".join(f" + {u}" for u in summary["extra"]))
+    if summary["find_links"]:
+        print(f"find links: {' '.join(summary['find_links'])}")
+    for note in recipe.notes:
+        print(f"note: {note}")
+    if step.found:
+        print(f"state: built ({step.found.name}, {step.found.size_bytes / 1e6:.1f} MB)")
+    else:
+        print("state: not built (the next run builds it, or `tui-agent env build`)")
+    print(f"key: {env.key()}")
+    return 0
+
+
+def _printer(event: Event) -> None:
+    if isinstance(event, EnvOutput):
+        print(sanitize(event.text, keep_colour=False), flush=True)
+    elif isinstance(event, EnvStep):
+        print(f"── {event.step}", flush=True)
+    elif isinstance(event, EnvReady):
+        print(f"ready: {event.name} ({event.size_mb:.1f} MB) in {event.duration_s:.1f} s", flush=True)
+    elif isinstance(event, EnvFailed):
+        print(f"failed at step {event.step}; full log: {event.log}", flush=True)
+
+
+async def build(step, force: bool) -> int:
+    env = step.environment
+    if env is None:
+        print("this project declares no environment: nothing to build")
+        return 0
+    if step.found and not force:
+        print(f"already built: {step.found.name} ({step.found.size_bytes / 1e6:.1f} MB); --force builds it again")
+        return 0
+    await env.build(_printer)  # EnvironmentFailed is a ConfigError: one line on stderr, exit 2
+    return 0
+
+
+def prune(root: Path) -> int:
+    """Remove every cached environment (they are rebuilt when needed), their build logs and leftovers."""
+    from tui_agent.environments import bwrap_store, docker_store
+    from tui_agent.environments.build import discard
+    from tui_agent.sandbox.docker.image import engine_problem
+
+    removed, kept = 0, []
+    stores = [(bwrap_store.entries(root), bwrap_store.remove)]
+    if engine_problem() is None:
+        stores.append((docker_store.entries(), docker_store.remove))
+    for entries, remove in stores:
+        for entry in entries:
+            problem = remove(entry)
+            if problem:
+                kept.append(f"{entry.name}: {problem}")
+            else:
+                removed += 1
+    for leftover in (root / "logs", root / "tools", *(root / "builds").glob("*")):
+        young = 3600 if leftover.parent.name == "builds" else 0
+        if leftover.exists() and time.time() - leftover.stat().st_mtime > young:
+            discard(leftover)  # a build folder younger than an hour may belong to a build under way
+    print(f"removed {removed} environment(s) from {root} and the Docker engine")
+    for line in kept:
+        print(f"kept {line}")
+    return 0 if not kept else 1

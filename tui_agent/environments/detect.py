@@ -1,0 +1,187 @@
+"""Which environment a project declares (devcontainer, Dockerfile, uv.lock, pyproject, requirements, setup)."""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_agent.config import ConfigError
+from tui_agent.environments import devcontainer
+
+KINDS = ("devcontainer", "dockerfile", "uv", "pyproject", "requirements", "setup")
+DOCKER_ONLY = ("devcontainer", "dockerfile")
+TEST_NAMES = ("test", "tests", "testing", "dev")  # dependency groups and extras a test suite needs
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What to build: the kind, the files whose content makes the cache key, and the commands."""
+
+    kind: str
+    inputs: tuple  # relative paths, hashed into the key
+    install: str = ""  # the install step's shell command ("" when there is none)
+    setup: str | None = None  # the `setup` setting, run after the install
+    python: str | None = None  # the interpreter request for uv (".python-version" or requires-python)
+    python_from: str = ""
+    project_path: str | None = None  # made importable with a .pth when the install does not install the project
+    image: str | None = None  # devcontainer `image`
+    dockerfile: str | None = None  # devcontainer build.dockerfile or the configured Dockerfile
+    context: str | None = None
+    env: tuple = ()  # devcontainer containerEnv
+    notes: tuple = ()
+
+    @property
+    def docker_only(self) -> bool:
+        return self.kind in DOCKER_ONLY
+
+    def describe(self) -> str:
+        words = {"devcontainer": f"{self.inputs[0]} ({self.image or self.dockerfile})",
+                 "dockerfile": f"Dockerfile {self.dockerfile}", "uv": "uv.lock (uv sync --frozen)",
+                 "pyproject": "pyproject.toml (the project installed editable)",
+                 "requirements": "requirements files", "setup": "the setup command"}
+        return words[self.kind]
+
+
+def _toml(project: Path) -> dict:
+    path = project / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _python(project: Path, data: dict) -> tuple[str | None, str]:
+    pinned = project / ".python-version"
+    if pinned.is_file():
+        words = pinned.read_text().split()
+        version = next((w for w in words if not w.startswith("#")), "")
+        match = re.match(r"^(?:python|cpython-?)?(\d+\.\d+)", version)
+        if match:  # a patch pin (3.11.7) asks for the minor version: images carry their distribution's patch
+            return match.group(1), ".python-version"
+    requires = (data.get("project") or {}).get("requires-python")
+    if isinstance(requires, str) and requires.strip():
+        return requires.strip(), "requires-python in pyproject.toml"
+    return None, ""
+
+
+def _requirements(project: Path) -> list[str]:
+    top = sorted(p.name for p in project.glob("requirements*.txt") if p.is_file())
+    nested = sorted(f"requirements/{p.name}" for p in (project / "requirements").glob("*.txt") if p.is_file())
+    return top + nested
+
+
+def _named(names) -> list[str]:
+    """The test groups (or extras); `dev` only when there is none: it often holds tooling (tox, pre-commit)."""
+    tests = [n for n in names if n.lower() in TEST_NAMES[:-1]]
+    return tests or [n for n in names if n.lower() == "dev"]
+
+
+def _setup_cfg_extras(project: Path) -> list[str]:
+    """The extras a setuptools project declares in setup.cfg ([options.extras_require])."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(project / "setup.cfg")
+    except (configparser.Error, UnicodeDecodeError):
+        return []
+    return list(parser["options.extras_require"]) if parser.has_section("options.extras_require") else []
+
+
+def _python_install(project: Path, data: dict) -> tuple[str, str, list[str], str | None] | None:
+    """(kind, install command, input files, project path for a .pth) for the Python sources, or None."""
+    table = data.get("project") or {}
+    groups = _named((data.get("dependency-groups") or {}).keys())
+    extras = _named([*(table.get("optional-dependencies") or {}), *_setup_cfg_extras(project)])
+    reqs = _requirements(project)
+    layout = "src" if (project / "src").is_dir() else "."
+    if (project / "uv.lock").is_file() and (project / "pyproject.toml").is_file():
+        flags = [f"--group {shlex.quote(g)}" for g in groups] + [f"--extra {shlex.quote(e)}" for e in extras]
+        command = " ".join(["uv sync --frozen --inexact --compile-bytecode", *flags])  # inexact: pip stays
+        return "uv", command, ["uv.lock", "pyproject.toml"], None
+    has_project = bool(table) or (project / "setup.py").is_file() or (project / "setup.cfg").is_file()
+    if has_project:
+        buildable = "build-system" in data or (project / "setup.py").is_file() or (project / "setup.cfg").is_file()
+        extra = f"[{','.join(extras)}]" if extras else ""
+        parts = [f"-e {shlex.quote('.' + extra)}"] if buildable else \
+            ["-r pyproject.toml", *[f"--extra {shlex.quote(e)}" for e in extras]]
+        parts += [f"--group {shlex.quote(g)}" for g in groups] + [f"-r {shlex.quote(r)}" for r in reqs]
+        inputs = [f for f in PROJECT_FILES if (project / f).is_file()] + reqs
+        return "pyproject", "uv pip install --compile-bytecode " + " ".join(parts), inputs, \
+            None if buildable else layout
+    if reqs:
+        command = "uv pip install --compile-bytecode " + " ".join(f"-r {shlex.quote(r)}" for r in reqs)
+        return "requirements", command, reqs, layout
+    return None
+
+
+def detect(project: Path, env: str = "auto", setup: str | None = None, backend: str = "docker") -> Recipe | None:
+    """The project's environment, or None when it declares none (the bundled image is used as it is)."""
+    project = Path(project)
+    if env == "none":
+        return None
+    if env not in ("auto", *KINDS) and not (project / env).is_file():
+        raise ConfigError(f"setting env = {env!r}: expected auto, none, {', '.join(KINDS)} or the path of a "
+                          "Dockerfile in the project")
+    data = _toml(project)
+    python, python_from = _python(project, data)
+    notes: list[str] = []
+    extras = [".python-version"] if (project / ".python-version").is_file() else []
+    common = dict(setup=setup, python=python, python_from=python_from)
+    if env not in ("auto", *KINDS) or env == "dockerfile":
+        if env == "dockerfile":
+            raise ConfigError("setting env = 'dockerfile': name the Dockerfile instead, e.g. env = 'Dockerfile'")
+        _docker_only(backend, f"env = {env!r} (a Dockerfile)")
+        return _with_python(project, data, Recipe("dockerfile", (env, *extras), dockerfile=env, context=".",
+                                                  notes=("Dockerfile RUN steps have no network; install "
+                                                         "packages in the setup command",), **common))
+    found = devcontainer.find(project) if env in ("auto", "devcontainer") else None
+    if env == "devcontainer" and found is None:
+        raise ConfigError(f"setting env = 'devcontainer': {project} has no .devcontainer/devcontainer.json")
+    if found and backend != "docker":
+        if env == "devcontainer":
+            _docker_only(backend, "env = 'devcontainer'")
+        notes.append(f"{found} is used with the Docker sandbox only; {backend} ignores it")
+        found = None
+    if found:
+        dc = devcontainer.read(project, found)
+        notes += [f"{found}: {key} is ignored (it would act on the host or widen the sandbox)" for key in dc.ignored]
+        inputs = [found] + ([dc.dockerfile] if dc.dockerfile else []) + extras
+        recipe = Recipe("devcontainer", tuple(inputs), install=dc.command or "", image=dc.image,
+                        dockerfile=dc.dockerfile, context=dc.context, env=dc.env, notes=tuple(notes), **common)
+        return recipe if dc.command else _with_python(project, data, recipe)
+    python_kind = _python_install(project, data)
+    if env in ("uv", "pyproject", "requirements") and (python_kind is None or python_kind[0] != env):
+        raise ConfigError(f"setting env = {env!r}: {project} has no {env} inputs "
+                          f"(found: {python_kind[0] if python_kind else 'none'})")
+    if python_kind and env != "setup":
+        kind, command, inputs, path = python_kind
+        return Recipe(kind, tuple(inputs + extras), command, project_path=path, notes=tuple(notes), **common)
+    if setup:
+        layout = "src" if (project / "src").is_dir() else "."
+        return Recipe("setup", tuple(extras), project_path=layout, notes=tuple(notes), **common)
+    if env == "setup":
+        raise ConfigError("setting env = 'setup' needs a `setup` command")
+    return None
+
+
+def _with_python(project: Path, data: dict, recipe: Recipe) -> Recipe:
+    """A devcontainer or Dockerfile without its own command: the project's Python inputs installed on top."""
+    found = _python_install(project, data)
+    if not found:
+        return recipe
+    kind, command, inputs, path = found
+    return Recipe(recipe.kind, tuple(dict.fromkeys(recipe.inputs + tuple(inputs))), command, recipe.setup,
+                  recipe.python, recipe.python_from, path, recipe.image, recipe.dockerfile, recipe.context,
+                  recipe.env, recipe.notes + (f"installs {kind} inputs on top",))
+
+
+def _docker_only(backend: str, what: str) -> None:
+    if backend != "docker":
+        raise ConfigError(f"{what} needs the Docker sandbox (the {backend} sandbox cannot build images): "
+                          "use --sandbox docker")
