@@ -8,44 +8,19 @@ import json
 import logging
 import struct
 import time
+from dataclasses import replace
 
+from tui_agent.sandbox.docker import channel, engine_probe
+from tui_agent.sandbox.docker import engine as engines
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
-from tui_agent.sandbox.docker.image import DEFAULT_IMAGE, engine_problem, image_exists
+from tui_agent.sandbox.docker.frames import Frames
+from tui_agent.sandbox.docker.image import DEFAULT_IMAGE
+from tui_agent.sandbox.docker.shipping import ShippedWorkspace
 from tui_agent.sanitize import sanitize
 
 log = logging.getLogger(__name__)
 STREAMS = {b"O": "stdout", b"E": "stderr"}
-
-
-class _Frames:
-    """Parses docker's multiplexed attach stream, then the supervisor's frames inside its stdout."""
-
-    def __init__(self) -> None:
-        self.raw = bytearray()  # docker: 8-byte header (stream, 0, 0, 0, size) + payload
-        self.out = bytearray()  # supervisor: tag + 4-byte size + payload
-        self.supervisor_stderr = bytearray()
-
-    def feed(self, data: bytes) -> list[tuple[bytes, bytes]]:
-        self.raw += data
-        while len(self.raw) >= 8:
-            kind, size = self.raw[0], struct.unpack(">I", self.raw[4:8])[0]
-            if len(self.raw) < 8 + size:
-                break
-            payload = bytes(self.raw[8:8 + size])
-            del self.raw[:8 + size]
-            if kind == 1:
-                self.out += payload
-            elif len(self.supervisor_stderr) < 4096:
-                self.supervisor_stderr += payload
-        frames = []
-        while len(self.out) >= 5:
-            size = struct.unpack(">I", self.out[1:5])[0]
-            if len(self.out) < 5 + size:
-                break
-            frames.append((bytes(self.out[:1]), bytes(self.out[5:5 + size])))
-            del self.out[:5 + size]
-        return frames
 
 
 def _one_line(exc: BaseException) -> str:
@@ -60,23 +35,27 @@ class DockerSandbox:
 
     def __init__(self, spec: SandboxSpec, pool_size: int = 2):
         self.spec = spec
+        self.engine: engines.Engine = spec.engine or self.default_engine(spec.runtime)
+        self.runtime = spec.runtime or self.engine.runtime
         self.pool_size = pool_size
         self.client = None
         self.pool: docker_pool.Pool | None = None
+        self.shipped: ShippedWorkspace | None = None  # remote engines: the workspace goes through the API
         self.confirm_problems: list[str] = []  # engine exit statuses that did not match a trailer
 
     @staticmethod
-    def probe(spec: SandboxSpec | None = None) -> str | None:
-        problem = engine_problem()
-        if problem:
-            return problem
-        image = spec.image if spec else DEFAULT_IMAGE
-        try:
-            if not image_exists(image):
-                return f"image {image} missing: run `tui-agent sandbox build --offline`"
-        except Exception as exc:
-            return f"could not check image {image}: {_one_line(exc)}"
-        return None
+    def default_engine(runtime: str | None = None) -> engines.Engine:
+        return engines.from_env(runtime)
+
+    @classmethod
+    def probe(cls, spec: SandboxSpec | None = None) -> str | None:
+        engine = spec.engine if spec and spec.engine else cls.default_engine(spec.runtime if spec else None)
+        runtime = (spec.runtime if spec else None) or engine.runtime
+        return engine_probe.problem(engine, spec.image if spec else DEFAULT_IMAGE, runtime)
+
+    def _adapt(self, config: dict) -> dict:
+        config = {**config, **self.engine.container_options(self.runtime)}
+        return self.shipped.adapt(config) if self.shipped else config
 
     async def start(self) -> None:
         if self.pool is not None:
@@ -87,16 +66,18 @@ class DockerSandbox:
         if not self.spec.workspace.is_dir():
             raise SandboxUnavailable(f"workspace {self.spec.workspace} is not a directory")
         try:
-            import docker
-
-            self.client = await asyncio.to_thread(docker.from_env, timeout=30)
+            self.client = await asyncio.to_thread(self.engine.client, 30)
             await asyncio.to_thread(docker_pool.remove_leftovers, self.client)
-            self.pool = docker_pool.Pool(self.client, self.spec, self.pool_size)
-            first = await asyncio.to_thread(docker_pool.create_warm, self.client, self.spec, self.pool.created)
+            if self.engine.ships:
+                self.shipped = ShippedWorkspace(self.client, self.spec, self.engine.url)
+                await asyncio.to_thread(self.shipped.start, self._adapt)
+            self.pool = docker_pool.Pool(self.client, self.spec, self.pool_size, self._adapt)
+            first = await asyncio.to_thread(docker_pool.create_warm, self.client, self.spec, self.pool.created,
+                                            self._adapt)
             self.pool.ready.append(first)
         except Exception as exc:
             await self.close()
-            raise SandboxUnavailable(f"cannot start a sandbox container: {_one_line(exc)}") from exc
+            raise SandboxUnavailable(f"cannot start a sandbox container on {self.engine.url}: {_one_line(exc)}") from exc
         self.pool.refill()
 
     async def ready(self, timeout_s: float = 30.0) -> None:
@@ -105,6 +86,29 @@ class DockerSandbox:
             await self.pool.wait_full(timeout_s)
 
     async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
+        if self.shipped is None or self.pool is None:
+            return await self._run(command, on_output, timeout_s)
+        started = time.monotonic()
+        try:  # the workspace goes over first, only what changed since the last run
+            await asyncio.to_thread(self.shipped.push)
+        except Exception as exc:
+            return RunResult(None, time.monotonic() - started, error=await self._lost("shipping the workspace", exc))
+        result = await self._run(command, on_output, timeout_s)
+        # Not waiting for the container to exit: the supervisor killed every process before its trailer, and a
+        # write still in flight then lands in the volume and comes back at the next sync, as it would have landed
+        # in a bind-mounted folder after the check. (Waiting costs about 80 ms per check on a busy machine.)
+        try:
+            await asyncio.to_thread(self.shipped.pull)
+        except Exception as exc:
+            result = replace(result, error=result.error or await self._lost("bringing the workspace back", exc))
+        return replace(result, duration_s=time.monotonic() - started)
+
+    async def _lost(self, doing: str, exc: BaseException) -> str:
+        if not await self._engine_answers():
+            return f"{self.engine.label} stopped answering while {doing} ({_one_line(exc)})"
+        return f"failed {doing} on {self.engine.url}: {_one_line(exc)}"
+
+    async def _run(self, command: str, on_output: OutputCallback, timeout_s: float | None) -> RunResult:
         started = time.monotonic()
         if self.pool is None:
             return RunResult(None, 0.0, error="the docker sandbox is not started")
@@ -114,7 +118,7 @@ class DockerSandbox:
         except Exception as exc:
             self.pool.flush()
             return RunResult(None, time.monotonic() - started, error=f"no sandbox container: {_one_line(exc)}")
-        state: dict = {"truncated": False, "frames": _Frames()}
+        state: dict = {"truncated": False, "frames": Frames()}
         try:
             trailer = await asyncio.wait_for(self._converse(warm, command, on_output, state), timeout)
         except asyncio.TimeoutError:
@@ -126,7 +130,7 @@ class DockerSandbox:
         except Exception as exc:
             self.pool.flush()
             self.pool.spawn(self._kill(warm))
-            engine = ("the Docker engine stopped answering" if not await self._engine_answers()
+            engine = (f"{self.engine.label} stopped answering" if not await self._engine_answers()
                       else "lost the sandbox container")
             return RunResult(None, time.monotonic() - started, truncated=state["truncated"],
                              error=f"{engine} during the run ({_one_line(exc)})")
@@ -138,14 +142,13 @@ class DockerSandbox:
         return RunResult(code, duration, truncated=state["truncated"] or bool(trailer.get("truncated")))
 
     async def _converse(self, warm, command: str, on_output: OutputCallback, state: dict) -> dict | None:
-        loop = asyncio.get_running_loop()
         cap = self.spec.limits.output_bytes
         request = json.dumps({"cmd": command, "cap": cap}).encode()
-        await loop.sock_sendall(warm.sock, struct.pack(">I", len(request)) + request)
+        await channel.send_all(warm.sock, struct.pack(">I", len(request)) + request)
         frames, seen = state["frames"], 0
         decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in STREAMS.values()}
         while True:
-            data = await loop.sock_recv(warm.sock, 262144)
+            data = await channel.recv(warm.sock, 262144)
             if not data:
                 return None
             for tag, payload in frames.feed(data):
@@ -194,7 +197,7 @@ class DockerSandbox:
             self.pool.flush()
             self.pool.spawn(self._kill(warm))
             return RunResult(None, time.monotonic() - started, truncated=truncated,
-                             error=f"the Docker engine stopped answering during the run ({_one_line(exc)})")
+                             error=f"{self.engine.label} stopped answering during the run ({_one_line(exc)})")
         self.pool.spawn(self._kill(warm))
         code = attrs.get("ExitCode")
         if attrs.get("Running") or not (attrs.get("OOMKilled") or code == 137):
@@ -207,6 +210,9 @@ class DockerSandbox:
     async def close(self) -> None:
         if self.pool is not None:
             await self.pool.close()
+        if self.shipped is not None:
+            await asyncio.to_thread(self.shipped.close)
+            self.shipped = None
         if self.client is not None:
             await asyncio.to_thread(self.client.close)
         self.pool = None
