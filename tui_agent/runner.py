@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tui_agent import sandbox as sandboxes
+from tui_agent.sandbox import hosts as sandbox_hosts
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.control import Controller
 from tui_agent.agent.gate import WhoAnswers
@@ -142,8 +143,9 @@ async def prepare(
         if history[0].model == settings.model:  # the same scripted/replay model continues where it was
             start_turn = sum(isinstance(e, ModelResponded) for e in history)
     model = create_model(settings.model, start_turn=start_turn, prices=settings.prices or None)
-    probe_spec = sandboxes.SandboxSpec(project, _limits(settings), settings.image)
-    backend = choose_sandbox(settings.sandbox, probe_spec)
+    choice, engine, runtime = sandbox_hosts.placement(settings)
+    probe_spec = sandboxes.SandboxSpec(project, _limits(settings), settings.image, engine=engine, runtime=runtime)
+    backend = choose_sandbox(choice, probe_spec)
 
     if fork_at is not None:
         session_dir = session_dir or new_session_dir(settings.session_root, project)
@@ -159,7 +161,7 @@ async def prepare(
     else:
         session_dir = session_dir or new_session_dir(settings.session_root, project)
         workspace = Workspace.create(project, session_dir, owner=_owner())
-    sandbox = sandboxes.create(backend, sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
+    sandbox = sandboxes.create(backend, replace(probe_spec, workspace=workspace.path))
     try:
         await sandbox.start()
     except sandboxes.SandboxUnavailable:

@@ -10,7 +10,8 @@ from tui_agent.sandbox.base import Sandbox
 from tui_agent.tools.base import ToolProvider
 from tui_agent.workspace.workspace import Workspace
 
-RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image")
+RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image",
+                   "sandbox_host", "sandbox_runtime")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from tui_agent import __version__, config
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO = "calculator"
+SANDBOXES = ["auto", "docker", "podman", "bwrap"]
 
 EPILOG = """examples:
   tui-agent demo                                   the TUI on a bundled example, offline
@@ -33,7 +34,11 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
         p.add_argument("--goal", help="what the agent should achieve (default: make the check pass)")
         p.add_argument("--check", help="shell command that passes when the goal is met, run in the sandbox (default: python -m pytest -q)")
     p.add_argument("--model", help="anthropic:MODEL (default), replay:SESSION.jsonl or scripted:FILE")
-    p.add_argument("--sandbox", choices=["auto", "docker", "bwrap"], help="where checks run (default: auto)")
+    p.add_argument("--sandbox", choices=SANDBOXES, help="where checks run (default: auto)")
+    p.add_argument("--sandbox-host", dest="sandbox_host", metavar="NAME",
+                   help="run the checks on this [[sandbox_hosts]] entry of the config (a remote engine)")
+    p.add_argument("--sandbox-runtime", dest="sandbox_runtime", metavar="RUNTIME",
+                   help="OCI runtime for docker/podman sandboxes, e.g. runsc (gVisor)")
     p.add_argument("--max-iterations", type=int, dest="max_iterations", metavar="N", help="stop after N iterations (default 10)")
     p.add_argument("--budget-usd", type=float, dest="budget_usd", metavar="X", help="stop when spend reaches X")
     p.add_argument("--wall-time", type=float, dest="wall_time_s", metavar="SECONDS", help="stop after this long in all")
@@ -82,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the TUI on a bundled example with the scripted model, offline")
     demo.add_argument("example", nargs="?", default=DEMO, help=f"which example (default {DEMO})")
-    demo.add_argument("--sandbox", choices=["auto", "docker", "bwrap"])
+    demo.add_argument("--sandbox", choices=SANDBOXES)
     demo.add_argument("--headless", action="store_true")
     demo.add_argument("--step", action="store_true", default=None)
 
@@ -93,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--image", default="tui-agent-sandbox:latest")
     build.add_argument("--force", action="store_true", help="rebuild even if the image is there")
 
-    sub.add_parser("doctor", help="say which sandboxes work here and what to do about the others")
+    doctor = sub.add_parser("doctor", help="say which sandboxes work here (and their cost per check), what to do "
+                                           "about the others")
+    doctor.add_argument("--quick", action="store_true", help="do not measure the cost per check")
 
     sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date")
     sessions.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
@@ -104,13 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("path", type=Path, nargs="?", default=Path("."), help="the workspace folder to serve")
     serve.add_argument("--http", action="store_true", help="streamable HTTP on 127.0.0.1 instead of stdio")
     serve.add_argument("--port", type=int, default=0)
-    serve.add_argument("--sandbox", choices=["auto", "docker", "bwrap"], default="auto")
+    serve.add_argument("--sandbox", choices=SANDBOXES, default="auto")
     return parser
 
 
 def _flags(args: argparse.Namespace) -> dict:
     names = ("goal", "check", "model", "sandbox", "max_iterations", "budget_usd", "wall_time_s", "no_progress",
-             "pass_pattern", "timeout_s", "step", "session_root", "breakpoints")
+             "pass_pattern", "timeout_s", "step", "session_root", "breakpoints", "sandbox_host", "sandbox_runtime")
     flags = {name: getattr(args, name, None) for name in names}
     rules = {a: getattr(args, f"rule_{a}") for a in ("allow", "ask", "deny") if getattr(args, f"rule_{a}", None)}
     return {**flags, "permissions": rules or None}

@@ -39,6 +39,8 @@ def default_backend(spec: SandboxSpec | None = None) -> str:
     """docker when an engine answers and the image is there, else podman, else bwrap; raise when none works."""
     reasons = []
     for name in AUTO_ORDER:
+        if spec is not None and spec.runtime and name == "bwrap":
+            continue  # a runtime was asked for (e.g. gVisor): never fall back to a sandbox without it
         reason = probe(name, spec)
         if reason is None:
             return name

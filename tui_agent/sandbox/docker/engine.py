@@ -10,6 +10,12 @@ from pathlib import Path
 DOCKER_SOCKET = "unix:///var/run/docker.sock"
 MIN_API = "1.24"  # the oldest API we may talk; the engine's own version is negotiated down from the SDK's
 PODMAN_ULIMITS = (("nofile", 1024), ("nproc", 1024))  # Podman's defaults exceed this machine kind's hard limits
+# gVisor's ptrace platform runs each sandboxed process as host tasks too (measured: about 50 for the sandbox's
+# kernel, 11 per process), and the engine's pids limit counts host tasks: scale it to keep meaning "processes".
+HOST_TASKS = {"runsc": (64, 12)}
+# ...and when a run exhausts them, gVisor's kernel panics ("error initializing first thread: resource temporarily
+# unavailable", Go exits 2): the run was killed by its limits, as an out-of-memory kill is under runc.
+LIMIT_DEATHS = {"runsc": 2}
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ class Engine:
         except Exception:
             return False
 
-    def container_options(self, runtime: str | None) -> dict:
+    def container_options(self, runtime: str | None, pids: int) -> dict:
         """Engine-specific containers.create() arguments on top of the common hardening."""
         import docker
 
@@ -79,6 +85,9 @@ class Engine:
             options["ulimits"] = [docker.types.Ulimit(name=n, soft=v, hard=v) for n, v in PODMAN_ULIMITS]
         elif runtime:  # Podman's API ignores a per-container runtime: its service runs under it instead
             options["runtime"] = runtime
+        if runtime in HOST_TASKS:
+            base, per_process = HOST_TASKS[runtime]
+            options["pids_limit"] = base + per_process * pids
         return options
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -15,8 +16,13 @@ ROOTLESS_V1 = ("rootless Podman on a cgroup v1 machine silently ignores memory, 
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
+    """The gist of a connection error (the SDK's are long): '[Errno 111] Connection refused', else the first line."""
+    text = str(exc).strip()
+    errno_text = re.findall(r"\[Errno -?\d+\] [^'\")]+", text)
+    if errno_text:
+        return errno_text[-1].strip()
+    lines = text.splitlines()
+    return f"{type(exc).__name__}: {lines[0][:160]}" if lines else type(exc).__name__
 
 
 def start_service(engine: Engine, wait_s: float = 15.0) -> str | None:
@@ -88,8 +94,12 @@ def problem(engine: Engine, image: str, runtime: str | None = None) -> str | Non
     try:
         client = engine.client(timeout=5)
     except Exception as exc:
-        hint = (f"start it: `podman system service --time=0 {engine.url}`" if engine.kind == "podman" else
-                "start dockerd (e.g. `dockerd --bridge=none --iptables=false &`, or scripts/bootstrap.sh)")
+        if engine.kind == "podman":
+            hint = f"start it: `podman system service --time=0 {engine.url}`"
+        elif engine.url.startswith("unix://"):
+            hint = "start dockerd (e.g. `dockerd --bridge=none --iptables=false &`, or scripts/bootstrap.sh)"
+        else:
+            hint = "is that engine running, and reachable from here?"
         return f"no answer from {engine.label} ({_one_line(exc)}): {hint}"
     try:
         if engine.kind == "podman":

@@ -37,6 +37,9 @@ class DockerSandbox:
         self.spec = spec
         self.engine: engines.Engine = spec.engine or self.default_engine(spec.runtime)
         self.runtime = spec.runtime or self.engine.runtime
+        # gVisor (2022) lets the child write to /proc/1/fd/1, so a trailer can be forged there: under any
+        # non-default runtime the host reads to the end of the stream and the engine's exit status decides.
+        self.engine_decides = bool(self.runtime)
         self.pool_size = pool_size
         self.client = None
         self.pool: docker_pool.Pool | None = None
@@ -54,7 +57,7 @@ class DockerSandbox:
         return engine_probe.problem(engine, spec.image if spec else DEFAULT_IMAGE, runtime)
 
     def _adapt(self, config: dict) -> dict:
-        config = {**config, **self.engine.container_options(self.runtime)}
+        config = {**config, **self.engine.container_options(self.runtime, self.spec.limits.pids)}
         return self.shipped.adapt(config) if self.shipped else config
 
     async def start(self) -> None:
@@ -134,30 +137,55 @@ class DockerSandbox:
                       else "lost the sandbox container")
             return RunResult(None, time.monotonic() - started, truncated=state["truncated"],
                              error=f"{engine} during the run ({_one_line(exc)})")
-        duration = time.monotonic() - started
         if trailer is None:  # the stream ended without a trailer: ask the engine what happened
             return await self._without_trailer(warm, started, state)
+        truncated = state["truncated"] or bool(trailer.get("truncated"))
+        if trailer.get("killed"):  # by us, at the output cap: the container is gone already
+            return RunResult(137, time.monotonic() - started, truncated=truncated)
+        if self.engine_decides:
+            return await self._engine_code(warm, started, trailer, truncated)
         code = int(trailer["code"])
         self.pool.spawn(self._confirm(warm, code))
-        return RunResult(code, duration, truncated=state["truncated"] or bool(trailer.get("truncated")))
+        return RunResult(code, time.monotonic() - started, truncated=truncated)
+
+    async def _engine_code(self, warm, started: float, trailer: dict, truncated: bool) -> RunResult:
+        """The engine's exit status is the exit code; a trailer that disagrees was forged by the checked code."""
+        try:
+            status = await asyncio.to_thread(lambda: warm.container.wait(timeout=10).get("StatusCode"))
+        except Exception as exc:
+            return RunResult(None, time.monotonic() - started, truncated=truncated,
+                             error=f"{self.engine.label} stopped answering during the run ({_one_line(exc)})")
+        finally:
+            self.pool.spawn(self._kill(warm))
+        if not isinstance(trailer.get("code"), int) or trailer["code"] & 0xFF != status:
+            self.confirm_problems.append(f"engine exit status {status} differs from the trailer's {trailer}")
+            log.warning("docker sandbox: a trailer was forged (engine exit status %s)", status)
+        return RunResult(status, time.monotonic() - started, truncated=truncated)
 
     async def _converse(self, warm, command: str, on_output: OutputCallback, state: dict) -> dict | None:
         cap = self.spec.limits.output_bytes
         request = json.dumps({"cmd": command, "cap": cap}).encode()
         await channel.send_all(warm.sock, struct.pack(">I", len(request)) + request)
-        frames, seen = state["frames"], 0
+        frames, seen, received = state["frames"], 0, 0
         decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in STREAMS.values()}
         while True:
             data = await channel.recv(warm.sock, 262144)
             if not data:
-                return None
+                return state.get("trailer")
+            received += len(data)
+            if received > 2 * cap + (1 << 20):  # framing that never completes (forged frames): the host's cap
+                await self._kill(warm)
+                return {"code": 137, "truncated": True, "killed": True}
             for tag, payload in frames.feed(data):
                 if tag == b"X":
                     for stream, decoder in decoders.items():
                         tail = decoder.decode(b"", final=True)
                         if tail:
                             on_output(stream, sanitize(tail))
-                    return json.loads(payload)
+                    if not self.engine_decides:
+                        return json.loads(payload)
+                    state["trailer"] = _parsed(payload)  # maybe forged: read on to the end of the stream
+                    continue
                 if tag not in STREAMS:
                     continue
                 room = cap - seen
@@ -169,7 +197,7 @@ class DockerSandbox:
                     on_output(STREAMS[tag], sanitize(text))
                 if seen >= cap and state["truncated"]:
                     await self._kill(warm)
-                    return {"code": 137, "truncated": True}
+                    return {"code": 137, "truncated": True, "killed": True}
 
     async def _engine_answers(self) -> bool:
         try:
@@ -200,7 +228,8 @@ class DockerSandbox:
                              error=f"{self.engine.label} stopped answering during the run ({_one_line(exc)})")
         self.pool.spawn(self._kill(warm))
         code = attrs.get("ExitCode")
-        if attrs.get("Running") or not (attrs.get("OOMKilled") or code == 137):
+        limits = attrs.get("OOMKilled") or code == 137 or code == engines.LIMIT_DEATHS.get(self.runtime)
+        if attrs.get("Running") or not limits:
             said = bytes(state["frames"].supervisor_stderr).decode(errors="replace").strip().splitlines()
             detail = f": {sanitize(said[-1], keep_colour=False)[:200]}" if said else ""
             return RunResult(None, time.monotonic() - started, truncated=truncated,
@@ -217,6 +246,14 @@ class DockerSandbox:
             await asyncio.to_thread(self.client.close)
         self.pool = None
         self.client = None
+
+
+def _parsed(payload: bytes) -> dict:
+    try:
+        trailer = json.loads(payload)
+    except ValueError:
+        return {}
+    return trailer if isinstance(trailer, dict) else {}
 
 
 def _state_after_exit(container, wait_s: float = 2.0) -> dict:
