@@ -85,11 +85,24 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--headless", action="store_true", help="print the recorded events as JSON lines")
     replay.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
 
+    review = sub.add_parser("review", help="look at a finished session (e.g. a batch task) and deploy it if its "
+                                           "goal was met")
+    review.add_argument("session", help="a session folder, its events.jsonl, or its name")
+    review.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+
     demo = sub.add_parser("demo", help="the TUI on a bundled example with the scripted model, offline")
     demo.add_argument("example", nargs="?", default=DEMO, help=f"which example (default {DEMO})")
     demo.add_argument("--sandbox", choices=SANDBOXES)
     demo.add_argument("--headless", action="store_true")
     demo.add_argument("--step", action="store_true", default=None)
+
+    batch = sub.add_parser("batch", help="run many tasks headless at once over the sandbox hosts; nothing deploys")
+    batch.add_argument("tasks", type=Path, help="TASKS.jsonl: one JSON object per line (project, goal, check, "
+                                                "model, options)")
+    batch.add_argument("--jobs", type=int, default=2, metavar="N", help="runs at once (default 2)")
+    batch.add_argument("--out", type=Path, metavar="DIR", help="where the summaries and diffs go "
+                                                               "(default ./batch-DATE-TIME)")
+    batch.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
 
     box = sub.add_parser("sandbox", help="manage the sandbox image")
     box_sub = box.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -168,12 +181,16 @@ async def _start(args: argparse.Namespace) -> int:
 async def _replay(args: argparse.Namespace) -> int:
     from tui_agent.agent.gate import NOBODY, PERSON
     from tui_agent.replay_run import ReplayRun
+    from tui_agent.review import ReviewRun
     from tui_agent.sessions.recorder import find_session
 
     root = args.session_root or config.load(Path.cwd()).session_root
-    who = NOBODY if args.headless else PERSON
-    run = ReplayRun(find_session(args.session, root), who=who, speed=args.speed, step=args.step)
-    if args.headless:
+    if args.command == "review":
+        run = ReviewRun(find_session(args.session, root))
+    else:
+        who = NOBODY if args.headless else PERSON
+        run = ReplayRun(find_session(args.session, root), who=who, speed=args.speed, step=args.step)
+    if getattr(args, "headless", False):
         from tui_agent.cli.headless import run_headless
 
         return await run_headless(run)
@@ -190,8 +207,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("run", "resume", "demo"):
             return asyncio.run(_start(args))
-        if args.command == "replay":
+        if args.command in ("replay", "review"):
             return asyncio.run(_replay(args))
+        if args.command == "batch":
+            from tui_agent.cli.batch import start_batch
+
+            if args.jobs < 1:
+                raise config.ConfigError("--jobs must be at least 1")
+            return asyncio.run(start_batch(args))
         if args.command == "watch":
             from tui_agent.cli.watch import start_watch
 
