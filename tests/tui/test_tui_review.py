@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from conftest import example_settings, tree, until
 
+from tui_agent.agent.gate import NOBODY
 from tui_agent.review import ReviewRun
 from tui_agent.runner import prepare
 from tui_agent.tui.app import AgentApp
@@ -15,7 +16,7 @@ SIZE = (160, 48)
 
 async def headless_session(settings):
     """A run as the batch makes them: not interactive, nothing deployed; its session folder."""
-    run = await prepare(settings, interactive=False)
+    run = await prepare(settings, who=NOBODY)
     try:
         await run.execute()
     finally:

@@ -14,6 +14,7 @@ from typing import Callable
 from tui_agent import config
 from tui_agent.batch.hosts import Host, Hosts
 from tui_agent.batch.tasks import Task
+from tui_agent.commands import Stop
 from tui_agent.events import ModelResponded
 from tui_agent.models.base import BadModelSpec
 from tui_agent.sandbox.base import SandboxUnavailable
@@ -52,18 +53,19 @@ def failure(task: Task, host: Host | None, reason: str, outcome: str = "error") 
 
 async def _stop_on(halt: asyncio.Event, run) -> None:
     await halt.wait()
-    run.control.stop("the batch was interrupted")
+    run.send(Stop("the batch was interrupted"))
 
 
 async def run_task(task: Task, host: Host, base: dict, out_dir: Path, progress: Progress,
                    halt: asyncio.Event) -> dict:
     """One headless run of `task` on `host`; its summary (the diff is written beside it)."""
+    from tui_agent.agent.gate import NOBODY
     from tui_agent.runner import prepare
 
     flags = {**task.flags, **base, "sandbox_host": host.name if host.engine else None}
     try:
         settings = config.load(task.project, **flags)
-        run = await prepare(settings, interactive=False)
+        run = await prepare(settings, who=NOBODY)  # headless: never asks, never deploys
     except (config.ConfigError, BadModelSpec) as exc:
         return failure(task, host, str(exc), outcome="invalid")
     except SandboxUnavailable as exc:
