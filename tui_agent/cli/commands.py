@@ -32,7 +32,7 @@ def doctor(args: argparse.Namespace) -> int:
         said.add(detail)
         print(f"[{'ok' if ok else '!!'}] {what}: {detail}")
     for what, ok, detail in doctor_lines():
-        if detail not in said:
+        if detail not in said and (ok or what != "docker engine"):  # a silent engine: the docker line said why
             print(f"[{'ok' if ok else '!!'}] {what}: {detail}")
     if usable:
         print(f"checks will run in: {usable[0]} (choose with --sandbox)")

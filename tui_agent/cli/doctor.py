@@ -64,10 +64,13 @@ def lines(settings, measure: bool = True) -> list[tuple[str, bool, str]]:
                 detail += f" ({engine.url}, {where})"
             out.append((f"sandbox {name}", ok, detail))
         runtime = settings.sandbox_runtime or GVISOR
+        ready = {what.split()[1] for what, ok, _ in out if ok}
         for name in ("docker", "podman"):
-            gvisor = replace(spec, runtime=runtime)
-            out.append((f"{name} + {runtime}" + (" (gVisor)" if runtime == GVISOR else ""),
-                        *_line(name, gvisor, measure)))
+            what = f"{name} + {runtime}" + (" (gVisor)" if runtime == GVISOR else "")
+            if name not in ready:
+                out.append((what, False, f"needs the {name} sandbox itself (see above)"))
+                continue
+            out.append((what, *_line(name, replace(spec, runtime=runtime), measure)))
         try:
             hosts = sandbox_hosts.parse(settings.sandbox_hosts)
         except Exception as exc:

@@ -100,7 +100,8 @@ def problem(engine: Engine, image: str, runtime: str | None = None) -> str | Non
             hint = "start dockerd (e.g. `dockerd --bridge=none --iptables=false &`, or scripts/bootstrap.sh)"
         else:
             hint = "is that engine running, and reachable from here?"
-        return f"no answer from {engine.label} ({_one_line(exc)}): {hint}"
+        what = "Podman service" if engine.kind == "podman" else "Docker engine"
+        return f"no {what} answers at {engine.url} ({_one_line(exc)}): {hint}"
     try:
         if engine.kind == "podman":
             facts = podman_facts(client)
