@@ -61,7 +61,17 @@ class PrivateEngine:
     def local_url(self) -> str:
         return f"unix://{self.root}/docker.sock"
 
-    def start(self, wait_s: float = 60) -> None:
+    def start(self, wait_s: float = 60, attempts: int = 3) -> None:
+        """Start dockerd; again (up to `attempts`) if it gives up on its containerd, which after a kill can take
+        longer than dockerd waits to clean up the dead shims on a busy machine."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start(wait_s)
+            except RuntimeError:
+                if attempt == attempts or (self.proc and self.proc.poll() is None):
+                    raise
+
+    def _start(self, wait_s: float) -> None:
         runtimes = {"runsc": {"path": self.runsc, "runtimeArgs": ["--network=none"]}} if self.runsc else {}
         (self.root / "daemon.json").write_text(json.dumps({"runtimes": runtimes}))
         certs = self.root / "certs"
@@ -114,10 +124,15 @@ class PrivateEngine:
         return found
 
     def kill(self) -> None:
-        """SIGKILL the engine only, as when its machine dies (its containers keep running until stop())."""
+        """SIGKILL the engine, its containerd and its shims at once, as when its machine dies."""
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        for pid in self._ours():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def stop(self) -> None:
         """Stop the engine and everything it started; unmount and remove its folders."""
