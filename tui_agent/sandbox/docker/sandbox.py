@@ -206,9 +206,12 @@ class DockerSandbox:
         except Exception:
             return False
 
-    async def _kill(self, warm) -> None:
+    async def _kill(self, warm, wait_s: float = 5.0) -> None:
+        """Close the stream and remove the container; past wait_s the removal goes on in the background (gVisor
+        can take the engine's whole API timeout to tear down a sandbox full of processes)."""
         warm.close_socket()
-        await asyncio.to_thread(docker_pool.remove_quietly, self.client, warm.id)
+        removal = self.pool.spawn(asyncio.to_thread(docker_pool.remove_quietly, self.client, warm.id))
+        await asyncio.wait([removal], timeout=wait_s)
 
     async def _confirm(self, warm, code: int) -> None:
         problem = await asyncio.to_thread(docker_pool.finish, self.client, warm, code)
