@@ -13,7 +13,7 @@ fi
 # 1. system packages, only those whose command is missing (package:command)
 missing=()
 for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux strace:strace python3-pip:pip3 \
-            python-is-python3:python; do
+            python-is-python3:python podman:podman openssl:openssl; do
     pkg=${pair%%:*}
     cmd=${pair##*:}
     if [ "$pkg" = python3-pip ] && python3 -m pip --version >/dev/null 2>&1; then continue; fi
@@ -25,7 +25,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace)"
+    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace, podman, openssl)"
+fi
+# gVisor, where this Debian release packages it (its tests say "skipped: <reason>" where it cannot run)
+if ! command -v runsc >/dev/null 2>&1; then
+    if apt-cache policy runsc 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        say "apt-get install runsc (gVisor)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends runsc >/dev/null
+    else
+        say "runsc (gVisor) is not packaged for this Debian release: gVisor tests will be skipped"
+    fi
 fi
 
 # 2. the project and its test dependencies (skipped when pyproject.toml did not change since last time)
@@ -76,4 +85,10 @@ fi
 
 # 5. the sandbox image, built offline once (debootstrap + docker import); skipped when present
 $PY -m tui_agent.sandbox.docker.image --offline
+
+# 6. the same image in Podman's storage (tui-agent starts Podman's API service itself when it is needed)
+if ! podman image exists tui-agent-sandbox:latest 2>/dev/null; then
+    say "copying tui-agent-sandbox:latest into Podman (docker save | podman load)"
+    docker save tui-agent-sandbox:latest | podman load -q >/dev/null
+fi
 say "done"

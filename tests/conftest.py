@@ -1,6 +1,7 @@
 """The fixtures: `backend` runs a test on each sandbox backend (skipped locally, failed in CI, if missing);
 `workspace` and `box` are a capped folder and a started bwrap sandbox on it; `calculator` is the example's
-settings on a fresh copy (TUI tests); `fast` builds loops on a FakeSandbox and a ScriptedModel (the fast tier)."""
+settings on a fresh copy (TUI tests); `fast` builds loops on a FakeSandbox and a ScriptedModel (the fast tier);
+`private_engine` is a second dockerd of the test's own on loopback TCP+TLS (a stand-in for a remote host)."""
 
 import asyncio
 import os
@@ -68,3 +69,19 @@ async def fast(tmp_path):
             run.task.cancel()
             await asyncio.gather(run.task, return_exceptions=True)
         run.workspace.close()
+
+
+@pytest.fixture(scope="session")
+def private_engine(tmp_path_factory):
+    from private_engine import PrivateEngine, usable_reason
+
+    reason = usable_reason()
+    if reason:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"no private engine: {reason}")
+    engine = PrivateEngine(tmp_path_factory.mktemp("engine"))
+    try:
+        engine.start()
+        engine.load_image()
+        yield engine
+    finally:
+        engine.stop()

@@ -114,12 +114,15 @@ class Box:
 
 
 class BoxFactory:
-    """make(**limit overrides) -> Box; everything made is closed and unmounted at teardown."""
+    """make(**limit overrides) -> Box; everything made is closed and unmounted at teardown.
 
-    def __init__(self, name: str, root: Path):
+    `engine` and `runtime` go into the SandboxSpec (a remote engine, gVisor) of container backends."""
+
+    def __init__(self, name: str, root: Path, engine=None, runtime: str | None = None):
         self.name, self.root, self.count = name, root, 0
         self.boxes: list[Box] = []
         self.mounts: list[Path] = []
+        self.engine, self.runtime = engine, runtime
 
     async def make(self, **overrides) -> Box:
         limits = dataclasses.replace(TEST_LIMITS, **overrides)
@@ -127,8 +130,9 @@ class BoxFactory:
         workspace = self.root / f"ws{self.count}"
         self.mounts.append(workspace)  # unmounted at close() even when the backend is skipped
         make_workspace(workspace, limits.workspace_mb)
-        require_backend(self.name, SandboxSpec(workspace, limits))
-        sandbox = create(self.name, SandboxSpec(workspace, limits))
+        spec = SandboxSpec(workspace, limits, engine=self.engine, runtime=self.runtime)
+        require_backend(self.name, spec)
+        sandbox = create(self.name, spec)
         box = Box(self.name, sandbox, workspace, limits)
         self.boxes.append(box)
         await sandbox.start()

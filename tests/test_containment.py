@@ -10,15 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from engine_fixtures import variant
 from sandbox_fixtures import BoxFactory, processes_matching, token, wait_no_processes, write_owned
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(params=[pytest.param("docker", marks=pytest.mark.docker),
-                        pytest.param("bwrap", marks=pytest.mark.bwrap)])
+VARIANTS = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("bwrap", marks=pytest.mark.bwrap),
+            pytest.param("podman", marks=pytest.mark.podman), pytest.param("remote", marks=pytest.mark.remote),
+            pytest.param("docker+runsc", marks=pytest.mark.gvisor),
+            pytest.param("podman+runsc", marks=pytest.mark.gvisor)]
+
+
+@pytest.fixture(params=VARIANTS)
 async def factory(request, tmp_path):
-    made = BoxFactory(request.param, tmp_path)
+    name, engine, runtime = variant(request, request.param)
+    made = BoxFactory(name, tmp_path, engine, runtime)
     try:
         yield made
     finally:

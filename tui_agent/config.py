@@ -34,7 +34,10 @@ class Settings:
     goal: str = "Make the check pass."
     check: str = "python -m pytest -q"
     model: str = "anthropic:"
-    sandbox: str = "auto"  # auto | docker | bwrap
+    sandbox: str = "auto"  # auto | docker | podman | bwrap
+    sandbox_runtime: str | None = None  # OCI runtime for docker/podman sandboxes, e.g. "runsc" (gVisor)
+    sandbox_hosts: tuple = ()  # [[sandbox_hosts]] tables: name, url, engine, tls, capacity, runtime, ship, socket
+    sandbox_host: str | None = None  # run on the sandbox_hosts entry of this name
     criteria: Criteria = field(default_factory=Criteria)
     step: bool = False  # start paused
     max_turns: int = 30  # model turns within one iteration

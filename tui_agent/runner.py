@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tui_agent import sandbox as sandboxes
+from tui_agent.sandbox import hosts as sandbox_hosts
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.control import Controller
 from tui_agent.agent.gate import WhoAnswers
@@ -148,8 +149,9 @@ async def prepare(
         if _start_of(history).model == settings.model:  # the same scripted/replay model continues where it was
             start_turn = sum(isinstance(e, ModelResponded) for e in history)
     model = create_model(settings.model, start_turn=start_turn, prices=settings.prices or None)
-    probe_spec = sandboxes.SandboxSpec(project, _limits(settings), settings.image)
-    backend = choose_sandbox(settings.sandbox, probe_spec)
+    choice, engine, runtime = sandbox_hosts.placement(settings)
+    probe_spec = sandboxes.SandboxSpec(project, _limits(settings), settings.image, engine=engine, runtime=runtime)
+    backend = choose_sandbox(choice, probe_spec)
 
     if fork_at is not None and resume_dir is not None:
         session_dir = session_dir or new_session_dir(settings.session_root, project)
@@ -175,7 +177,7 @@ async def prepare(
     except ConfigError:
         workspace.close()
         raise
-    spec = environment.spec(sandboxes.SandboxSpec(workspace.path, _limits(settings), settings.image))
+    spec = environment.spec(replace(probe_spec, workspace=workspace.path))
     sandbox = environment.sandbox = sandboxes.create(backend, spec)
     try:
         if environment.ready:  # otherwise the loop builds the environment first, then starts the sandbox

@@ -13,7 +13,7 @@ from tui_agent.tools.base import ToolProvider
 from tui_agent.workspace.workspace import Workspace
 
 RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image", "env",
-                   "setup")
+                   "setup", "sandbox_host", "sandbox_runtime")
 
 
 @dataclass(frozen=True)

@@ -18,19 +18,21 @@ def sandbox(args: argparse.Namespace) -> int:
 
 
 def doctor(args: argparse.Namespace) -> int:
-    """Which sandbox backends can run here; for each that cannot, what to do about it."""
-    from tui_agent import sandbox as sandboxes
+    """Which sandboxes, runtimes and hosts can run here (and their cost per check); what to do about the others."""
+    from pathlib import Path
+
+    from tui_agent import config
+    from tui_agent.cli.doctor import lines
     from tui_agent.sandbox.docker.image import doctor_lines
 
     usable, said = [], set()
-    for name in sandboxes.BACKENDS:
-        reason = sandboxes.probe(name)
-        if reason is None:
-            usable.append(name)
-        said.add(reason)
-        print(f"[{'ok' if reason is None else '!!'}] sandbox {name}: {reason or 'ready'}")
+    for what, ok, detail in lines(config.load(Path.cwd()), measure=not args.quick):
+        if ok and what.startswith("sandbox "):
+            usable.append(what.split()[1])
+        said.add(detail)
+        print(f"[{'ok' if ok else '!!'}] {what}: {detail}")
     for what, ok, detail in doctor_lines():
-        if detail not in said:
+        if detail not in said and (ok or what != "docker engine"):  # a silent engine: the docker line said why
             print(f"[{'ok' if ok else '!!'}] {what}: {detail}")
     if usable:
         print(f"checks will run in: {usable[0]} (choose with --sandbox)")

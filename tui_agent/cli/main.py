@@ -13,6 +13,7 @@ from tui_agent import __version__, config
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO = "calculator"
+SANDBOXES = ["auto", "docker", "podman", "bwrap"]
 
 EPILOG = """examples:
   tui-agent demo                                   the TUI on a bundled example, offline
@@ -34,7 +35,11 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
         p.add_argument("--check", help="shell command that passes when the goal is met, run in the sandbox "
                                         "(default: python -m pytest -q)")
     p.add_argument("--model", help="anthropic:MODEL (default), replay:SESSION.jsonl or scripted:FILE")
-    p.add_argument("--sandbox", choices=["auto", "docker", "bwrap"], help="where checks run (default: auto)")
+    p.add_argument("--sandbox", choices=SANDBOXES, help="where checks run (default: auto)")
+    p.add_argument("--sandbox-host", dest="sandbox_host", metavar="NAME",
+                   help="run the checks on this [[sandbox_hosts]] entry of the config (a remote engine)")
+    p.add_argument("--sandbox-runtime", dest="sandbox_runtime", metavar="RUNTIME",
+                   help="OCI runtime for docker/podman sandboxes, e.g. runsc (gVisor)")
     p.add_argument("--max-iterations", type=int, dest="max_iterations", metavar="N",
                    help="stop after N iterations (default 10)")
     p.add_argument("--budget-usd", type=float, dest="budget_usd", metavar="X", help="stop when spend reaches X")
@@ -83,11 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--headless", action="store_true", help="print the recorded events as JSON lines")
     replay.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
 
+    review = sub.add_parser("review", help="look at a finished session (e.g. a batch task) and deploy it if its "
+                                           "goal was met")
+    review.add_argument("session", help="a session folder, its events.jsonl, or its name")
+    review.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+
     demo = sub.add_parser("demo", help="the TUI on a bundled example with the scripted model, offline")
     demo.add_argument("example", nargs="?", default=DEMO, help=f"which example (default {DEMO})")
-    demo.add_argument("--sandbox", choices=["auto", "docker", "bwrap"])
+    demo.add_argument("--sandbox", choices=SANDBOXES)
     demo.add_argument("--headless", action="store_true")
     demo.add_argument("--step", action="store_true", default=None)
+
+    batch = sub.add_parser("batch", help="run many tasks headless at once over the sandbox hosts; nothing deploys")
+    batch.add_argument("tasks", type=Path, help="TASKS.jsonl: one JSON object per line (project, goal, check, "
+                                                "model, options)")
+    batch.add_argument("--jobs", type=int, default=2, metavar="N", help="runs at once (default 2)")
+    batch.add_argument("--out", type=Path, metavar="DIR", help="where the summaries and diffs go "
+                                                               "(default ./batch-DATE-TIME)")
+    batch.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
 
     box = sub.add_parser("sandbox", help="manage the sandbox image")
     box_sub = box.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -96,13 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--image", default="tui-agent-sandbox:latest")
     build.add_argument("--force", action="store_true", help="rebuild even if the image is there")
 
-    sub.add_parser("doctor", help="say which sandboxes work here and what to do about the others")
+    doctor = sub.add_parser("doctor", help="say which sandboxes work here (and their cost per check), what to do "
+                                           "about the others")
+    doctor.add_argument("--quick", action="store_true", help="do not measure the cost per check")
 
     env = sub.add_parser("env", help="the project's environment: what was detected, its state and size; build; prune",
                          description="tui-agent env [PATH] | env build [PATH] [--force] | env prune")
     env.add_argument("words", nargs="*", metavar="[build|prune] [PATH]", help="an action, then the project folder")
     env.add_argument("--force", action="store_true", help="build again even when the environment is cached")
-    env.add_argument("--sandbox", choices=["auto", "docker", "bwrap"], help="which backend's environment")
+    env.add_argument("--sandbox", choices=SANDBOXES, help="which backend's environment")
 
     sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date; prune")
     sessions.add_argument("action", nargs="?", choices=["prune"], help="prune: remove old finished sessions and "
@@ -122,13 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("path", type=Path, nargs="?", default=Path("."), help="the workspace folder to serve")
     serve.add_argument("--http", action="store_true", help="streamable HTTP on 127.0.0.1 instead of stdio")
     serve.add_argument("--port", type=int, default=0)
-    serve.add_argument("--sandbox", choices=["auto", "docker", "bwrap"], default="auto")
+    serve.add_argument("--sandbox", choices=SANDBOXES, default="auto")
     return parser
 
 
 def _flags(args: argparse.Namespace) -> dict:
     names = ("goal", "check", "model", "sandbox", "max_iterations", "budget_usd", "wall_time_s", "no_progress",
-             "pass_pattern", "timeout_s", "step", "session_root", "breakpoints")
+             "pass_pattern", "timeout_s", "step", "session_root", "breakpoints", "sandbox_host", "sandbox_runtime")
     flags = {name: getattr(args, name, None) for name in names}
     rules = {a: getattr(args, f"rule_{a}") for a in ("allow", "ask", "deny") if getattr(args, f"rule_{a}", None)}
     return {**flags, "permissions": rules or None}
@@ -179,12 +199,17 @@ async def _start(args: argparse.Namespace) -> int:
 async def _replay(args: argparse.Namespace) -> int:
     from tui_agent.agent.gate import NOBODY, PERSON
     from tui_agent.replay_run import ReplayRun
+    from tui_agent.review import ReviewRun
     from tui_agent.sessions.recorder import find_session
 
     root = args.session_root or config.load(Path.cwd()).session_root
-    who = NOBODY if args.headless else PERSON
-    run = ReplayRun(find_session(args.session, root), who=who, speed=args.speed, step=args.step)
-    if args.headless:
+    run: ReplayRun
+    if args.command == "review":
+        run = ReviewRun(find_session(args.session, root))
+    else:
+        who = NOBODY if args.headless else PERSON
+        run = ReplayRun(find_session(args.session, root), who=who, speed=args.speed, step=args.step)
+    if getattr(args, "headless", False):
         from tui_agent.cli.headless import run_headless
 
         return await run_headless(run)
@@ -214,8 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("run", "resume", "demo"):
             return asyncio.run(_start(args))
-        if args.command == "replay":
+        if args.command in ("replay", "review"):
             return asyncio.run(_replay(args))
+        if args.command == "batch":
+            from tui_agent.cli.batch import start_batch
+
+            if args.jobs < 1:
+                raise config.ConfigError("--jobs must be at least 1")
+            return asyncio.run(start_batch(args))
         if args.command == "watch":
             from tui_agent.cli.watch import start_watch
 

@@ -9,8 +9,10 @@ from tui_agent.sandbox.base import Limits, RunResult, Sandbox, SandboxSpec, Sand
 # name -> "module:Class"; each class takes a SandboxSpec and has a static probe(spec) -> str | None
 BACKENDS = {
     "docker": "tui_agent.sandbox.docker.sandbox:DockerSandbox",
+    "podman": "tui_agent.sandbox.docker.podman:PodmanSandbox",
     "bwrap": "tui_agent.sandbox.bwrap.sandbox:BwrapSandbox",
 }
+AUTO_ORDER = ("docker", "podman", "bwrap")  # containers first: the seed's rule
 
 __all__ = ["BACKENDS", "Limits", "RunResult", "Sandbox", "SandboxSpec", "SandboxUnavailable", "backend_class",
            "create", "probe", "default_backend"]
@@ -34,9 +36,11 @@ def probe(name: str, spec: SandboxSpec | None = None) -> str | None:
 
 
 def default_backend(spec: SandboxSpec | None = None) -> str:
-    """docker when an engine answers and the image is there, else bwrap; raise when neither works."""
+    """docker when an engine answers and the image is there, else podman, else bwrap; raise when none works."""
     reasons = []
-    for name in ("docker", "bwrap"):
+    for name in AUTO_ORDER:
+        if spec is not None and spec.runtime and name == "bwrap":
+            continue  # a runtime was asked for (e.g. gVisor): never fall back to a sandbox without it
         reason = probe(name, spec)
         if reason is None:
             return name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 # on_output(stream, text): stream is "stdout" or "stderr"; text is already sanitised
 OutputCallback = Callable[[str, str], None]
@@ -62,3 +62,5 @@ class SandboxSpec:
     image: str = "tui-agent-sandbox:latest"
     env: tuple = ()  # extra (NAME, value) environment variables, after the backend's own (a project environment's PATH)
     binds: tuple = ()  # extra (host path, sandbox path, "ro" | "rw") binds, e.g. a project environment's prefix
+    engine: Any = None  # container backends: an Engine (sandbox/docker/engine.py); None: the backend's default
+    runtime: str | None = None  # container backends: the OCI runtime, e.g. "runsc" (gVisor); None: the engine's

@@ -26,9 +26,9 @@ class ImageBuildError(SandboxUnavailable):
 
 
 def _client(timeout: int = 600):
-    import docker  # imported late: `tui-agent doctor` must work without the SDK
+    from tui_agent.sandbox.docker.engine import from_env  # the SDK is imported late: the doctor works without it
 
-    return docker.from_env(timeout=timeout)
+    return from_env().client(timeout=timeout)  # DOCKER_HOST over TLS too, whatever REQUESTS_CA_BUNDLE says
 
 
 def engine_url() -> str:

@@ -10,18 +10,21 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tui_agent.sandbox.base import SandboxSpec
+from tui_agent.sandbox.docker import channel
+from tui_agent.sandbox.docker.engine import machine_id
 
 LABEL = "tui-agent"  # value "1" on every container we create
 OWNER_LABEL = "tui-agent.owner"  # "pid:starttime" of the creating process
 WORKSPACE_LABEL = "tui-agent.workspace"
+CLIENT_LABEL = "tui-agent.client"  # the machine that made it: a shared remote engine serves several
 SUPERVISOR_SOURCE = Path(__file__).with_name("supervisor.py").read_text()
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
        "PYTHONPYCACHEPREFIX": "/tmp/pycache"}
 
-_live: set[str] = set()  # ids of containers this process created and has not removed yet
+_live: dict[str, Any] = {}  # id -> engine client, for containers this process created and has not removed yet
 _live_lock = threading.Lock()
 
 
@@ -66,7 +69,8 @@ def container_config(spec: SandboxSpec) -> dict[str, Any]:
         nano_cpus=int(lim.cpus * 1e9),
         ipc_mode="private",
         log_config={"type": "none", "config": {}},
-        labels={LABEL: "1", OWNER_LABEL: owner_id(), WORKSPACE_LABEL: str(spec.workspace)},
+        labels={LABEL: "1", OWNER_LABEL: owner_id(), WORKSPACE_LABEL: str(spec.workspace),
+                CLIENT_LABEL: machine_id()},
         stop_signal="SIGKILL",  # nothing to stop gracefully; pid 1 ignores SIGTERM and an engine restart would wait
         stdin_open=True,  # with detach unset: AttachStdin + StdinOnce, so stdin closes when we go away
         tty=False,
@@ -76,8 +80,12 @@ def container_config(spec: SandboxSpec) -> dict[str, Any]:
 def remove_leftovers(client) -> int:
     """Remove labelled containers whose creating process is gone (a crashed run); return how many."""
     removed = 0
+    here = machine_id()
     for c in labelled(client):
-        if not owner_alive((c.get("Labels") or {}).get(OWNER_LABEL, "")) and remove_quietly(client, c["Id"]):
+        labels = c.get("Labels") or {}
+        if labels.get(CLIENT_LABEL, here) != here:
+            continue  # another machine's run: its owner pid means nothing here
+        if not owner_alive(labels.get(OWNER_LABEL, "")) and remove_quietly(client, c["Id"]):
             removed += 1
     return removed
 
@@ -87,29 +95,26 @@ def labelled(client) -> list[dict]:
     return client.api.containers(all=True, filters={"label": f"{LABEL}=1"})
 
 
+def remember(client, cid: str) -> None:
+    """Record a container we made, so that it is removed at exit even if nothing else did."""
+    with _live_lock:
+        _live[cid] = client
+
+
 def _forget(cid: str) -> None:
     with _live_lock:
-        _live.discard(cid)
+        _live.pop(cid, None)
 
 
 @atexit.register
 def _remove_ours_at_exit() -> None:
     with _live_lock:
-        ids = list(_live)
-    if not ids:
-        return
-    try:
-        import docker
-
-        client = docker.from_env(timeout=10)
-        for cid in ids:
-            try:
-                client.api.remove_container(cid, force=True)
-            except Exception:
-                pass
-        client.close()
-    except Exception:
-        pass
+        left = list(_live.items())
+    for cid, client in left:  # each with the client of its own engine
+        try:
+            client.api.remove_container(cid, force=True)
+        except Exception:
+            pass
 
 
 @dataclass
@@ -128,19 +133,14 @@ class Warm:
 
     def alive(self) -> bool:
         """The attach socket is still open and quiet (an engine restart closes it)."""
-        try:
-            return self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
+        return channel.alive(self.sock)
 
     def close_socket(self) -> None:
-        for closer in (self.sock.close, self.stream.close):
-            try:
-                closer()
-            except Exception:
-                pass
+        channel.close(self.sock)
+        try:
+            self.stream.close()
+        except Exception:
+            pass
 
 
 def workspace_key(spec: SandboxSpec) -> tuple[int, int]:
@@ -148,12 +148,15 @@ def workspace_key(spec: SandboxSpec) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def create_warm(client, spec: SandboxSpec, created: set[str] | None = None) -> Warm:
+Adapt = Callable[[dict], dict]  # engine and transport changes to container_config() (runtime, ulimits, volumes)
+
+
+def create_warm(client, spec: SandboxSpec, created: set[str] | None = None, adapt: Adapt | None = None) -> Warm:
     """Create, attach and start one container (blocking; call it in a thread)."""
     key = workspace_key(spec)
-    container = client.containers.create(**container_config(spec))
-    with _live_lock:
-        _live.add(container.id)
+    config = container_config(spec)
+    container = client.containers.create(**(adapt(config) if adapt else config))
+    remember(client, container.id)
     if created is not None:
         created.add(container.id)
     try:
@@ -162,7 +165,7 @@ def create_warm(client, spec: SandboxSpec, created: set[str] | None = None) -> W
     except Exception:
         remove_quietly(client, container.id)
         raise
-    sock = stream._sock
+    sock = getattr(stream, "_sock", stream)  # over TLS the SDK hands back the TLS socket itself
     sock.setblocking(False)
     return Warm(container, stream, sock, key)
 
@@ -204,8 +207,8 @@ def finish(client, warm: Warm, expected: int | None, timeout_s: float = 10.0) ->
 class Pool:
     """Keeps up to `size` warm containers for one workspace; refills in the background."""
 
-    def __init__(self, client, spec: SandboxSpec, size: int = 2):
-        self.client, self.spec, self.size = client, spec, max(0, size)
+    def __init__(self, client, spec: SandboxSpec, size: int = 2, adapt: Adapt | None = None):
+        self.client, self.spec, self.size, self.adapt = client, spec, max(0, size), adapt
         self.ready: list[Warm] = []
         self._filling = 0
         self._tasks: set[asyncio.Task] = set()
@@ -226,7 +229,7 @@ class Pool:
 
     async def _add_one(self) -> None:
         try:
-            warm = await asyncio.to_thread(create_warm, self.client, self.spec, self.created)
+            warm = await asyncio.to_thread(create_warm, self.client, self.spec, self.created, self.adapt)
         except Exception:
             warm = None  # the next take() creates one itself and reports the error
             await asyncio.sleep(0.5)  # no busy loop of refills while the engine is away
@@ -248,7 +251,7 @@ class Pool:
                 self.refill()
                 return warm
             self.discard(warm)
-        warm = await asyncio.to_thread(create_warm, self.client, self.spec, self.created)
+        warm = await asyncio.to_thread(create_warm, self.client, self.spec, self.created, self.adapt)
         self.refill()
         return warm
 

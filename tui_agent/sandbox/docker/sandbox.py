@@ -8,44 +8,19 @@ import json
 import logging
 import struct
 import time
+from dataclasses import replace
 
-from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
+from tui_agent.sandbox.docker import channel, engine_probe
+from tui_agent.sandbox.docker import engine as engines
 from tui_agent.sandbox.docker import pool as docker_pool
-from tui_agent.sandbox.docker.image import DEFAULT_IMAGE, engine_problem, image_exists
+from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
+from tui_agent.sandbox.docker.frames import Frames
+from tui_agent.sandbox.docker.image import DEFAULT_IMAGE
+from tui_agent.sandbox.docker.shipping import ShippedWorkspace
 from tui_agent.sanitize import sanitize
 
 log = logging.getLogger(__name__)
 STREAMS = {b"O": "stdout", b"E": "stderr"}
-
-
-class _Frames:
-    """Parses docker's multiplexed attach stream, then the supervisor's frames inside its stdout."""
-
-    def __init__(self) -> None:
-        self.raw = bytearray()  # docker: 8-byte header (stream, 0, 0, 0, size) + payload
-        self.out = bytearray()  # supervisor: tag + 4-byte size + payload
-        self.supervisor_stderr = bytearray()
-
-    def feed(self, data: bytes) -> list[tuple[bytes, bytes]]:
-        self.raw += data
-        while len(self.raw) >= 8:
-            kind, size = self.raw[0], struct.unpack(">I", self.raw[4:8])[0]
-            if len(self.raw) < 8 + size:
-                break
-            payload = bytes(self.raw[8:8 + size])
-            del self.raw[:8 + size]
-            if kind == 1:
-                self.out += payload
-            elif len(self.supervisor_stderr) < 4096:
-                self.supervisor_stderr += payload
-        frames = []
-        while len(self.out) >= 5:
-            size = struct.unpack(">I", self.out[1:5])[0]
-            if len(self.out) < 5 + size:
-                break
-            frames.append((bytes(self.out[:1]), bytes(self.out[5:5 + size])))
-            del self.out[:5 + size]
-        return frames
 
 
 def _one_line(exc: BaseException) -> str:
@@ -60,23 +35,30 @@ class DockerSandbox:
 
     def __init__(self, spec: SandboxSpec, pool_size: int = 2):
         self.spec = spec
+        self.engine: engines.Engine = spec.engine or self.default_engine(spec.runtime)
+        self.runtime = spec.runtime or self.engine.runtime
+        # gVisor (2022) lets the child write to /proc/1/fd/1, so a trailer can be forged there: under any
+        # non-default runtime the host reads to the end of the stream and the engine's exit status decides.
+        self.engine_decides = bool(self.runtime)
         self.pool_size = pool_size
         self.client = None
         self.pool: docker_pool.Pool | None = None
+        self.shipped: ShippedWorkspace | None = None  # remote engines: the workspace goes through the API
         self.confirm_problems: list[str] = []  # engine exit statuses that did not match a trailer
 
     @staticmethod
-    def probe(spec: SandboxSpec | None = None) -> str | None:
-        problem = engine_problem()
-        if problem:
-            return problem
-        image = spec.image if spec else DEFAULT_IMAGE
-        try:
-            if not image_exists(image):
-                return f"image {image} missing: run `tui-agent sandbox build --offline`"
-        except Exception as exc:
-            return f"could not check image {image}: {_one_line(exc)}"
-        return None
+    def default_engine(runtime: str | None = None) -> engines.Engine:
+        return engines.from_env(runtime)
+
+    @classmethod
+    def probe(cls, spec: SandboxSpec | None = None) -> str | None:
+        engine = spec.engine if spec and spec.engine else cls.default_engine(spec.runtime if spec else None)
+        runtime = (spec.runtime if spec else None) or engine.runtime
+        return engine_probe.problem(engine, spec.image if spec else DEFAULT_IMAGE, runtime)
+
+    def _adapt(self, config: dict) -> dict:
+        config = {**config, **self.engine.container_options(self.runtime, self.spec.limits.pids)}
+        return self.shipped.adapt(config) if self.shipped else config
 
     async def start(self) -> None:
         if self.pool is not None:
@@ -87,16 +69,19 @@ class DockerSandbox:
         if not self.spec.workspace.is_dir():
             raise SandboxUnavailable(f"workspace {self.spec.workspace} is not a directory")
         try:
-            import docker
-
-            self.client = await asyncio.to_thread(docker.from_env, timeout=30)
+            self.client = await asyncio.to_thread(self.engine.client, 30)
             await asyncio.to_thread(docker_pool.remove_leftovers, self.client)
-            self.pool = docker_pool.Pool(self.client, self.spec, self.pool_size)
-            first = await asyncio.to_thread(docker_pool.create_warm, self.client, self.spec, self.pool.created)
+            if self.engine.ships:
+                self.shipped = ShippedWorkspace(self.client, self.spec, self.engine.url)
+                await asyncio.to_thread(self.shipped.start, self._adapt)
+            self.pool = docker_pool.Pool(self.client, self.spec, self.pool_size, self._adapt)
+            first = await asyncio.to_thread(docker_pool.create_warm, self.client, self.spec, self.pool.created,
+                                            self._adapt)
             self.pool.ready.append(first)
         except Exception as exc:
             await self.close()
-            raise SandboxUnavailable(f"cannot start a sandbox container: {_one_line(exc)}") from exc
+            where = self.engine.url
+            raise SandboxUnavailable(f"cannot start a sandbox container on {where}: {_one_line(exc)}") from exc
         self.pool.refill()
 
     async def ready(self, timeout_s: float = 30.0) -> None:
@@ -105,6 +90,29 @@ class DockerSandbox:
             await self.pool.wait_full(timeout_s)
 
     async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
+        if self.shipped is None or self.pool is None:
+            return await self._run(command, on_output, timeout_s)
+        started = time.monotonic()
+        try:  # the workspace goes over first, only what changed since the last run
+            await asyncio.to_thread(self.shipped.push)
+        except Exception as exc:
+            return RunResult(None, time.monotonic() - started, error=await self._lost("shipping the workspace", exc))
+        result = await self._run(command, on_output, timeout_s)
+        # Not waiting for the container to exit: the supervisor killed every process before its trailer, and a
+        # write still in flight then lands in the volume and comes back at the next sync, as it would have landed
+        # in a bind-mounted folder after the check. (Waiting costs about 80 ms per check on a busy machine.)
+        try:
+            await asyncio.to_thread(self.shipped.pull)
+        except Exception as exc:
+            result = replace(result, error=result.error or await self._lost("bringing the workspace back", exc))
+        return replace(result, duration_s=time.monotonic() - started)
+
+    async def _lost(self, doing: str, exc: BaseException) -> str:
+        if not await self._engine_answers():
+            return f"{self.engine.label} stopped answering while {doing} ({_one_line(exc)})"
+        return f"failed {doing} on {self.engine.url}: {_one_line(exc)}"
+
+    async def _run(self, command: str, on_output: OutputCallback, timeout_s: float | None) -> RunResult:
         started = time.monotonic()
         if self.pool is None:
             return RunResult(None, 0.0, error="the docker sandbox is not started")
@@ -114,7 +122,7 @@ class DockerSandbox:
         except Exception as exc:
             self.pool.flush()
             return RunResult(None, time.monotonic() - started, error=f"no sandbox container: {_one_line(exc)}")
-        state: dict = {"truncated": False, "frames": _Frames()}
+        state: dict = {"truncated": False, "frames": Frames()}
         try:
             trailer = await asyncio.wait_for(self._converse(warm, command, on_output, state), timeout)
         except asyncio.TimeoutError:
@@ -126,35 +134,59 @@ class DockerSandbox:
         except Exception as exc:
             self.pool.flush()
             self.pool.spawn(self._kill(warm))
-            engine = ("the Docker engine stopped answering" if not await self._engine_answers()
+            engine = (f"{self.engine.label} stopped answering" if not await self._engine_answers()
                       else "lost the sandbox container")
             return RunResult(None, time.monotonic() - started, truncated=state["truncated"],
                              error=f"{engine} during the run ({_one_line(exc)})")
-        duration = time.monotonic() - started
         if trailer is None:  # the stream ended without a trailer: ask the engine what happened
             return await self._without_trailer(warm, started, state)
+        truncated = state["truncated"] or bool(trailer.get("truncated"))
+        if trailer.get("killed"):  # by us, at the output cap: the container is gone already
+            return RunResult(137, time.monotonic() - started, truncated=truncated)
+        if self.engine_decides:
+            return await self._engine_code(warm, started, trailer, truncated)
         code = int(trailer["code"])
         self.pool.spawn(self._confirm(warm, code))
-        return RunResult(code, duration, truncated=state["truncated"] or bool(trailer.get("truncated")))
+        return RunResult(code, time.monotonic() - started, truncated=truncated)
+
+    async def _engine_code(self, warm, started: float, trailer: dict, truncated: bool) -> RunResult:
+        """The engine's exit status is the exit code; a trailer that disagrees was forged by the checked code."""
+        try:
+            status = await asyncio.to_thread(lambda: warm.container.wait(timeout=10).get("StatusCode"))
+        except Exception as exc:
+            return RunResult(None, time.monotonic() - started, truncated=truncated,
+                             error=f"{self.engine.label} stopped answering during the run ({_one_line(exc)})")
+        finally:
+            self.pool.spawn(self._kill(warm))
+        if not isinstance(trailer.get("code"), int) or trailer["code"] & 0xFF != status:
+            self.confirm_problems.append(f"engine exit status {status} differs from the trailer's {trailer}")
+            log.warning("docker sandbox: a trailer was forged (engine exit status %s)", status)
+        return RunResult(status, time.monotonic() - started, truncated=truncated)
 
     async def _converse(self, warm, command: str, on_output: OutputCallback, state: dict) -> dict | None:
-        loop = asyncio.get_running_loop()
         cap = self.spec.limits.output_bytes
         request = json.dumps({"cmd": command, "cap": cap}).encode()
-        await loop.sock_sendall(warm.sock, struct.pack(">I", len(request)) + request)
-        frames, seen = state["frames"], 0
+        await channel.send_all(warm.sock, struct.pack(">I", len(request)) + request)
+        frames, seen, received = state["frames"], 0, 0
         decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in STREAMS.values()}
         while True:
-            data = await loop.sock_recv(warm.sock, 262144)
+            data = await channel.recv(warm.sock, 262144)
             if not data:
-                return None
+                return state.get("trailer")
+            received += len(data)
+            if received > 2 * cap + (1 << 20):  # framing that never completes (forged frames): the host's cap
+                await self._kill(warm)
+                return {"code": 137, "truncated": True, "killed": True}
             for tag, payload in frames.feed(data):
                 if tag == b"X":
                     for stream, decoder in decoders.items():
                         tail = decoder.decode(b"", final=True)
                         if tail:
                             on_output(stream, sanitize(tail))
-                    return json.loads(payload)
+                    if not self.engine_decides:
+                        return json.loads(payload)
+                    state["trailer"] = _parsed(payload)  # maybe forged: read on to the end of the stream
+                    continue
                 if tag not in STREAMS:
                     continue
                 room = cap - seen
@@ -166,7 +198,7 @@ class DockerSandbox:
                     on_output(STREAMS[tag], sanitize(text))
                 if seen >= cap and state["truncated"]:
                     await self._kill(warm)
-                    return {"code": 137, "truncated": True}
+                    return {"code": 137, "truncated": True, "killed": True}
 
     async def _engine_answers(self) -> bool:
         try:
@@ -175,9 +207,12 @@ class DockerSandbox:
         except Exception:
             return False
 
-    async def _kill(self, warm) -> None:
+    async def _kill(self, warm, wait_s: float = 5.0) -> None:
+        """Close the stream and remove the container; past wait_s the removal goes on in the background (gVisor
+        can take the engine's whole API timeout to tear down a sandbox full of processes)."""
         warm.close_socket()
-        await asyncio.to_thread(docker_pool.remove_quietly, self.client, warm.id)
+        removal = self.pool.spawn(asyncio.to_thread(docker_pool.remove_quietly, self.client, warm.id))
+        await asyncio.wait([removal], timeout=wait_s)
 
     async def _confirm(self, warm, code: int) -> None:
         problem = await asyncio.to_thread(docker_pool.finish, self.client, warm, code)
@@ -194,10 +229,11 @@ class DockerSandbox:
             self.pool.flush()
             self.pool.spawn(self._kill(warm))
             return RunResult(None, time.monotonic() - started, truncated=truncated,
-                             error=f"the Docker engine stopped answering during the run ({_one_line(exc)})")
+                             error=f"{self.engine.label} stopped answering during the run ({_one_line(exc)})")
         self.pool.spawn(self._kill(warm))
         code = attrs.get("ExitCode")
-        if attrs.get("Running") or not (attrs.get("OOMKilled") or code == 137):
+        limits = attrs.get("OOMKilled") or code == 137 or code == engines.LIMIT_DEATHS.get(self.runtime)
+        if attrs.get("Running") or not limits:
             said = bytes(state["frames"].supervisor_stderr).decode(errors="replace").strip().splitlines()
             detail = f": {sanitize(said[-1], keep_colour=False)[:200]}" if said else ""
             return RunResult(None, time.monotonic() - started, truncated=truncated,
@@ -207,10 +243,21 @@ class DockerSandbox:
     async def close(self) -> None:
         if self.pool is not None:
             await self.pool.close()
+        if self.shipped is not None:
+            await asyncio.to_thread(self.shipped.close)
+            self.shipped = None
         if self.client is not None:
             await asyncio.to_thread(self.client.close)
         self.pool = None
         self.client = None
+
+
+def _parsed(payload: bytes) -> dict:
+    try:
+        trailer = json.loads(payload)
+    except ValueError:
+        return {}
+    return trailer if isinstance(trailer, dict) else {}
 
 
 def _state_after_exit(container, wait_s: float = 2.0) -> dict:
