@@ -53,8 +53,10 @@ async def measure(boxes: dict, rounds: int, edit: bool) -> dict[str, list[float]
 
 
 async def run(args, private: PrivateEngine | None, tmp: Path) -> None:
-    variants = {"docker (local, runc)": ("docker", None, None), "podman (runc)": ("podman", None, None),
-                "podman + runsc (gVisor)": ("podman", None, "runsc")}
+    Variant = tuple[str, Engine | None, str | None]
+    variants: dict[str, Variant] = {"docker (local, runc)": ("docker", None, None),
+                                    "podman (runc)": ("podman", None, None),
+                                    "podman + runsc (gVisor)": ("podman", None, "runsc")}
     if private is not None:
         variants["docker remote (TLS, shipped)"] = ("docker", private.engine, None)
         variants["docker + runsc (gVisor)"] = ("docker", Engine(url=private.local_url), "runsc")
