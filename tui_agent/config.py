@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 
+MODES = ("auto", "ask", "plan")
+
+
 class ConfigError(ValueError):
     """Bad configuration or input: one clear line, exit code 2."""
 
@@ -49,6 +52,8 @@ class Settings:
     deploy_command: str | None = None  # run on the host after an approved deploy, in the project folder
     prices: dict = field(default_factory=dict)  # model prefix -> {input, output, cache_write, cache_read} USD/Mtok
     permissions: dict = field(default_factory=dict)  # {"allow": [...], "ask": [...], "deny": [...]}
+    # auto: reads, workspace edits and sandboxed commands run without asking; ask: every call asks; plan: read-only
+    mode: str = "auto"
     theme: str = "dark"
     breakpoints: tuple = ()  # --break-on values: tool, tool:RULE, check, failure, spend:USD, iteration:N
     # the project's environment: auto | none | devcontainer | uv | pyproject | requirements | setup | a Dockerfile
@@ -123,4 +128,6 @@ def load(project: Path, **flags: Any) -> Settings:
     criteria = Criteria(**{k: _coerce(k, merged[k], getattr(crit_defaults, k)) for k in _CRITERIA if k in merged})
     values = {k: _coerce(k, merged[k], getattr(defaults, k)) for k in _SETTINGS if k in merged}
     values["project"] = Path(project)
+    if values.get("mode", "auto") not in MODES:
+        raise ConfigError(f"setting 'mode': expected one of {', '.join(MODES)}, got {values['mode']!r}")
     return Settings(criteria=criteria, **values)

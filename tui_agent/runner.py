@@ -186,7 +186,9 @@ async def prepare(
         workspace.close()
         raise
     try:
-        policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name))
+        policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name),
+                             mode=settings.mode)
+        policy.resolve = workspace.files.relative
     except PolicyError as exc:
         await sandbox.close()
         workspace.close()

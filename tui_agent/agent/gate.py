@@ -21,11 +21,12 @@ class WhoAnswers:
     name: str  # how a decision is recorded (ToolCallDecided.by)
     present: bool
 
-    def denial(self, tool: str) -> str:
+    def denial(self, tool: str, reason: str = "") -> str:
         """What the model is told when a call the rules leave to this answerer does not run."""
         if self.present:
             return f"denied by the {self.name}: {tool}"
-        return f"denied: {tool} needs the person's permission, and {self.name} mode never asks"
+        why = f" ({reason})" if reason else ""
+        return f"denied: {tool} needs the person's permission{why}, and {self.name} mode never asks"
 
 
 PERSON = WhoAnswers("person", present=True)
@@ -67,5 +68,10 @@ class PermissionGate:
         self.emit(ToolCallDecided(call.id, call.name, action, by, rule, edited))
         if action == "allow":
             return Permit(True, edited or call.arguments)
-        denial = self.who.denial(call.name) if by == self.who.name else f"denied by rule {rule}: {call.name}"
+        if by == self.who.name:
+            denial = self.who.denial(call.name, verdict.reason)
+        elif verdict.by == "mode":
+            denial = f"denied: {call.name}: {verdict.reason}"
+        else:
+            denial = f"denied by rule {rule}: {call.name}"
         return Permit(False, call.arguments, denial)
