@@ -67,7 +67,7 @@ class AuditLog:
         return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
 
 
-def _default_verdict(name: str, arguments: dict, mode: str, opaque: str = "") -> Verdict:
+def _default_verdict(name: str, arguments: dict, mode: str) -> Verdict:
     """Without a rule: reads and the plan run; in auto, edits and sandboxed commands too; plan denies edits."""
     arg = argument_for(name, arguments)
     if arg.kind == "path" and arg.unsafe and name in PATH_TOOLS:
@@ -77,8 +77,6 @@ def _default_verdict(name: str, arguments: dict, mode: str, opaque: str = "") ->
     if name in WORKSPACE_TOOLS and mode == "plan":
         return Verdict("deny", None, by="mode", reason="the run is in plan mode (read-only): nothing may change")
     if name in WORKSPACE_TOOLS and mode == "auto":
-        if opaque:
-            return Verdict("ask", None, by="default", reason=opaque)
         return Verdict("allow", None, by="mode")
     return Verdict("ask", None, by="default")
 
@@ -152,15 +150,21 @@ class Policy:
         """Deny wins, then ask, then allow, over every spelling of the argument; then the mode's default."""
         arguments = arguments if isinstance(arguments, dict) else {}
         args = self._arguments(name, arguments)
-        for action in ACTIONS:
+        for action in ("deny", "ask"):
             for rule in self._parsed[action]:
-                if all(rule.matches(name, arg, for_allow=True) for arg in args) if action == "allow" else any(
-                        rule.matches(name, arg, for_allow=False) for arg in args):
+                if any(rule.matches(name, arg, for_allow=False) for arg in args):
                     return Verdict(action, rule.text)
         opaque = ""
         if args[0].kind == "command" and not args[0].literal and self.names_command(name):
             opaque = f"the command is not literal ({args[0].opaque}), so the rules can't say what it runs"
-        return _default_verdict(name, arguments, self.mode, opaque)
+        for rule in self._parsed["allow"]:
+            if opaque and not rule.exactly(name, args[0].value):
+                continue  # only the person's approval of exactly this text covers what the rules can't read
+            if all(rule.matches(name, arg, for_allow=True) for arg in args):
+                return Verdict("allow", rule.text)
+        if opaque:
+            return Verdict("ask", None, by="default", reason=opaque)
+        return _default_verdict(name, arguments, self.mode)
 
     def _arguments(self, name: str, arguments: dict) -> list[Argument]:
         """The call's argument, and for a path tool the path it resolves to in the workspace when that differs."""

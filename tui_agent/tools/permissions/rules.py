@@ -180,10 +180,15 @@ class Rule:
         return Rule(text.strip(), tool, pattern)
 
     def matches_name(self, name: str) -> bool:
-        if fnmatch.fnmatchcase(name, self.tool):
-            return True
-        # Claude Code: `mcp__server` alone covers every tool of that server
-        return self.tool.startswith("mcp__") and self.tool.count("__") == 1 and name.startswith(self.tool + "__")
+        if self.tool.startswith("mcp__") and name.startswith("mcp__"):
+            # the server is the segment after mcp__ (server names have no `__`); a tool's own name may have some
+            rule_server, _, rule_tool = self.tool[5:].partition("__")
+            server, _, tool = name[5:].partition("__")
+            if not fnmatch.fnmatchcase(server, rule_server):
+                return False
+            # Claude Code: `mcp__server` alone covers every tool of that server
+            return not rule_tool or fnmatch.fnmatchcase(tool, rule_tool)
+        return fnmatch.fnmatchcase(name, self.tool)
 
     def matches(self, name: str, arg: Argument, for_allow: bool) -> bool:
         """Does this rule cover the call? `for_allow`: an unsafe argument only matches an exact rule."""
@@ -209,8 +214,13 @@ class Rule:
                     return not _has_wildcard(self.pattern, False) and unescape(self.pattern) == arg.value
                 return any(self.command_matches(v) for v in (arg.value, *arg.alternates))
             # deny / ask: any piece of a compound command counts, and every unwrapped simple command
-            return any(self.command_matches(v) for v in (arg.value, *arg.alternates, *arg.segments, *arg.parts))
+            return any(self.command_matches(v) for v in (arg.value, *arg.alternates, *arg.parts))
         return glob_match(self.pattern, arg.value)
+
+    def exactly(self, name: str, value: str) -> bool:
+        """Is this a rule for exactly this call (no wildcard in its pattern), as "allow always" writes them?"""
+        return (self.matches_name(name) and self.pattern is not None and not _has_wildcard(self.pattern, False)
+                and unescape(self.pattern) == value)
 
     def command_matches(self, value: str) -> bool:
         """`pattern` on a command; `X *` and `X:*` also match `X` alone. Linear in the command's length."""
