@@ -42,7 +42,8 @@ def test_every_rm_spelling_is_denied_in_the_sandbox(backend, tmp_path):
     project = tmp_path / "project"
     project.mkdir()
     (project / "victim").write_text("keep me\n")
-    calls = [{"name": "run_command", "arguments": {"command": re.sub(r"(?<=\s)x(?=$|[\s;)}'\"])", "victim", c)}} for c in RM_SPELLINGS
+    target = re.compile(r"(?<=\s)x(?=$|[\s;)}'\"])")  # the file argument x, not the x of xargs
+    calls = [{"name": "run_command", "arguments": {"command": target.sub("victim", c)}} for c in RM_SPELLINGS
              if "\n" not in c]
     calls.append({"name": "run_command", "arguments": {"command": "R=rm; $R victim"}})
     calls.append({"name": "run_command", "arguments": {"command": "cat victim"}})
