@@ -38,7 +38,8 @@ def calculator_app(work: Path, folder: str, **flags):
     source = REPO / "examples" / "calculator"
     project = work / folder
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
-    app = AgentApp(config.load(project, **example_flags(source), session_root=work / "sessions", **flags))
+    # the screenshots show the person's approvals: mode ask
+    app = AgentApp(config.load(project, **example_flags(source), session_root=work / "sessions", **{"mode": "ask", **flags}))
     taken: list[Path] = []
 
     def save(name: str) -> None:
