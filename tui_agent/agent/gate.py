@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -43,6 +44,13 @@ class Permit:
 
 
 Ask = Callable[[], Awaitable[Answer]]
+BIG_ARGUMENTS = 64 * 1024  # characters of string arguments above which the rules are matched in a thread
+
+
+def _size(arguments: object) -> int:
+    if not isinstance(arguments, dict):
+        return 0
+    return sum(len(v) for v in arguments.values() if isinstance(v, str))
 
 
 class PermissionGate:
@@ -53,7 +61,10 @@ class PermissionGate:
         self.emit: Callable[[Event], None] = lambda event: None
 
     async def decide(self, call: ToolCall, ask: Ask, answered_ahead: bool) -> Permit:
-        verdict = self.policy.evaluate(call.name, call.arguments)
+        if _size(call.arguments) > BIG_ARGUMENTS:  # parsing a long command takes a while: not on the event loop
+            verdict = await asyncio.to_thread(self.policy.evaluate, call.name, call.arguments)
+        else:
+            verdict = self.policy.evaluate(call.name, call.arguments)
         action, rule, edited = verdict.action, verdict.rule, None
         if action == "allow" and answered_ahead:
             action, rule = "ask", None  # the person answered (maybe edited) it at a breakpoint: that answer counts

@@ -62,7 +62,7 @@ def normalise_command(raw: object) -> Argument:
     parsed = split(command)
     joined = " ".join(parsed.commands[0]) if len(parsed.commands) == 1 else command
     alternates = (joined,) if joined and joined != command else ()
-    norm = normalise(command)
+    norm = normalise(command, parsed)
     return Argument("command", command, unsafe=bool(SHELL_META.search(command)), segments=segments,
                     alternates=alternates, parts=norm.parts, literal=norm.literal, opaque=norm.reason)
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 # a run of characters with no special meaning outside quotes
 _PLAIN = re.compile(r"[^\s'\"\\$`|&;()<>#]+")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
+# plain words, each followed by blanks: taken in one step once a command has its program (the common long case)
+_WORDS = re.compile(r"(?:[^\s'\"\\$`|&;()<>#]+[ \t]+)+")
 _OPERATOR = re.compile(r"\|\||&&|;;&?|;&|\|&|[|&;\n()]")
 _REDIRECT = re.compile(r"[0-9]*(?:<<<|<<-?|<>|>>|>\||>&|<&|&>>|&>|[<>])")
 _SINGLE_END = re.compile(r"'")
@@ -158,6 +160,12 @@ class _Scanner:
     def scan(self) -> Parsed:
         text, n = self.text, self.n
         while self.i < n:
+            if self.word is None and self.words and not self.redirect_target:
+                m = _WORDS.match(text, self.i)
+                if m:
+                    self.words.extend(m.group().split())
+                    self.i = m.end()
+                    continue
             ch = text[self.i]
             m = _PLAIN.match(text, self.i)
             if m:

@@ -11,7 +11,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from tui_agent.tools.permissions.shell import split
+from tui_agent.tools.permissions.shell import Parsed, split
 
 MAX_DEPTH = 8
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox", "fish", "csh", "tcsh"})
@@ -196,12 +196,12 @@ def _expand(words: list[str], depth: int, out: list[str], why: list[str]) -> Non
     raise _Opaque("wrappers nested too deep")
 
 
-def _parse(command: str, depth: int, out: list[str], why: list[str]) -> None:
+def _parse(command: str, depth: int, out: list[str], why: list[str], parsed: Parsed | None = None) -> None:
     """Parts of `command` into out; what is not literal into why (the literal parts still count for deny)."""
     if depth > MAX_DEPTH:
         why.append("shells nested too deep")
         return
-    parsed = split(command)
+    parsed = parsed or split(command)
     if not parsed.literal:
         why.append(parsed.reason)
     for words in parsed.commands:
@@ -211,9 +211,11 @@ def _parse(command: str, depth: int, out: list[str], why: list[str]) -> None:
             why.append(str(exc))
 
 
-def normalise(command: str) -> Normalised:
-    """Every simple command of `command` as a rule sees it; literal=False (and why) when that can't be known."""
+def normalise(command: str, parsed: Parsed | None = None) -> Normalised:
+    """Every simple command of `command` as a rule sees it; literal=False (and why) when that can't be known.
+
+    `parsed`: split(command), when the caller has it already."""
     parts: list[str] = []
     why: list[str] = []
-    _parse(command, 0, parts, why)
+    _parse(command, 0, parts, why, parsed)
     return Normalised(tuple(dict.fromkeys(parts)), not why, why[0] if why else "")
