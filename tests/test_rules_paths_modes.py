@@ -51,6 +51,8 @@ def test_deny_path_for_the_deploy_plan():
     assert p.denies_path("write_file", "./secrets//a") == "write_file(secrets/**)"
     assert p.denies_path("edit_file", "uv.lock") == "edit_file(*.lock)"
     assert p.denies_path("write_file", "src/a.py") is None
+    assert p.write_denied("secrets/x") == "write_file(secrets/**)" and p.write_denied("a.lock") == "edit_file(*.lock)"
+    assert p.write_denied("src/a.py") is None and Policy(deny=["write_file"]).write_denied("any") == "write_file"
 
 
 def test_write_replaces_the_file_so_a_hard_link_keeps_the_old_content(tmp_path):
@@ -116,3 +118,17 @@ def test_a_server_name_with_a_double_underscore_is_refused(tmp_path):
         mcp_config.read_file(path, environ={})
     path.write_text(json.dumps({"mcpServers": {"git_evil": {"command": "true"}}}))
     assert list(mcp_config.read_file(path, environ={})) == ["git_evil"]
+
+
+def test_a_bad_mode_is_bad_input(tmp_path, capsys):
+    from tui_agent.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(tmp_path), "--mode", "yolo", "--headless"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--mode" in err and "yolo" in err
+    (tmp_path / "tui-agent.toml").write_text('mode = "yolo"\n')
+    assert main(["run", str(tmp_path), "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mode" in err and "yolo" in err

@@ -185,6 +185,11 @@ class Policy:
         arg = argument_for(name, {"path": path})
         return next((rule.text for rule in self._parsed["deny"] if rule.matches(name, arg, for_allow=False)), None)
 
+    def write_denied(self, path: str) -> str | None:
+        """The deny rule that forbids writing this workspace-relative path (write_file or edit_file), if any:
+        for the deploy plan, since run_command can change any workspace file behind the rules' back."""
+        return self.denies_path("write_file", path) or self.denies_path("edit_file", path)
+
     def add_rule(self, action: str, text: str) -> None:
         rule = Rule.parse(text)
         if text not in getattr(self, action):
