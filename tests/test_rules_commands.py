@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tui_agent.tools.permissions.policy import Policy
@@ -69,6 +71,15 @@ def test_normalised_parts_keep_the_wrapper_and_the_wrapped():
     n = normalise("env -i A=1 /usr/bin/nice -n 5 rm -f x && ls")
     assert "rm -f x" in n.parts and "ls" in n.parts and n.literal
     assert normalise("bash -c 'cd a; /bin/rm b'").parts == ("cd a", "rm b")
+
+
+def test_any_text_parses():
+    rng = random.Random(11)
+    alphabet = "ab $`'\"\\|&;()<>#{}!*?[]=-\n\t\u00a0\u202e\x1b\x00"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        normalise(text)
+        Policy(deny=["run_command(rm *)"], mode="auto").evaluate("run_command", {"command": text})
 
 
 def test_a_long_command_parses_in_linear_steps():

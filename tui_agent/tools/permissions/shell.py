@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 # a run of characters with no special meaning outside quotes
 _PLAIN = re.compile(r"[^\s'\"\\$`|&;()<>#]+")
-_SPACE = re.compile(r"[ \t\r\f\v]+")
+_SPACE = re.compile(r"[^\S\n]+")  # any blank but a newline (a newline ends a command)
 # plain words, each followed by blanks: taken in one step once a command has its program (the common long case)
 _WORDS = re.compile(r"(?:[^\s'\"\\$`|&;()<>#]+[ \t]+)+")
 _OPERATOR = re.compile(r"\|\||&&|;;&?|;&|\|&|[|&;\n()]")
