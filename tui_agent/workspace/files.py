@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 from pathlib import Path, PurePosixPath
 
@@ -84,7 +85,7 @@ class Files:
             old = None
         if old is not None and not stat.S_ISREG(old.st_mode):
             raise WorkspaceError(f"not a regular file: {rel}")
-        tmp = path.with_name(f".{path.name}.tui-agent-{os.getpid()}.tmp")
+        tmp = path.with_name(f".tui-agent-{secrets.token_hex(6)}.tmp")  # short: any name's sibling fits
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
