@@ -16,7 +16,6 @@ COMMAND_TOOLS = ("run_command",)
 PRIMARY_ARGUMENTS = ("path", "command", "code", "url", "uri", "repo_path", "file", "query", "name")
 # a command with any of these never matches an allow rule by pattern: it could chain or substitute
 SHELL_META = re.compile(r"[;&|`<>$()\n\r\\]")
-_SEGMENT_SPLIT = re.compile(r"\|\||&&|\$\(|[;&|\n\r()`]")
 MAX_PATH = 4096
 _RULE = re.compile(r"^\s*([A-Za-z0-9_*?.\-]+)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
@@ -32,7 +31,6 @@ class Argument:
     kind: str  # "path" | "command" | "other" | "none"
     value: str = ""
     unsafe: bool = False  # escapes the workspace / has shell metacharacters: never allowed by a pattern
-    segments: tuple[str, ...] = ()  # command pieces between control operators (for deny/ask)
     alternates: tuple[str, ...] = ()  # other spellings of the same value (quotes and blanks normalised)
     parts: tuple[str, ...] = ()  # commands: every simple command, wrappers unwrapped, program basenames (deny/ask)
     literal: bool = True  # commands: reducible to literal simple commands (no variable program, eval, $(..)...)
@@ -58,12 +56,11 @@ def normalise_command(raw: object) -> Argument:
     if not isinstance(raw, str):
         return Argument("command", "", unsafe=True, literal=False, opaque="not a string")
     command = raw.strip()
-    segments = tuple(s.strip() for s in _SEGMENT_SPLIT.split(command) if s.strip())
     parsed = split(command)
     joined = " ".join(parsed.commands[0]) if len(parsed.commands) == 1 else command
     alternates = (joined,) if joined and joined != command else ()
     norm = normalise(command, parsed)
-    return Argument("command", command, unsafe=bool(SHELL_META.search(command)), segments=segments,
+    return Argument("command", command, unsafe=bool(SHELL_META.search(command)),
                     alternates=alternates, parts=norm.parts, literal=norm.literal, opaque=norm.reason)
 
 

@@ -15,7 +15,7 @@ from tui_agent.tools.permissions.shell import Parsed, split
 
 MAX_DEPTH = 8
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox", "fish", "csh", "tcsh"})
-OPAQUE = frozenset({"eval", "source", ".", "exec_shell"})
+OPAQUE = frozenset({"eval", "source", "."})
 # interpreter -> the options whose value (or the rest of the cluster) is inline code
 INLINE = {"python": "c", "perl": "eEx", "ruby": "e", "node": "ep", "nodejs": "ep", "deno": "", "php": "rR",
           "lua": "e", "tclsh": "", "osascript": "e", "Rscript": "e", "pwsh": "c", "jq": ""}
