@@ -28,6 +28,30 @@ def backend(request) -> str:
     return request.param
 
 
+@pytest.fixture(autouse=True)
+def steady_cursors(request, monkeypatch):
+    """A snapshot is taken whenever the machine gets to it, so a blinking cursor makes it flaky on a loaded CI:
+    in snapshot tests the cursors of inputs and text areas stay shown (what a person sees half the time)."""
+    if "snap_compare" in request.fixturenames:
+        from textual.widgets import Input, TextArea
+
+        monkeypatch.setattr(Input, "_toggle_cursor", lambda self: setattr(self, "_cursor_visible", True))
+        monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible",
+                            lambda self: setattr(self, "_cursor_visible", True))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_workspace_left_mounted(tmp_path_factory):
+    """A test that fails before closing its run leaves its capped workspace mounted: unmount what is left under
+    this run's temp folder, so pytest can clean it up next time (a busy mount would stay forever)."""
+    yield
+    base = str(tmp_path_factory.getbasetemp().resolve())
+    with open("/proc/mounts") as mounts:
+        left = [line.split()[1] for line in mounts if line.split()[1].startswith(base + "/")]
+    for path in left:
+        fsquota.unmount(Path(path))
+
+
 @pytest.fixture
 def workspace():
     if reason := probe("bwrap"):

@@ -105,6 +105,15 @@ def project_changes(base: Manifest, now: Manifest) -> list[str]:
     return out
 
 
+def refuse_if_changed(base: Manifest, now: Manifest) -> None:
+    """Raise DeployError naming (up to five of) the project's entries that changed since the workspace was made."""
+    changed = project_changes(base, now)
+    if changed:
+        more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
+        raise DeployError(f"the project changed since the workspace was made ({', '.join(changed[:5])}{more});"
+                          " nothing was deployed")
+
+
 def lstat_at(dfd: int, name: str) -> os.stat_result | None:
     try:
         return os.stat(name, dir_fd=dfd, follow_symlinks=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 from tui_agent.workspace import inuse
 from tui_agent.workspace import quota as fsquota
 from tui_agent.workspace import snapshots
-from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, check_targets, make_plan, project_changes
+from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, check_targets, make_plan, refuse_if_changed
 from tui_agent.workspace.deploy_swap import apply
 from tui_agent.workspace.files import Files, WorkspaceError
 from tui_agent.workspace.gitignore import DEFAULT_IGNORE, Ignore, RuleSet
@@ -274,11 +274,7 @@ class Workspace:
     def _check_project(self) -> None:
         base = self.project_manifest()
         now = snapshots.build(self.project, self.ignore, base, None, specials=True, skip=self.project_skip)
-        changed = project_changes(base, now)
-        if changed:
-            more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
-            raise DeployError(f"the project changed since the workspace was made ({', '.join(changed[:5])}{more});"
-                                " nothing was deployed")
+        refuse_if_changed(base, now)
 
     def deploy(self, *, base: str | None = None, max_bytes: int | None = None) -> list[str]:
         """The safe copy-back into the project, all-or-nothing; returns the paths written or removed.
