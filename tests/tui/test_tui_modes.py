@@ -34,6 +34,8 @@ async def test_ask_asks_then_m_switches_to_plan_which_refuses_edits(tmp_path):
         await pilot.press("m")
         await until(pilot, lambda: app.state.mode == "plan", what="the ModeChanged event folded")
         assert "mode plan" in facts(app) and app.agent_run.control.gate.policy.mode == "plan"
+        await pilot.pause()
+        assert "mode plan (m switches): read-only" in str(app.main.query_one("#rules").render())
         await pilot.press("s")
         await until(pilot, lambda: app.state.phase == "paused" and app.state.iterations_done == 1,
                     what="one iteration, nothing asked")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from tui_agent.commands import Answer
-from tui_agent.events import Event, ToolCallDecided
+from tui_agent.events import Event, ToolCallDecided, ToolProgress
 from tui_agent.models.base import ToolCall
 from tui_agent.tools.permissions.policy import Policy
 
@@ -70,6 +70,8 @@ class PermissionGate:
             action, rule = "ask", None  # the person answered (maybe edited) it at a breakpoint: that answer counts
         by = verdict.by
         if action == "ask":
+            if verdict.reason:  # e.g. a command the rules can't read: say why this one asks
+                self.emit(ToolProgress(call.id, call.name, f"asks: {verdict.reason}"))
             answer = await ask()
             by, edited = self.who.name, answer.arguments
             action = "allow" if answer.action in ("allow", "always") else "deny"

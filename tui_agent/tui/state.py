@@ -141,6 +141,7 @@ class RunState:
 
     def _on_mode_changed(self, e: ModeChanged) -> None:
         self.mode = e.mode
+        self.dirty.add("perms")
 
     def _on_session_resumed(self, e: SessionResumed) -> None:
         self.started, self.iterations_done = True, e.iteration
