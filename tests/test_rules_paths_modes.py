@@ -81,15 +81,20 @@ def test_modes_defaults_and_rules_on_top(mode):
     p = Policy(mode=mode)
     for tool, expected in MODES[mode].items():
         assert p.evaluate(tool, {"path": "a.py", "command": "ls"}).action == expected, (mode, tool)
-    assert Policy(mode=mode).evaluate("write_file", {"path": "../x"}).action == "ask"  # an escape never runs alone
+    escape = Policy(mode=mode).evaluate("write_file", {"path": "../x"}).action
+    assert escape == ("deny" if mode == "plan" else "ask")  # an escape never runs alone
     deny = Policy(mode=mode, deny=["write_file(a.py)"], allow=["mcp__git__*"])
     assert deny.evaluate("write_file", {"path": "a.py"}).action == "deny"
     assert deny.evaluate("mcp__git__git_status", {}).action == "allow"
 
 
-def test_plan_mode_tells_the_model_why():
+def test_plan_mode_tells_the_model_why_and_no_allow_rule_opens_it():
     v = Policy(mode="plan").evaluate("edit_file", {"path": "a"})
     assert (v.action, v.by) == ("deny", "mode") and "plan mode" in v.reason
+    p = Policy(mode="plan", allow=["write_file", "run_command(*)"], ask=["edit_file"], deny=["write_file(x)"])
+    assert [p.evaluate(t, {"path": "a", "command": "ls"}).by for t in ("write_file", "edit_file", "run_command")] \
+        == ["mode"] * 3
+    assert p.evaluate("write_file", {"path": "x"}).rule == "write_file(x)"  # a deny rule still names itself
 
 
 def test_mode_is_a_setting(tmp_path):

@@ -67,15 +67,17 @@ class AuditLog:
         return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
 
 
-def _default_verdict(name: str, arguments: dict, mode: str) -> Verdict:
+PLAN_REFUSAL = Verdict("deny", None, by="mode", reason="the run is in plan mode (read-only): nothing may change")
+
+
+def _default_verdict(name: str, args: list[Argument], mode: str) -> Verdict:
     """Without a rule: reads and the plan run; in auto, edits and sandboxed commands too; plan denies edits."""
-    arg = argument_for(name, arguments)
-    if arg.kind == "path" and arg.unsafe and name in PATH_TOOLS:
+    if name in PATH_TOOLS and any(arg.kind == "path" and arg.unsafe for arg in args):
         return Verdict("ask", None, by="default")
     if name in READ_ONLY_TOOLS:
         return Verdict("allow", None, by="default")
     if name in WORKSPACE_TOOLS and mode == "plan":
-        return Verdict("deny", None, by="mode", reason="the run is in plan mode (read-only): nothing may change")
+        return PLAN_REFUSAL
     if name in WORKSPACE_TOOLS and mode == "auto":
         return Verdict("allow", None, by="mode")
     return Verdict("ask", None, by="default")
@@ -151,6 +153,8 @@ class Policy:
         arguments = arguments if isinstance(arguments, dict) else {}
         args = self._arguments(name, arguments)
         for action in ("deny", "ask"):
+            if action == "ask" and self.mode == "plan" and name in WORKSPACE_TOOLS:
+                return PLAN_REFUSAL  # read-only: no allow or ask rule lets an edit or a command through
             for rule in self._parsed[action]:
                 if any(rule.matches(name, arg, for_allow=False) for arg in args):
                     return Verdict(action, rule.text)
@@ -164,7 +168,7 @@ class Policy:
                 return Verdict("allow", rule.text)
         if opaque:
             return Verdict("ask", None, by="default", reason=opaque)
-        return _default_verdict(name, arguments, self.mode)
+        return _default_verdict(name, args, self.mode)
 
     def _arguments(self, name: str, arguments: dict) -> list[Argument]:
         """The call's argument, and for a path tool the path it resolves to in the workspace when that differs."""
