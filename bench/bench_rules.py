@@ -14,7 +14,7 @@ from tui_agent.tools.permissions.policy import Policy  # noqa: E402
 
 PIECE = "env A=1 nice -n 5 sh -c 'echo \"a b\" | grep -q x' && ls -la 'some dir' > out.txt; "
 SHAPES = {
-    "compound": lambda n: (PIECE * (n // len(PIECE) + 1))[:n],
+    "compound": lambda n: PIECE * (n // len(PIECE)),
     "one word": lambda n: "echo " + "a" * n,
     "many args": lambda n: "rm " + "b " * (n // 2),
     "quoted": lambda n: "echo '" + "c" * n + "'",
