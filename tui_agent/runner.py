@@ -141,7 +141,8 @@ async def prepare(
     """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
     project = check_project(Path(settings.project))
     breakpoints = Breakpoints.parse(list(settings.breakpoints))
-    servers = mcp_config.load(project)  # a malformed .mcp.json is bad input, before anything starts
+    # a malformed .mcp.json is bad input, before anything starts; an untrusted one starts nothing
+    servers = mcp_config.load(project, trusted=settings.project_trusted, env_allow=settings.mcp_env_allow)
     history: list[Event] = []
     start_turn = 0
     if resume_dir is not None:
@@ -186,7 +187,8 @@ async def prepare(
         workspace.close()
         raise
     try:
-        policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name))
+        policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name),
+                             trusted=settings.project_trusted)
     except PolicyError as exc:
         await sandbox.close()
         workspace.close()
