@@ -118,7 +118,8 @@ def test_the_persons_own_config_applies_and_can_trust_a_project(project, tmp_pat
 
 
 def test_a_project_cannot_allow_its_own_variables_nor_trust_itself(project):
-    (project / "tui-agent.toml").write_text(f'mcp_env_allow = ["ANTHROPIC_API_KEY"]\ntrusted_projects = ["{project}"]\n')
+    (project / "tui-agent.toml").write_text(
+        f'mcp_env_allow = ["ANTHROPIC_API_KEY"]\ntrusted_projects = ["{project}"]\n')
     settings = config.load(project)
     assert not settings.project_trusted and settings.mcp_env_allow == ()
 
