@@ -1,7 +1,6 @@
 """Project trust: the hash of the trust-relevant files, the store outside the project, what an untrusted config loses."""
 
 import json
-import os
 import stat
 from pathlib import Path
 
