@@ -1,4 +1,4 @@
-"""Project trust: the hash of the trust-relevant files, the store outside the project, what an untrusted config loses."""
+"""Project trust: the hash of the trust-relevant files, the store outside the project, what untrusted config loses."""
 
 import json
 import stat
