@@ -201,6 +201,19 @@ class Policy:
             raise
 
 
+def denied_by(policy: Policy):
+    """A deploy's check: why a deny rule on writing covers this workspace path, or None."""
+
+    def denied(rel: str) -> str | None:
+        for tool in ("write_file", "edit_file"):
+            verdict = policy.evaluate(tool, {"path": rel})
+            if verdict.action == "deny" and verdict.rule:
+                return f"a deny rule covers it: {verdict.rule}"
+        return None
+
+    return denied
+
+
 def rule_for_call(name: str, arguments: dict) -> str:
     """The narrowest rule covering this call: the exact path or command, or the exact tool name."""
     arguments = arguments if isinstance(arguments, dict) else {}
