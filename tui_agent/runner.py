@@ -18,6 +18,7 @@ from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
 from tui_agent.environments.session import for_run
 from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
 from tui_agent.config import ConfigError, Settings
+from tui_agent.trust import project_trusted
 from tui_agent.events import (
     Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
@@ -147,8 +148,11 @@ async def prepare(
     """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
     project = check_project(Path(settings.project))
     breakpoints = Breakpoints.parse(list(settings.breakpoints))
-    # a malformed .mcp.json is bad input, before anything starts; an untrusted one starts nothing
-    servers = mcp_config.load(project, trusted=settings.project_trusted, env_allow=settings.mcp_env_allow)
+    # a malformed .mcp.json is bad input, before anything starts; an untrusted one starts nothing; the trust is
+    # checked again here, against the files as they are now (they may have changed since the settings loaded)
+    trusted = settings.project_trusted and project_trusted(
+        project, flag=settings.trust_project, user={"trusted_projects": settings.trusted_projects})
+    servers = mcp_config.load(project, trusted=trusted, env_allow=settings.mcp_env_allow)
     history: list[Event] = []
     start_turn = 0
     if resume_dir is not None:
@@ -194,7 +198,7 @@ async def prepare(
         raise
     try:
         policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name),
-                             trusted=settings.project_trusted)
+                             trusted=trusted)
     except PolicyError as exc:
         await sandbox.close()
         workspace.close()

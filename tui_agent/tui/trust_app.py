@@ -13,6 +13,8 @@ from tui_agent.tui.screens.trust import TrustScreen
 class TrustApp(App[str]):
     """Shows the TrustScreen; its return value is the answer ("trust", "untrusted", "quit")."""
 
+    TITLE = "tui-agent"
+
     def __init__(self, project: Path, review: trust.Review) -> None:
         super().__init__()
         self.project, self.review = Path(project), review

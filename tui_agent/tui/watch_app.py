@@ -225,8 +225,8 @@ class WatchApp(App[int]):
                               s.fix_cost_usd, c.budget_usd, s.proposal.files)
         self.push_screen(DeployScreen(s.proposal.diff, checklist), self._deploy_answer)
 
-    def _deploy_answer(self, approved: bool | None) -> None:
-        if approved and self.watcher is not None:
+    def _deploy_answer(self, approved: tuple[str, ...] | None) -> None:
+        if approved is not None and self.watcher is not None:
             self.watcher.send(Deploy())
             self.drain()
 

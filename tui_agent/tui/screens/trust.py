@@ -58,7 +58,7 @@ class TrustScreen(Screen[str]):
                 yield Static(describe(self.review))
             with Horizontal(id="trust-buttons"):
                 yield Button("Trust (t)", variant="warning", id="trust")
-                yield Button("Run without project config (u)", variant="primary", id="untrusted")
+                yield Button("Without its config (u)", variant="primary", id="untrusted")
                 yield Button("Quit (q)", variant="default", id="quit")
 
     def on_mount(self) -> None:
