@@ -18,6 +18,7 @@ from tui_agent.tui.diff_text import colour_diff
 from tui_agent.tui.palette import colour, diff_colours
 from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
+from tui_agent.workspace.deploy_risk import CONTROL_NAME
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ def _clean(text: str) -> str:
     return sanitize(text, keep_colour=False)
 
 
+def _name(path: str) -> str:
+    """A file name with every control, bidi and zero-width character shown as an escape (\\x1b, \\u202e)."""
+    return _clean(CONTROL_NAME.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path))
+
+
 class DeployScreen(ModalScreen["tuple[str, ...] | None"]):
     """Dismissed by the Deploy button or `y` with the flagged paths the person checked (often none);
     Escape, `n` and Cancel give None."""
@@ -74,7 +80,7 @@ class DeployScreen(ModalScreen["tuple[str, ...] | None"]):
                                       "Each stays out unless you check it; read it first.", style="bold"),
                                  classes="deploy-section")
                 for i, (path, why, content) in enumerate(c.flagged):
-                    yield Checkbox(Text(f"{_clean(path)}: {_clean(why)}"), False, id=f"flag-{i}", classes="deploy-flag")
+                    yield Checkbox(Text(f"{_name(path)}: {_clean(why)}"), False, id=f"flag-{i}", classes="deploy-flag")
                     yield Static(Text(_clean(content) or "(empty)"), classes="deploy-content")
                 if c.refused:
                     yield Static(self._refused(), classes="deploy-section")
@@ -112,14 +118,14 @@ class DeployScreen(ModalScreen["tuple[str, ...] | None"]):
     def _refused(self) -> Text:
         text = Text("Never deployed:\n", style="bold")
         for path, why in self.checklist.refused:
-            text.append(f"  {_clean(path)}", style="bold").append(f"  {_clean(why)}\n", style="")
+            text.append(f"  {_name(path)}", style="bold").append(f"  {_clean(why)}\n", style="")
         return text
 
     def _files(self) -> Text:
         flagged = {path for path, _, _ in self.checklist.flagged}
         text = Text("Files:\n", style="bold")
         for path in sorted(self.checklist.files, key=lambda f: (f not in flagged, "__pycache__" in f, f)):
-            text.append(f"  {'⚑ ' if path in flagged else ''}{_clean(path)}\n")
+            text.append(f"  {'⚑ ' if path in flagged else ''}{_name(path)}\n")
         return text
 
     def chosen(self) -> tuple[str, ...]:
