@@ -18,7 +18,6 @@ from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
 from tui_agent.environments.session import for_run
 from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
 from tui_agent.config import ConfigError, Settings
-from tui_agent.trust import project_trusted
 from tui_agent.events import (
     Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
@@ -150,9 +149,8 @@ async def prepare(
     breakpoints = Breakpoints.parse(list(settings.breakpoints))
     # a malformed .mcp.json is bad input, before anything starts; an untrusted one starts nothing; the trust is
     # checked again here, against the files as they are now (they may have changed since the settings loaded)
-    trusted = settings.project_trusted and project_trusted(
-        project, flag=settings.trust_project, user={"trusted_projects": settings.trusted_projects})
-    servers = mcp_config.load(project, trusted=trusted, env_allow=settings.mcp_env_allow)
+    trusted = mcp_config.trusted_now(replace(settings, project=project))
+    servers = mcp_config.servers_for(replace(settings, project=project, project_trusted=trusted))
     history: list[Event] = []
     start_turn = 0
     if resume_dir is not None:

@@ -13,6 +13,9 @@ try:  # the CLI maps tui_agent.config.ConfigError to exit code 2
 except ImportError:  # pragma: no cover - config.py not there yet
     _ConfigBase = ValueError
 
+from tui_agent.config import Settings  # noqa: E402 (after the ConfigError fallback above)
+from tui_agent.trust import project_trusted  # noqa: E402
+
 PROJECT_FILE = ".mcp.json"
 SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -146,6 +149,18 @@ def read_file(path: Path, environ: dict[str, str] | None = None) -> dict[str, Se
     if not isinstance(servers, dict):
         raise ConfigError(f"{path}{_line_of(text, 'mcpServers')}: \"mcpServers\" must be an object of servers by name")
     return {name: _server(name, spec, path, text, environ) for name, spec in servers.items()}
+
+
+def trusted_now(settings: Settings) -> bool:
+    """Is the project of these settings trusted, checked again against its files as they are now?"""
+    return settings.project_trusted and project_trusted(
+        Path(settings.project), flag=settings.trust_project, user={"trusted_projects": settings.trusted_projects})
+
+
+def servers_for(settings: Settings) -> dict[str, ServerConfig]:
+    """The gate for anything that starts MCP servers: the person's own servers, and the project's .mcp.json only
+    when the project is trusted (`config.load` decides; checked again here), ${VAR} only from mcp_env_allow."""
+    return load(Path(settings.project), trusted=trusted_now(settings), env_allow=settings.mcp_env_allow)
 
 
 def load(project: Path | None, user_file: Path | None = None, environ: dict[str, str] | None = None,
