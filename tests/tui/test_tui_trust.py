@@ -87,3 +87,18 @@ def test_trust_screen(snap_compare, monkeypatch, tmp_path):
                               ".tui-agent/permissions.json: allow write_file"],
                     deploy_command="make install", env_inputs=["requirements.txt", "Dockerfile"], docker_env=True)
     assert snap_compare(TrustApp(Path("/home/you/cloned"), review), terminal_size=SIZE)
+
+
+async def test_a_changed_file_asks_again_and_says_so(tmp_path):
+    project = _cloned(tmp_path, tmp_path / "started")
+    trust.record(project)
+    assert config.load(project).project_trusted
+    (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"marker": {"command": "sh", "args": ["-c", "x"]}}}))
+    settings = config.load(project)
+    assert not settings.project_trusted and settings.deploy_command is None
+    app = TrustApp(project, trust.review(project))
+    async with app.run_test(size=SIZE) as pilot:
+        assert "changed since you trusted it" in str(app.screen.query_one("#trust-why").render())
+        assert "marker: sh -c x" in str(app.screen.query_one("#trust-review Static").render())
+        await pilot.press("u")
+    assert app.return_value == "untrusted"
