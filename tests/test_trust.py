@@ -1,6 +1,7 @@
 """Project trust: the hash of the trust-relevant files, the store outside the project, what untrusted config loses."""
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -142,3 +143,13 @@ def test_a_project_with_nothing_to_trust_is_not_asked_about(tmp_path):
     (plain / "tui-agent.toml").write_text('check = "pytest"\n')
     assert config.load(plain).project_trusted and not trust.review(plain).needs_trust
     assert not Path(trust.store_path()).exists()
+
+
+def test_a_fifo_or_a_device_never_blocks_the_fingerprint(project):
+    (project / ".mcp.json").unlink()
+    os.mkfifo(project / ".mcp.json")
+    (project / ".tui-agent").mkdir()
+    (project / ".tui-agent/permissions.json").symlink_to("/dev/zero")
+    first = trust.fingerprint(project)
+    assert first == trust.fingerprint(project)
+    assert not config.load(project).project_trusted  # still asks (its deploy_command) and never hangs

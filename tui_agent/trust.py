@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
 import tomllib
@@ -28,7 +29,7 @@ PYPROJECT_KEYS = (("tool", "tui-agent"), ("build-system",), ("project", "depende
 RISKY_SETTINGS = ("deploy_command", "permissions", "setup", "env", "image", "sandbox_runtime", "sandbox_hosts",
                   "sandbox_host", "session_root", "env_root")
 USER_ONLY_SETTINGS = ("mcp_env_allow", "trusted_projects")  # only ever from the person's own config
-MAX_READ = 1 << 20  # what is shown of one file
+MAX_HASHED = 64 << 20  # a trust-relevant file larger than this counts by its size only
 
 
 @dataclass
@@ -63,13 +64,21 @@ def _key(project: Path) -> str:
 
 
 def _read(path: Path) -> bytes | None:
+    """A regular file's bytes (at most MAX_HASHED: a FIFO, a device or /dev/zero behind a link never blocks)."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:  # unreadable: its error is part of the fingerprint, never silently "absent"
         return f"<unreadable: {exc.strerror}>".encode()
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return f"<not a regular file: mode {st.st_mode:o}>".encode()
+        data = fh.read(MAX_HASHED + 1)
+        return data if len(data) <= MAX_HASHED else f"<larger than {MAX_HASHED} bytes: {st.st_size}>".encode()
 
 
 def _pyproject_part(project: Path) -> bytes | None:
