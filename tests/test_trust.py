@@ -153,3 +153,18 @@ def test_a_fifo_or_a_device_never_blocks_the_fingerprint(project):
     first = trust.fingerprint(project)
     assert first == trust.fingerprint(project)
     assert not config.load(project).project_trusted  # still asks (its deploy_command) and never hangs
+
+
+def test_an_untrusted_devcontainer_is_not_built(tmp_path):
+    from tui_agent.environments.detect import detect
+
+    folder = tmp_path / "dc"
+    (folder / ".devcontainer").mkdir(parents=True)
+    (folder / ".devcontainer/devcontainer.json").write_text('{"image": "python:3.12", "postCreateCommand": "x"}')
+    (folder / "requirements.txt").write_text("pytest\n")
+    settings = config.load(folder)
+    assert not settings.project_trusted and "devcontainer" in settings.notices[0]
+    recipe = detect(folder, backend="docker", trusted=False)
+    assert recipe is not None and recipe.kind == "requirements"
+    assert any("not trusted" in note for note in recipe.notes)
+    assert detect(folder, backend="docker", trusted=True).kind == "devcontainer"

@@ -114,8 +114,10 @@ def _untrusted(project: Path, values: dict[str, Any]) -> tuple[dict[str, Any], s
     perms = values.get("permissions")
     if isinstance(perms, dict):  # deny and ask rules only narrow: kept
         kept["permissions"] = {k: v for k, v in perms.items() if k != "allow"}
-    dropped = trust.review(project).lines()
-    dropped = [line for line in dropped if not line.startswith("environment input ")]
+    review = trust.review(project)
+    dropped = [line for line in review.lines() if not line.startswith("environment input ")]
+    if review.docker_env:
+        dropped.append("the devcontainer environment (its image build has less isolation than a check)")
     if not dropped:
         return kept, None
     return kept, (f"{project}: project not trusted, ignored: " + "; ".join(dropped)
