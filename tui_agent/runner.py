@@ -215,6 +215,8 @@ async def prepare(
     recorder = SessionRecorder(session_dir, on_failure=recording_failed)
     notices = (f"{recorder.damaged}; the rest of the file is kept in events.jsonl.damaged; continuing from the last "
                "whole iteration",) if recorder.damaged and fork_at is None else ()
+    if who.present:  # headless said them on stderr already; the TUI shows what the project's config lost
+        notices += settings.notices
     if fork_at is not None:  # a fork's record starts with its parent's, up to the fork point
         for event in history:
             recorder.write(event)

@@ -102,3 +102,13 @@ async def test_a_changed_file_asks_again_and_says_so(tmp_path):
         assert "marker: sh -c x" in str(app.screen.query_one("#trust-review Static").render())
         await pilot.press("u")
     assert app.return_value == "untrusted"
+
+
+async def test_run_without_its_config_says_what_was_ignored(tmp_path):
+    project = _cloned(tmp_path, tmp_path / "started")
+    app = AgentApp(config.load(project, **_flags(tmp_path)))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.state.phase == "paused", what="the baseline check, then paused")
+        said = " ".join(app.state.errors)
+        assert "project not trusted, ignored" in said and "touch PWNED" in said, said
+        await pilot.press("ctrl+q")
