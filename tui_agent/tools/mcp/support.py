@@ -13,6 +13,7 @@ from typing import Any, Callable
 import anyio
 import mcp_types as types
 from mcp import MCPError
+from mcp_types.jsonrpc import JSONRPCResponse
 
 from tui_agent.tools.base import ToolResult
 
@@ -63,6 +64,13 @@ def flatten(result: types.CallToolResult) -> ToolResult:
     return ToolResult("\n".join(parts), is_error=bool(result.is_error))
 
 
+def complete_by_default(message: Any) -> None:
+    """A result without `resultType` is a complete one (the spec's default; the SDK's schema check would refuse it)."""
+    response = getattr(message, "message", None)
+    if isinstance(response, JSONRPCResponse) and isinstance(response.result, dict):
+        response.result.setdefault("resultType", "complete")
+
+
 class WatchedRead:
     """Wraps a transport's read stream: its end (EOF, server gone) calls `on_eof`."""
 
@@ -71,10 +79,12 @@ class WatchedRead:
 
     async def receive(self) -> Any:
         try:
-            return await self._inner.receive()
+            message = await self._inner.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._on_eof()
             raise
+        complete_by_default(message)
+        return message
 
     def __aiter__(self) -> "WatchedRead":
         return self
