@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import time
+import warnings
 from collections import deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,12 +15,14 @@ from typing import Any, Callable
 
 import mcp_types as types
 from mcp import Client, MCPError, StdioServerParameters
+from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from tui_agent import __version__
+from tui_agent.tools.mcp.callbacks import ClientSide
 from tui_agent.tools.mcp.config import ServerConfig
 from tui_agent.tools.mcp.support import WatchedRead, describe, follow_stderr
 
@@ -63,6 +66,7 @@ class Lifecycle:
     stable_after: float
     log_level: types.LoggingLevel
     project: Any
+    client_side: ClientSide
     on_event: Callable[[str, str], None] | None
 
     def _emit(self, server: str, message: str) -> None:
@@ -166,7 +170,8 @@ class Lifecycle:
                 asyncio.get_running_loop().create_task(self._refresh(srv, changed=True))
 
         client = Client(self._watched(srv), log_level=self.log_level, logging_callback=on_log,
-                        message_handler=on_message, cache=None, client_info=CLIENT_INFO)
+                        message_handler=on_message, cache=None, client_info=CLIENT_INFO,
+                        **self.client_side.client_kwargs(name))
         async with client:
             srv.client = client
             await self._set_level(srv, client)
@@ -188,7 +193,9 @@ class Lifecycle:
         if client.server_capabilities.logging is None or client.protocol_version >= "2026-07-28":
             return
         try:
-            await client.set_logging_level(self.log_level)
+            with warnings.catch_warnings():  # deprecated on 2026-07-28, which this branch does not reach
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                await client.set_logging_level(self.log_level)
         except MCPError as exc:  # a server that advertises logging but refuses the level: its logs, not our problem
             self._emit(srv.config.name, f"logging/setLevel refused: {exc}")
 

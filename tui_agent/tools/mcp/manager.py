@@ -14,6 +14,7 @@ from mcp import MCPError
 from tui_agent.models.base import ToolSpec
 from tui_agent.tools.base import ProgressCallback, ToolResult
 from tui_agent.tools.mcp import config as mcp_config
+from tui_agent.tools.mcp.callbacks import ClientSide
 from tui_agent.tools.mcp.config import ServerConfig
 from tui_agent.tools.mcp.lifecycle import STATES, Lifecycle, Server, ServerStatus
 from tui_agent.tools.mcp.support import describe, flatten, tool_name, unwrap
@@ -29,7 +30,7 @@ class McpManager(Lifecycle):
     def __init__(self, configs: dict[str, ServerConfig] | list[ServerConfig], *, project: Path | None = None,
                  on_event: EventCallback | None = None, call_timeout: float = 120.0, connect_timeout: float = 30.0,
                  max_restarts: int = 5, backoff: tuple[float, float] = (0.5, 30.0),
-                 log_level: types.LoggingLevel = "warning") -> None:
+                 log_level: types.LoggingLevel = "warning", client_side: ClientSide | None = None) -> None:
         items = configs.values() if isinstance(configs, dict) else configs
         self._servers = {c.name: Server(c) for c in items}
         self.project = Path(project) if project is not None else None
@@ -39,6 +40,8 @@ class McpManager(Lifecycle):
         self.stable_after = 30.0  # seconds up after which a crash counts as the first one again
         self._routes: dict[str, tuple[str, str]] = {}
         self._closing = False
+        # headless by default: questions are declined, sampling denied, and the events say so
+        self.client_side = client_side or ClientSide(self._emit)
 
     @classmethod
     def from_project(cls, project: Path, **kwargs: Any) -> "McpManager":
