@@ -1,5 +1,5 @@
-"""The client protocol against the reference `@modelcontextprotocol/server-everything` over stdio: elicitation (form, URL,
-headless), sampling (approved, refused, by rule), roots, list_changed (the logging level: test_mcp_client.py)."""
+"""The client protocol against the reference `@modelcontextprotocol/server-everything` over stdio: elicitation
+(form, URL, headless), sampling (approved, refused, by rule), roots, list_changed (the logging level: test_mcp_client.py)."""
 
 from __future__ import annotations
 
@@ -71,7 +71,8 @@ async def test_a_form_accepted_with_its_defaults_and_a_url_shown_with_its_domain
         assert form.server == "everything" and form.mode == "form"
         fields = {f.name: f for f in form.fields}
         assert fields["integer"].default == 42 and fields["name"].required
-        assert fields["untitledSingleSelectEnum"].kind == "enum" and "Rachel" in fields["untitledSingleSelectEnum"].choices
+        friends = fields["untitledSingleSelectEnum"]
+        assert friends.kind == "enum" and "Rachel" in friends.choices
         assert fields["untitledMultipleSelectEnum"].kind == "multi"
         answer = json.loads(result.content.split("Raw result:", 1)[1])
         assert answer == {"action": "accept", "content": form.defaults()}
@@ -96,7 +97,8 @@ async def test_sampling_goes_to_the_agents_model_only_when_approved(everything, 
     person = Person(approve=False)
     async with manager(everything, events, host=person, root=tmp_path, model=model,
                        on_sampled=lambda server, turn: sampled.append(turn.cost_usd)) as m:
-        refused = await m.call("mcp__everything__trigger-sampling-request", {"prompt": "the answer?", "maxTokens": 5000})
+        refused = await m.call("mcp__everything__trigger-sampling-request",
+                               {"prompt": "the answer?", "maxTokens": 5000})
         assert refused.is_error and "declined by the person" in refused.content and sampled == []
         request = person.samplings[-1]
         assert "the answer?" in request.prompt and request.max_tokens == 1024  # capped
