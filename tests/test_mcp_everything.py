@@ -1,5 +1,5 @@
 """The client protocol against the reference `@modelcontextprotocol/server-everything` over stdio: elicitation
-(form, URL, headless), sampling (approved, refused, by rule), roots, list_changed (the logging level: test_mcp_client.py)."""
+(form, URL, headless), sampling (approved, refused, by rule), roots, list_changed (logging level: test_mcp_client)."""
 
 from __future__ import annotations
 
