@@ -4,29 +4,14 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
-import pytest
+from mcp_fixtures import everything  # noqa: F401  (the fixture)
 
 from tui_agent.models.scripted import ScriptedModel
 from tui_agent.tools.mcp.callbacks import ClientSide
 from tui_agent.tools.mcp.config import ServerConfig
 from tui_agent.tools.mcp.manager import McpManager
 from tui_agent.tools.mcp.questions import ElicitAnswer, Elicitation, SamplingRequest
-
-ROOT = Path(__file__).resolve().parent.parent
-EVERYTHING = ROOT / ".cache/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
-
-
-@pytest.fixture
-def everything() -> ServerConfig:
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed")
-    if not EVERYTHING.exists():
-        pytest.fail("@modelcontextprotocol/server-everything is not installed: run scripts/install-mcp-test-servers.sh")
-    return ServerConfig("everything", "stdio", command="node", args=(str(EVERYTHING), "stdio"))
-
 
 class Person:
     """Answers as a person at the Permissions panel would: the answers are queued by the test."""
@@ -51,7 +36,7 @@ def manager(config: ServerConfig, events: list, **client: object) -> McpManager:
     return m
 
 
-async def test_headless_declines_questions_and_denies_sampling_and_says_so(everything, tmp_path):
+async def test_headless_declines_questions_and_denies_sampling_and_says_so(everything, tmp_path):  # noqa: F811
     events: list[str] = []
     async with manager(everything, events, root=tmp_path) as m:
         result = await m.call("mcp__everything__trigger-elicitation-request", {})
@@ -62,7 +47,7 @@ async def test_headless_declines_questions_and_denies_sampling_and_says_so(every
         assert "sampling denied (headless: no rule allows it)" in events
 
 
-async def test_a_form_accepted_with_its_defaults_and_a_url_shown_with_its_domain(everything, tmp_path):
+async def test_a_form_accepted_with_its_defaults_and_a_url_shown_with_its_domain(everything, tmp_path):  # noqa: F811
     events: list[str] = []
     person = Person()
     async with manager(everything, events, host=person, root=tmp_path) as m:
@@ -90,7 +75,7 @@ async def test_a_form_accepted_with_its_defaults_and_a_url_shown_with_its_domain
         assert "elicitation: the person chose cancel" in events
 
 
-async def test_sampling_goes_to_the_agents_model_only_when_approved(everything, tmp_path):
+async def test_sampling_goes_to_the_agents_model_only_when_approved(everything, tmp_path):  # noqa: F811
     events: list[str] = []
     sampled: list[float] = []
     model = ScriptedModel([{"text": "forty-two", "cost_usd": 0.25}], name="scripted:sampling")
@@ -109,7 +94,7 @@ async def test_sampling_goes_to_the_agents_model_only_when_approved(everything, 
         assert sampled == [0.25]  # the cost goes to the run's budget
 
 
-async def test_sampling_rules_allow_or_deny_per_server_without_asking(everything, tmp_path):
+async def test_sampling_rules_allow_or_deny_per_server_without_asking(everything, tmp_path):  # noqa: F811
     events: list[str] = []
     model = ScriptedModel([{"text": "ok"}], name="scripted:sampling")
     person = Person(approve=False)
@@ -122,7 +107,7 @@ async def test_sampling_rules_allow_or_deny_per_server_without_asking(everything
         assert result.is_error and "denied by a rule" in result.content and person.samplings == []
 
 
-async def test_the_workspace_is_the_one_root_and_list_changed_is_followed(everything, tmp_path):
+async def test_the_workspace_is_the_one_root_and_list_changed_is_followed(everything, tmp_path):  # noqa: F811
     events: list[str] = []
     async with manager(everything, events, root=tmp_path) as m:
         result = await m.call("mcp__everything__get-roots-list", {})

@@ -17,7 +17,9 @@ from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.callbacks import ClientSide
 from tui_agent.tools.mcp.config import ServerConfig
 from tui_agent.tools.mcp.lifecycle import STATES, Lifecycle, Server, ServerStatus
-from tui_agent.tools.mcp.support import describe, flatten, tool_name, unwrap
+from tui_agent.tools.mcp import resources
+from tui_agent.tools.mcp.results import flatten, hints_text, tool_hints
+from tui_agent.tools.mcp.support import describe, tool_name, unwrap
 
 __all__ = ["STATES", "EventCallback", "McpManager", "ServerStatus", "tool_name"]
 
@@ -60,11 +62,26 @@ class McpManager(Lifecycle):
                 routes[name] = (srv.config.name, tool.name)
                 desc = tool.description or tool.title or tool.name
                 schema = dict(tool.input_schema or {"type": "object"})
-                specs.append(ToolSpec(name, f"[{srv.config.name}] {desc}", schema))
+                specs.append(ToolSpec(name, f"[{srv.config.name}]{hints_text(tool)} {desc}", schema))
         self._routes.update(routes)
+        if self._resource_clients():
+            specs += resources.SPECS
         return specs
 
+    def hints(self, name: str) -> tuple[str, ...]:
+        """What the server claims of a tool (read-only, destructive, ...): shown, and only ever tightening policy."""
+        route = self._routes.get(name)
+        srv = self._servers.get(route[0]) if route else None
+        tool = next((t for t in srv.tools if t.name == route[1]), None) if srv and route else None
+        return tool_hints(tool) if tool is not None else ()
+
+    def _resource_clients(self) -> dict[str, Any]:
+        return {s.config.name: s.client for s in self._servers.values()
+                if s.state == "ready" and resources.offers_resources(s.client)}
+
     async def call(self, name: str, arguments: dict, progress: ProgressCallback | None = None) -> ToolResult:
+        if name in (resources.LIST, resources.READ):
+            return await self._resource_call(name, arguments if isinstance(arguments, dict) else {})
         if name not in self._routes:
             self.specs()
         if name not in self._routes:
@@ -95,6 +112,16 @@ class McpManager(Lifecycle):
                 srv.lost.set()
             return ToolResult(f"{name} failed: {describe(exc)}", is_error=True)
         return flatten(result)
+
+    async def _resource_call(self, name: str, arguments: dict) -> ToolResult:
+        clients = self._resource_clients()
+        try:
+            if name == resources.LIST:
+                server = arguments.get("server")
+                return await resources.list_resources(clients, server if isinstance(server, str) else None)
+            return await resources.read_resource(clients, arguments)
+        except Exception as exc:
+            return ToolResult(f"{name} failed: {describe(exc)}", is_error=True)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
