@@ -11,17 +11,18 @@ import anyio
 import mcp_types as types
 from mcp import MCPError
 
-from tui_agent.models.base import ToolSpec
+from tui_agent.models.base import Model, ModelTurn, ToolSpec
 from tui_agent.tools.base import ProgressCallback, ToolResult
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.callbacks import ClientSide
+from tui_agent.tools.mcp.questions import ClientHost
 from tui_agent.tools.mcp.config import ServerConfig
 from tui_agent.tools.mcp.lifecycle import STATES, Lifecycle, Server, ServerStatus
 from tui_agent.tools.mcp import resources
 from tui_agent.tools.mcp.results import flatten, hints_text, tool_hints
 from tui_agent.tools.mcp.support import describe, tool_name, unwrap
 
-__all__ = ["STATES", "EventCallback", "McpManager", "ServerStatus", "tool_name"]
+__all__ = ["STATES", "EventCallback", "McpManager", "ServerStatus", "mcp_client_side", "tool_name"]
 
 EventCallback = Callable[[str, str], None]  # on_event(source, message), e.g. ("mcp:git", "restarting in 1s")
 
@@ -181,3 +182,17 @@ class McpManager(Lifecycle):
                 progress(f"[{server}] {message}")
         else:
             self._emit(server, message)
+
+
+def mcp_client_side(manager: McpManager, model: Model, policy: Any, root: Path, loop: Callable[[], Any],
+                    host: ClientHost | None = None) -> ClientSide:
+    """The run's client side: sampling uses the run's model, by `sampling(server)` rules or the person's say-so,
+    and its cost counts in the run's budget; the workspace is the one root. No host: headless (decline, deny)."""
+
+    def verdict(server: str) -> str:
+        return str(policy.evaluate("sampling", {"name": server}).action)
+
+    def sampled(server: str, turn: ModelTurn) -> None:
+        loop().progress.cost_usd += turn.cost_usd
+
+    return ClientSide(manager._emit, host=host, model=model, sampling_verdict=verdict, root=root, on_sampled=sampled)
