@@ -63,3 +63,19 @@ async def test_annotations_are_shown_and_never_loosen_the_policy(everything):  #
     policy = Policy()
     assert policy.evaluate(TOOL + "echo", {"message": "hi"}).action == "ask"  # a read-only claim runs nothing
     assert policy.evaluate("read_mcp_resource", {"server": "everything", "uri": "demo://x"}).action == "ask"
+
+
+async def test_prompts_are_listed_and_read_as_text_for_the_goal(everything):  # noqa: F811
+    async with McpManager([everything]) as m:
+        entries = {e.name: e for e in await m.prompts()}
+        assert {"simple-prompt", "args-prompt"} <= set(entries)
+        assert entries["args-prompt"].required == ("city",)
+        assert entries["simple-prompt"].title.startswith("everything: ")
+        text = await m.prompt_text("everything", "args-prompt", {"city": "Lisbon"})
+        assert "Lisbon" in text
+        try:
+            await m.prompt_text("everything", "no-such-prompt")
+        except ValueError as exc:
+            assert "no-such-prompt" in str(exc)
+        else:
+            raise AssertionError("an unknown prompt must raise")

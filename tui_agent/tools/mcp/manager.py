@@ -18,7 +18,9 @@ from tui_agent.tools.mcp.callbacks import ClientSide
 from tui_agent.tools.mcp.questions import ClientHost
 from tui_agent.tools.mcp.config import ServerConfig
 from tui_agent.tools.mcp.lifecycle import STATES, Lifecycle, Server, ServerStatus
+from tui_agent.tools.mcp import prompts as mcp_prompts
 from tui_agent.tools.mcp import resources
+from tui_agent.tools.mcp.prompts import PromptEntry
 from tui_agent.tools.mcp.results import flatten, hints_text, tool_hints
 from tui_agent.tools.mcp.support import describe, tool_name, unwrap
 
@@ -75,6 +77,27 @@ class McpManager(Lifecycle):
         srv = self._servers.get(route[0]) if route else None
         tool = next((t for t in srv.tools if t.name == route[1]), None) if srv and route else None
         return tool_hints(tool) if tool is not None else ()
+
+    async def prompts(self) -> list[PromptEntry]:
+        """Every ready server's prompts, for the command palette; a server that fails to list them is skipped."""
+        entries: list[PromptEntry] = []
+        for srv in self._servers.values():
+            if srv.state == "ready" and srv.client is not None:
+                try:
+                    entries += await mcp_prompts.list_prompts(srv.config.name, srv.client)
+                except Exception as exc:
+                    self._emit(srv.config.name, f"could not list prompts: {describe(exc)}")
+        return entries
+
+    async def prompt_text(self, server: str, name: str, arguments: dict[str, str] | None = None) -> str:
+        """A prompt's text to insert into the goal; raises ValueError naming what went wrong."""
+        srv = self._servers.get(server)
+        if srv is None or srv.client is None or srv.state != "ready":
+            raise ValueError(f"MCP server {server!r} is not ready")
+        try:
+            return await mcp_prompts.prompt_text(srv.client, name, arguments)
+        except Exception as exc:
+            raise ValueError(f"{server}: prompt {name!r}: {describe(exc)}") from None
 
     def _resource_clients(self) -> dict[str, Any]:
         return {s.config.name: s.client for s in self._servers.values()
