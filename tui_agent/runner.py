@@ -24,7 +24,7 @@ from tui_agent.events import (
 from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
 from tui_agent.tools.mcp import config as mcp_config
-from tui_agent.tools.mcp.manager import McpManager, ServerStatus
+from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
 from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
@@ -206,6 +206,7 @@ async def prepare(
     if servers:  # the loop starts them: a server that fails is marked failed, the run goes on
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
+        mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop)
     config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
     loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else (), environment), control)
     def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point

@@ -219,7 +219,7 @@ class AgentLoop:
         else:
             result = ToolResult(permit.denial, is_error=True)
         self.emit(ToolCallFinished(k, call.id, call.name, result.content, result.is_error,
-                                   round(time.monotonic() - started, 3)))
+                                   round(time.monotonic() - started, 3), result.images))
 
     # --- the sandbox ---------------------------------------------------------------------
 
