@@ -26,7 +26,7 @@ def workspace_of(sessions: Path) -> Path:
 
 def test_the_readme_headless_example_fixes_a_project_with_no_allow_flags(backend, tmp_path):
     readme = (EXAMPLES.parent / "README.md").read_text()
-    (line,) = [s for s in readme.splitlines() if s.startswith("tui-agent run") and "--headless" in s]
+    (line,) = [s for s in readme.splitlines() if s.startswith("tui-agent run") and "scripted:fix.json" in s]
     assert line == 'tui-agent run ./project --check "python3 -m unittest" --model scripted:fix.json --headless'
     project = copy_example("calculator", tmp_path / "project")
     before = tree(project)
