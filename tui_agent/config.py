@@ -124,3 +124,12 @@ def load(project: Path, **flags: Any) -> Settings:
     values = {k: _coerce(k, merged[k], getattr(defaults, k)) for k in _SETTINGS if k in merged}
     values["project"] = Path(project)
     return Settings(criteria=criteria, **values)
+
+
+def check_project(project: Path) -> Path:
+    """The project folder must exist and be a folder (checked before the screen opens, and again by prepare)."""
+    if not project.exists():
+        raise ConfigError(f"project folder not found: {project}")
+    if not project.is_dir():
+        raise ConfigError(f"not a folder: {project}")
+    return project.resolve()

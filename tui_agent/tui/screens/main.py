@@ -11,7 +11,6 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from tui_agent.commands import ANSWERS, Answer, Command, Deploy, Pause, Reply, RestartServers, Resume, Step, Stop
 from tui_agent.config import Settings
@@ -19,13 +18,10 @@ from tui_agent.handle import RunHandle
 from tui_agent.sanitize import sanitize
 from tui_agent.tui.keys import MAIN, bindings
 from tui_agent.tui.narration import Heading
-from tui_agent.tui.screens.breakpoints import BreakpointsScreen
-from tui_agent.tui.screens.deploy import Checklist, DeployScreen
-from tui_agent.tui.screens.edit_call import EditCallScreen
-from tui_agent.tui.screens.inspector import InspectorScreen
 from tui_agent.tui.state import RunState
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.fixes import FixesPanel
+from tui_agent.tui.widgets.footer import KeysFooter
 from tui_agent.tui.widgets.output_log import OutputLog
 from tui_agent.tui.widgets.permissions import PermissionsPanel
 from tui_agent.tui.widgets.plan import PlanPanel
@@ -59,7 +55,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="right"):
                 yield FixesPanel(id="fixes")
                 yield PermissionsPanel(id="permissions")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.output.border_title = "2 Output"
@@ -169,6 +165,8 @@ class MainScreen(Screen[None]):
         if call_id is None or call_id not in self.state.pending:
             self.notify("No tool call is waiting: nothing to edit.")
             return
+        from tui_agent.tui.screens.edit_call import EditCallScreen  # loaded when first used: a faster first paint
+
         at_breakpoint = self.state.paused  # the loop waits at a point before asking: the answer is given ahead
         self.app.push_screen(EditCallScreen(self.state.pending[call_id], at_breakpoint=at_breakpoint),
                              self._edited)
@@ -186,11 +184,15 @@ class MainScreen(Screen[None]):
             self.notify(f"Restarting MCP server{'s' if len(names) > 1 else ''}: {', '.join(names)}", timeout=5)
 
     def action_breakpoints(self) -> None:
+        from tui_agent.tui.screens.breakpoints import BreakpointsScreen
+
         if self.run is not None:
             note = "This is a replay: breakpoints apply to live runs, not to recorded events." if self.replay else ""
             self.app.push_screen(BreakpointsScreen(self.run.breakpoints(), note=note))
 
     def action_inspect(self) -> None:
+        from tui_agent.tui.screens.inspector import InspectorScreen
+
         session = self.run.session_dir if self.run is not None else None
         self.app.push_screen(InspectorScreen(self.trace, session=session, iteration=self.state.iteration or None))
 
@@ -204,6 +206,8 @@ class MainScreen(Screen[None]):
         if state.deploy_ready is None:
             self.notify("Nothing to deploy yet: the check must pass first.", severity="warning")
             return
+        from tui_agent.tui.screens.deploy import Checklist, DeployScreen
+
         self.app.clear_notifications()  # nothing may cover the dialog's buttons
         checklist = Checklist.of(state, self.settings)
         self.app.push_screen(DeployScreen(state.deploy_ready.diff, checklist), self._deploy_answered)
