@@ -1,4 +1,4 @@
-"""The floor bench_tui.py measures against: a bare Textual app of four bordered panels and a footer.
+"""The floor bench_tui.py measures against: a bare Textual app of four bordered panels.
 
     python bench/bare_tui.py        (what `tui-agent demo` is compared with: same interpreter, same terminal)
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 CSS = """
 .panel { border: round $secondary; height: 1fr; width: 1fr; }
@@ -40,7 +40,6 @@ class BareApp(App[int]):
                 yield panels[2]
             yield panels[1]
             yield panels[3]
-        yield Footer()
 
     def action_focus_panel(self, panel: str) -> None:
         self.query_one(f"#{panel}").focus()

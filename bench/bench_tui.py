@@ -1,6 +1,6 @@
 """TUI benchmark: a check printing 100,000 lines/s for 10 s, key latency, memory, first paint of the real command.
 
-    python bench/bench_tui.py [--seconds 10] [--rate 100000] [--no-paint] [--runs 5]
+    python bench/bench_tui.py [--seconds 10] [--rate 100000] [--no-paint | --no-flood] [--runs 5]
 
 The flood is fed as the sandbox would feed it (OutputChunk events of ~250 lines on the app's own event loop)
 into the real AgentApp, headless at 160x48. Floors are measured in the same run with bench/bare_tui.py (a bare
@@ -249,8 +249,10 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100_000)
     parser.add_argument("--no-paint", action="store_true", help="skip the first-paint measurement")
     parser.add_argument("--runs", type=int, default=5, help="first-paint runs of each app (alternated)")
+    parser.add_argument("--no-flood", action="store_true", help="only the first-paint measurement")
     args = parser.parse_args()
-    asyncio.run(flood(args.rate, args.seconds))
+    if not args.no_flood:
+        asyncio.run(flood(args.rate, args.seconds))
     if not args.no_paint:
         first_paint(args.runs)
 

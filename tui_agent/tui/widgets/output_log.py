@@ -22,7 +22,7 @@ _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
 def visible_width(line: str) -> int:
     if "\x1b" in line:
-        return cell_len(_SGR.sub("", line))
+        line = _SGR.sub("", line)
     return len(line) if line.isascii() else cell_len(line)
 
 
@@ -97,7 +97,8 @@ class OutputLog(ScrollView, can_focus=True):
         elif new:
             self._open = True
         if new:
-            width = max(width, max(map(visible_width, new)))
+            if not (text.isascii() and max(map(len, new)) <= width):  # ASCII is never wider than it is long
+                width = max(width, max(map(visible_width, new)))
             dropped = max(0, len(lines) + len(new) - self.max_lines)
             lines.extend(new)
             self._first += dropped
