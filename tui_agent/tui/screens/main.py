@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from typing import Callable, TypeVar, cast
 
 from textual import events
 from textual.app import ComposeResult
@@ -27,6 +27,8 @@ from tui_agent.tui.widgets.permissions import PermissionsPanel
 from tui_agent.tui.widgets.plan import PlanPanel
 from tui_agent.tui.widgets.status import StatusLine
 
+W = TypeVar("W", bound=Widget)
+
 NARROW = 120  # below this many columns the layout gives the Output panel more room
 
 
@@ -45,6 +47,7 @@ class MainScreen(Screen[None]):
         self.run: RunHandle | None = None
         self.ready = False  # its panels exist (set in on_mount, before is_mounted turns true)
         self.deploy_process: asyncio.subprocess.Process | None = None
+        self._found: dict[type, Widget] = {}
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -65,25 +68,32 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
 
+    def _one(self, kind: type[W]) -> W:
+        """A panel, found once (a query walks the whole screen, and the panels are asked for on every batch)."""
+        found = self._found.get(kind)
+        if found is None:
+            found = self._found[kind] = self.query_one(kind)
+        return cast(W, found)
+
     @property
     def status(self) -> StatusLine:
-        return self.query_one(StatusLine)
+        return self._one(StatusLine)
 
     @property
     def plan(self) -> PlanPanel:
-        return self.query_one(PlanPanel)
+        return self._one(PlanPanel)
 
     @property
     def output(self) -> OutputLog:
-        return self.query_one(OutputLog)
+        return self._one(OutputLog)
 
     @property
     def fixes(self) -> FixesPanel:
-        return self.query_one(FixesPanel)
+        return self._one(FixesPanel)
 
     @property
     def permissions(self) -> PermissionsPanel:
-        return self.query_one(PermissionsPanel)
+        return self._one(PermissionsPanel)
 
     # --- which keys apply now (hidden: False, shown dimmed: None) ------------------------
 

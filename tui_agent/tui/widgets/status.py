@@ -57,6 +57,7 @@ class StatusLine(Horizontal):
 
     _shown: tuple | None = None
     _texts: tuple[str, str] = ("", "")
+    _labels: tuple[Label, Label] | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(id="phase")
@@ -69,7 +70,8 @@ class StatusLine(Horizontal):
     def show(self, state: RunState, elapsed: float, phase: str | None = None) -> None:
         self._shown = (state, elapsed, phase)
         phase = phase or state.phase
-        badge, line = self.query_one("#phase", Label), self.query_one("#facts", Label)
+        badge, line = self._labels or (self.query_one("#phase", Label), self.query_one("#facts", Label))
+        self._labels = (badge, line)
         text = f" REPLAY · {phase.upper()} " if state.replay else f" {phase.upper()} "
         if text != self._texts[0]:  # an update lays out the whole screen again: only when the words change
             badge.update(text)
