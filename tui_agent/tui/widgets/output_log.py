@@ -97,7 +97,10 @@ class OutputLog(ScrollView, can_focus=True):
         elif new:
             self._open = True
         if new:
-            if not (text.isascii() and max(map(len, new)) <= width):  # ASCII is never wider than it is long
+            if text.isascii():  # one pass over the whole batch: an ASCII line is as wide as it is long, sans SGR
+                plain = _SGR.sub("", text) if "\x1b" in text else text
+                width = max(width, max(map(len, plain.split("\n"))))
+            else:
                 width = max(width, max(map(visible_width, new)))
             dropped = max(0, len(lines) + len(new) - self.max_lines)
             lines.extend(new)
