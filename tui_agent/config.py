@@ -188,3 +188,12 @@ def load(project: Path, **flags: Any) -> Settings:
     if values.get("mode", "auto") not in MODES:
         raise ConfigError(f"setting 'mode': expected one of {', '.join(MODES)}, got {values['mode']!r}")
     return Settings(criteria=criteria, project_trusted=trusted, notices=notices, **values)
+
+
+def check_project(project: Path) -> Path:
+    """The project folder must exist and be a folder (checked before the screen opens, and again by prepare)."""
+    if not project.exists():
+        raise ConfigError(f"project folder not found: {project}")
+    if not project.is_dir():
+        raise ConfigError(f"not a folder: {project}")
+    return project.resolve()

@@ -17,7 +17,7 @@ from tui_agent.agent.loop import AgentLoop
 from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
 from tui_agent.environments.session import for_run
 from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
-from tui_agent.config import ConfigError, Settings
+from tui_agent.config import ConfigError, Settings, check_project
 from tui_agent.events import (
     Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
@@ -113,14 +113,6 @@ class Run:
         if trouble := self.workspace.close():
             self.loop.emit(Error(trouble))
         self.recorder.close()
-
-
-def check_project(project: Path) -> Path:
-    if not project.exists():
-        raise ConfigError(f"project folder not found: {project}")
-    if not project.is_dir():
-        raise ConfigError(f"not a folder: {project}")
-    return project.resolve()
 
 
 def choose_sandbox(name: str, spec: sandboxes.SandboxSpec) -> str:

@@ -185,11 +185,11 @@ def _example(name: str) -> Path:
 
 
 async def _start(args: argparse.Namespace) -> int:
-    from tui_agent.runner import prepare, settings_of_session
-    from tui_agent.sessions.recorder import find_session
-
-    resume_dir = None
+    resume_dir = None  # the runner is imported by the screen after its first paint (or below, headless)
     if args.command == "resume":
+        from tui_agent.runner import settings_of_session
+        from tui_agent.sessions.recorder import find_session
+
         root = config.load(Path.cwd()).session_root if args.session_root is None else args.session_root
         resume_dir = find_session(args.session, root)
         recorded = settings_of_session(resume_dir)
@@ -216,6 +216,7 @@ async def _start(args: argparse.Namespace) -> int:
         return await run_tui(settings, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
     from tui_agent.agent.gate import NOBODY
     from tui_agent.cli.headless import run_headless
+    from tui_agent.runner import prepare
 
     run = await prepare(settings, who=NOBODY, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
     return await run_headless(run)
