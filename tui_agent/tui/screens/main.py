@@ -17,9 +17,7 @@ from tui_agent.commands import (
 )
 from tui_agent.config import Settings
 from tui_agent.handle import RunHandle
-from tui_agent.sanitize import sanitize
 from tui_agent.tui.keys import MAIN, bindings
-from tui_agent.tui.narration import Heading
 from tui_agent.tui.state import RunState
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.fixes import FixesPanel
@@ -236,19 +234,9 @@ class MainScreen(Screen[None]):
             self.run_worker(self._deploy_command(self.settings.deploy_command), group="deploy", exit_on_error=False)
 
     async def _deploy_command(self, command: str) -> None:
-        """The configured deploy command, on the host in the project folder, after the person approved."""
-        self.output.write_heading(Heading(f"── deploy command: {command}", mark="deploy"))
-        self.deploy_process = proc = await asyncio.create_subprocess_shell(
-            command, cwd=str(self.settings.project), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
-        assert proc.stdout is not None
-        while chunk := await proc.stdout.read(65536):
-            self.output.append(sanitize(chunk.decode("utf-8", errors="replace")))
-        code = await proc.wait()
-        ok = code == 0
-        self.output.write_heading(Heading(f"── deploy command exited {code}", "good" if ok else "bad"))
-        self.notify(f"Deploy command {'finished' if ok else f'failed (exit {code})'}: {command}",
-                    severity="information" if ok else "error", timeout=30)
+        from tui_agent.tui.deploy_command import run_deploy_command
+
+        await run_deploy_command(self, command)
 
     async def stop_deploy_command(self) -> None:
         proc = self.deploy_process
