@@ -14,6 +14,7 @@ from tui_agent.sandbox.bwrap import cgroup
 from tui_agent.sandbox.bwrap.process import SandboxProcess, inner
 from tui_agent.sandbox.bwrap.seccomp import denylist_program
 from tui_agent.sandbox.bwrap.setup import Host, Stage, host_tools, sandbox_args
+from tui_agent.workspace import bytecode
 
 # Run by /bin/sh as root: join the run's cgroups (their cgroup.procs files come first, up to "--"), then exec the
 # rest ([prlimit ->] setpriv -> bwrap), so that every process of the run is born inside the cgroups.
@@ -138,6 +139,7 @@ class BwrapSandbox:
         try:
             await self.start()
             self._stage.refresh()
+            bytecode.drop_stale(Path(self.spec.workspace))
         except SandboxUnavailable as exc:
             return RunResult(None, time.monotonic() - began, error=str(exc))
         limits = self.spec.limits

@@ -21,8 +21,9 @@ OWNER_LABEL = "tui-agent.owner"  # "pid:starttime" of the creating process
 WORKSPACE_LABEL = "tui-agent.workspace"
 CLIENT_LABEL = "tui-agent.client"  # the machine that made it: a shared remote engine serves several
 SUPERVISOR_SOURCE = Path(__file__).with_name("supervisor.py").read_text()
-ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
-       "PYTHONPYCACHEPREFIX": "/tmp/pycache"}
+# No PYTHONPYCACHEPREFIX: the image's and the environment's precompiled bytecode is used, and the workspace's
+# goes next to its sources (gitignored, so never in a diff or a deploy; bytecode.drop_stale keeps it honest).
+ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 
 _live: dict[str, Any] = {}  # id -> engine client, for containers this process created and has not removed yet
 _live_lock = threading.Lock()

@@ -18,6 +18,7 @@ from tui_agent.sandbox.docker.frames import Frames
 from tui_agent.sandbox.docker.image import DEFAULT_IMAGE
 from tui_agent.sandbox.docker.shipping import ShippedWorkspace
 from tui_agent.sanitize import sanitize
+from tui_agent.workspace import bytecode
 
 log = logging.getLogger(__name__)
 STREAMS = {b"O": "stdout", b"E": "stderr"}
@@ -90,6 +91,7 @@ class DockerSandbox:
             await self.pool.wait_full(timeout_s)
 
     async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
+        bytecode.drop_stale(self.spec.workspace)  # before the workspace goes anywhere
         if self.shipped is None or self.pool is None:
             return await self._run(command, on_output, timeout_s)
         started = time.monotonic()
