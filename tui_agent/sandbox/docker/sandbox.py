@@ -6,11 +6,10 @@ import asyncio
 import codecs
 import json
 import logging
-import struct
 import time
 from dataclasses import replace
 
-from tui_agent.sandbox.docker import channel, engine_probe
+from tui_agent.sandbox.docker import channel, engine_probe, host_supervisor
 from tui_agent.sandbox.docker import engine as engines
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
@@ -67,6 +66,7 @@ class DockerSandbox:
         problem = await asyncio.to_thread(self.probe, self.spec)
         if problem:
             raise SandboxUnavailable(problem)
+        await asyncio.to_thread(host_supervisor.ensure)  # built once (gcc -static), then from the cache
         if not self.spec.workspace.is_dir():
             raise SandboxUnavailable(f"workspace {self.spec.workspace} is not a directory")
         try:
@@ -91,6 +91,8 @@ class DockerSandbox:
             await self.pool.wait_full(timeout_s)
 
     async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
+        if "\0" in command:
+            return RunResult(None, 0.0, error="the command contains a NUL byte")
         bytecode.drop_stale(self.spec.workspace)  # before the workspace goes anywhere
         if self.shipped is None or self.pool is None:
             return await self._run(command, on_output, timeout_s)
@@ -167,8 +169,7 @@ class DockerSandbox:
 
     async def _converse(self, warm, command: str, on_output: OutputCallback, state: dict) -> dict | None:
         cap = self.spec.limits.output_bytes
-        request = json.dumps({"cmd": command, "cap": cap}).encode()
-        await channel.send_all(warm.sock, struct.pack(">I", len(request)) + request)
+        await channel.send_all(warm.sock, host_supervisor.request(command, docker_pool.child_env(self.spec), cap))
         frames, seen, received = state["frames"], 0, 0
         decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in STREAMS.values()}
         while True:
