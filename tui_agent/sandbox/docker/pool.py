@@ -253,12 +253,14 @@ class Pool:
         self._changed.set()
 
     async def take(self) -> Warm:
-        """A live warm container for the current workspace (created now if the pool is empty)."""
+        """A live warm container for the current workspace (created now if the pool is empty). The caller calls
+        refill() once its run is over: creating a container while a check runs competes with it for the CPU."""
         key = await asyncio.to_thread(workspace_key, self.spec) if not self.ready else workspace_key(self.spec)
         while self.ready:
             warm = self.ready.pop(0)
             if warm.workspace_key == key and warm.alive():
-                self.refill()
+                if not self.ready:
+                    self.refill()  # nothing left for the next run: do not wait for this one to end
                 return warm
             self.discard(warm)
         warm = await asyncio.to_thread(create_warm, self.client, self.spec, self.created, self.adapt)

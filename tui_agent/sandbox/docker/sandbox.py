@@ -126,6 +126,14 @@ class DockerSandbox:
         except Exception as exc:
             self.pool.flush()
             return RunResult(None, time.monotonic() - started, error=f"no sandbox container: {_one_line(exc)}")
+        try:
+            return await self._supervised(warm, command, on_output, timeout, started)
+        finally:
+            self.pool.refill()
+
+    async def _supervised(self, warm, command: str, on_output: OutputCallback, timeout: float,
+                          started: float) -> RunResult:
+        assert self.pool is not None
         state: dict = {"truncated": False, "frames": Frames()}
         try:
             trailer = await asyncio.wait_for(self._converse(warm, command, on_output, state), timeout)
