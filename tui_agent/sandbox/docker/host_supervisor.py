@@ -67,10 +67,15 @@ def ensure(root: Path | None = None) -> Binary:
 
 def _find(root: Path) -> Binary | None:
     """A cached build of this source whose folder name is the hash of its content (anything else is ignored)."""
-    pointer = root / f"{_recipe_key()}.digest"
     try:
-        digest = pointer.read_text().strip()
-        folder = root / digest
+        digest = (root / f"{_recipe_key()}.digest").read_text().strip()
+    except OSError:
+        return None
+    return _find_in(root / digest, digest) if digest else None
+
+
+def _find_in(folder: Path, digest: str) -> Binary | None:
+    try:
         if _sha256((folder / NAME).read_bytes()) == digest and os.listdir(folder) == [NAME]:
             return Binary(folder, digest)
     except OSError:
@@ -92,7 +97,10 @@ def _build(root: Path) -> Binary:
             raise SandboxUnavailable(f"cannot build the sandbox supervisor ({why}): apt-get install gcc libc6-dev")
         digest = _sha256(out.read_bytes())
         folder = root / digest
-        if not (folder / NAME).is_file():
+        if folder.exists() and _find_in(folder, digest) is None:  # tampered with: replaced, never used
+            folder.chmod(0o755)
+            shutil.rmtree(folder)
+        if not folder.exists():
             staged = Path(tmp) / "folder"
             staged.mkdir()
             out.rename(staged / NAME)
