@@ -147,6 +147,10 @@ class SandboxProcess:
             return True
         return fields[0] in ("Z", "X") or fields[19] != start
 
+    async def init_ends(self, within_s: float = 0.05) -> bool:
+        """init_gone(), or killed and gone within `within_s` (bwrap reports the exit code before its init exits)."""
+        return self.init_gone() or (self.init is not None and await _wait_gone(*self.init, timeout_s=within_s))
+
     async def clean_up(self) -> bool:
         """True once no process of the sandbox is left (its cgroup is empty, or the namespace's init is gone)."""
         try:

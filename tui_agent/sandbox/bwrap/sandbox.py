@@ -174,7 +174,7 @@ class BwrapSandbox:
         except BaseException:
             await self._clean_up(proc)
             raise
-        if proc.init_gone():  # nothing of the run is left: the cgroup's removal goes on off the critical path
+        if await proc.init_ends():  # nothing of the run is left: the cgroup's removal goes on off the critical path
             gone = True
             self._track(asyncio.ensure_future(self._clean_up(proc)))
         else:
