@@ -113,6 +113,11 @@ class BwrapSandbox:
             proc = await self._launch()
         return proc
 
+    async def ready(self) -> None:
+        """Wait until the next sandbox is warm (benchmarks use this; normal callers need not)."""
+        if self._warming is not None:
+            await asyncio.wait([self._warming])
+
     def _warm_next(self) -> None:
         """Start the next sandbox once a run is over: launching one (a fork of this process, namespaces, mounts)
         while a check runs would compete with it for the CPU; between checks there is time to spare."""
