@@ -19,6 +19,7 @@ from tui_agent.events import DeployReady, Event, Finished, OutputChunk, ToolProg
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, QUIT, palette
 from tui_agent.tui.narration import Heading, LogText, Notice, narrate
+from tui_agent.tui.safe import SafeNotify
 from tui_agent.tui.screens.breakpoints import BreakpointsScreen
 from tui_agent.tui.screens.inspector import InspectorScreen
 from tui_agent.tui.screens.main import MainScreen
@@ -45,7 +46,7 @@ async def _given(run: RunHandle) -> RunHandle:
     return run
 
 
-class AgentApp(App[int]):
+class AgentApp(SafeNotify, App[int]):
     """`start` builds the run (default: runner.prepare); `run` is one built already (e.g. a ReplayRun);
     `replay` shows recorded events with no run at all (snapshots). The keys are the main screen's."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
+from tui_agent.tui.safe import SafeText
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -59,7 +59,7 @@ class DeployScreen(ModalScreen[bool]):
             yield Static(self._checklist(), id="deploy-checklist")
             with VerticalScroll(id="deploy-diff"):
                 yield Static(colour_diff(self.diff, diff_colours(self.app)) if self.diff.strip()
-                             else Text("No change to deploy.", style="dim"))
+                             else SafeText("No change to deploy.", style="dim"))
             with Horizontal(id="deploy-buttons"):
                 yield Button("Deploy (y)", variant="success", id="confirm")
                 yield Button("Cancel (esc)", variant="default", id="cancel")
@@ -68,10 +68,10 @@ class DeployScreen(ModalScreen[bool]):
         self.query_one("#deploy-dialog").border_title = "Ready to deploy"
         self.query_one("#cancel", Button).focus()
 
-    def _checklist(self) -> Text:
+    def _checklist(self) -> SafeText:
         c = self.checklist
         good, bad = colour(self.app, "text-success", "green"), colour(self.app, "text-error", "red")
-        text = Text()
+        text = SafeText()
 
         def item(ok: bool, line: str) -> None:
             text.append("✓ " if ok else "✗ ", style=good if ok else bad).append(line + "\n")

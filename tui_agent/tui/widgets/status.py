@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from tui_agent.tui.safe import safe
 from tui_agent.tui.state import RunState
 
 PHASE_CLASSES = ("-running", "-paused", "-breakpoint", "-waiting", "-done", "-ready", "-deployed", "-failed")
@@ -69,8 +70,9 @@ class StatusLine(Horizontal):
         self._shown = (state, elapsed, phase)
         phase = phase or state.phase
         badge = self.query_one("#phase", Label)
-        badge.update(f" REPLAY · {phase.upper()} " if state.replay else f" {phase.upper()} ")
+        badge.update(safe(f" REPLAY · {phase.upper()} " if state.replay else f" {phase.upper()} ", newlines=False))
         badge.remove_class(*PHASE_CLASSES)
         badge.add_class(phase_class(phase, state))
         why = f"{state.pause_reason} │ " if state.at_breakpoint else ""
-        self.query_one("#facts", Label).update(" " + why + facts(state, elapsed, compact=self.size.width < 120))
+        line = " " + why + facts(state, elapsed, compact=self.size.width < 120)
+        self.query_one("#facts", Label).update(safe(line, newlines=False))
