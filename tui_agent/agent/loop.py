@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Callable
 
+from tui_agent.agent.bounds import bound_turn, shorten
 from tui_agent.agent.context import fit, trim_output
 from tui_agent.agent.control import Controller, StopRequested
 from tui_agent.agent.conversation import Conversation, system_prompt
@@ -197,6 +198,7 @@ class AgentLoop:
             on_delta=lambda text: self.emit(ModelDelta(k, text)),
             on_retry=lambda attempt, why, wait: self.emit(ModelRetrying(k, attempt, why, wait)),
         )
+        response = bound_turn(response)  # before anything parses or echoes an over-long call
         self.progress.cost_usd += response.cost_usd
         await self.control.at("spend", k, cost_usd=self.progress.cost_usd)
         errors = {call.id: call.error for call in response.tool_calls if call.error}
@@ -205,7 +207,8 @@ class AgentLoop:
         return response
 
     async def _tool_call(self, k: int, call: ToolCall) -> None:
-        self.emit(ToolCallRequested(k, call.id, call.name, call.arguments))
+        echoed = shorten(call.arguments)
+        self.emit(ToolCallRequested(k, call.id, call.name, echoed, shortened=echoed != call.arguments))
         started = time.monotonic()
         if call.error:
             result = ToolResult(call.error, is_error=True)
