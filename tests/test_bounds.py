@@ -127,7 +127,7 @@ async def test_list_files_says_how_many_it_left_out(tmp_path):
 
 async def test_update_plan_is_capped(tmp_path):
     plans: list = []
-    tools = BuiltinTools(Files(tmp_path, Ignore()), None, plans.append)  # type: ignore[arg-type]
+    tools = BuiltinTools(Files(tmp_path, Ignore()), None, plans.append)
     steps = [{"title": f"s{n}", "status": "pending"} for n in range(100_000)]
     result = await tools.call("update_plan", {"steps": steps})
     assert result.is_error and f"at most {MAX_STEPS} steps" in result.content and plans == []
@@ -165,3 +165,5 @@ async def test_a_200k_step_plan_is_refused_at_once(fast):
     await asyncio.wait_for(run.finish(), 10)
     (finished,) = run.of(ToolCallFinished)
     assert finished.is_error and finished.duration_s < 1.0
+    (requested,) = run.of(ToolCallRequested)
+    assert len(requested.arguments["steps"]) == 201 and requested.shortened

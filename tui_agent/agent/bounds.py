@@ -12,6 +12,7 @@ from tui_agent.tools.permissions.policy import AuditLog
 MAX_COMMAND = 128 * 1024  # Linux refuses one argv string over 128 KiB (MAX_ARG_STRLEN): `sh -c` could not run it
 ECHO_OVER = 16_000  # a string argument longer than this is echoed shortened ...
 ECHO_KEEP = 4_000  # ... to its first characters
+ECHO_ITEMS = 200  # items of a list echoed
 
 
 def measure(value: Any, limit: int) -> int:
@@ -46,7 +47,7 @@ def over_cap(name: str, arguments: Any) -> str | None:
 
 
 def shorten(value: Any) -> Any:
-    """`value` with every string over ECHO_OVER characters cut to its head and a note of what was left out."""
+    """`value` with long strings (and lists) cut to their head, and a note of what was left out."""
     if isinstance(value, str):
         if len(value) <= ECHO_OVER:
             return value
@@ -54,7 +55,8 @@ def shorten(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: shorten(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [shorten(v) for v in value]
+        more = [f"… [{len(value) - ECHO_ITEMS:,} more items not shown]"] if len(value) > ECHO_ITEMS else []
+        return [shorten(v) for v in value[:ECHO_ITEMS]] + more
     return value
 
 
