@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_agent.tui.safe import SafeText
+from tui_agent.tui.safe import SafeText, safe
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -55,7 +55,7 @@ class DeployScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         c = self.checklist
         with Vertical(id="deploy-dialog"):
-            yield Label(f"Deploy into {c.project}?", id="deploy-title")
+            yield Label(safe(f"Deploy into {c.project}?", newlines=False), id="deploy-title")
             yield Static(self._checklist(), id="deploy-checklist")
             with VerticalScroll(id="deploy-diff"):
                 yield Static(colour_diff(self.diff, diff_colours(self.app)) if self.diff.strip()
