@@ -64,9 +64,9 @@ def test_hidden_sequences_never_reach_the_terminal(tmp_path):
         assert wait_file(code_file) in ("0", "1")
         assert not (project / "HIDDEN_PWN").exists()
         # the control: the same sequences printed raw do change both (the test can see an attack)
-        tmux._tmux("respawn-pane", "-k", "-t", "main", f"printf '{TITLE}{CLIP}'; sleep 30".replace("\x1b", "\\033"))
+        tmux._tmux("respawn-pane", "-k", "-t", "main", "printf '" + f"{TITLE}{CLIP}".replace("\\", "\\\\").replace("\x1b", "\\033") + "'; sleep 30")
         deadline = time.monotonic() + 10
-        while terminal_state(tmux) == before and time.monotonic() < deadline:
+        while not all(a != b for a, b in zip(terminal_state(tmux), before)) and time.monotonic() < deadline:
             time.sleep(0.05)
         title, buffers = terminal_state(tmux)
         assert title == "PWNED-TITLE" and "HIDDEN_PWN" in buffers
