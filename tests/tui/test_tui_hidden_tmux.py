@@ -25,7 +25,8 @@ def script() -> dict:
          "tool_calls": [{"name": "update_plan", "arguments": {"steps": [
              {"title": f"make notes importable{TITLE}{CLIP}", "status": "in_progress"}]}},
              {"name": "run_command", "arguments": {"command": COMMAND}}]},
-        {"tool_calls": [{"name": "write_file", "arguments": {"path": "notes.py", "content": f"# {CLIP}{TITLE}\nx = 1\n"}}]},
+        {"tool_calls": [{"name": "write_file",
+                         "arguments": {"path": "notes.py", "content": f"# {CLIP}{TITLE}\nx = 1\n"}}]},
         {"text": "done"},
     ]}
 
@@ -64,9 +65,10 @@ def test_hidden_sequences_never_reach_the_terminal(tmp_path):
         assert wait_file(code_file) in ("0", "1")
         assert not (project / "HIDDEN_PWN").exists()
         # the control: the same sequences printed raw do change both (the test can see an attack)
-        tmux._tmux("respawn-pane", "-k", "-t", "main", "printf '" + f"{TITLE}{CLIP}".replace("\\", "\\\\").replace("\x1b", "\\033") + "'; sleep 30")
+        raw = f"{TITLE}{CLIP}".replace("\\", "\\\\").replace("\x1b", "\\033")
+        tmux._tmux("respawn-pane", "-k", "-t", "main", f"printf '{raw}'; sleep 30")
         deadline = time.monotonic() + 10
-        while not all(a != b for a, b in zip(terminal_state(tmux), before)) and time.monotonic() < deadline:
+        while not all(a != b for a, b in zip(terminal_state(tmux), before, strict=True)) and time.monotonic() < deadline:
             time.sleep(0.05)
         title, buffers = terminal_state(tmux)
         assert title == "PWNED-TITLE" and "HIDDEN_PWN" in buffers
