@@ -118,7 +118,8 @@ def main() -> None:
         r = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"{case:<12} answered in {r['answered_s']:7.3f} s | peak RSS {r['peak_rss_mb']:7.1f} MB (before the "
               f"loop {r['rss_before_loop_mb']:.1f}) | written: session {r['session_mb']:.2f} MB, audit "
-              f"{r['audit_mb']:.2f} MB, headless stdout {r['stdout_mb']:.2f} MB | {time.perf_counter() - started:.1f} s")
+              f"{r['audit_mb']:.2f} MB, headless stdout {r['stdout_mb']:.2f} MB | "
+              f"{time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -68,7 +68,8 @@ def test_hidden_sequences_never_reach_the_terminal(tmp_path):
         raw = f"{TITLE}{CLIP}".replace("\\", "\\\\").replace("\x1b", "\\033")
         tmux._tmux("respawn-pane", "-k", "-t", "main", f"printf '{raw}'; sleep 30")
         deadline = time.monotonic() + 10
-        while not all(a != b for a, b in zip(terminal_state(tmux), before, strict=True)) and time.monotonic() < deadline:
+        changed = lambda: all(a != b for a, b in zip(terminal_state(tmux), before, strict=True))  # noqa: E731
+        while not changed() and time.monotonic() < deadline:
             time.sleep(0.05)
         title, buffers = terminal_state(tmux)
         assert title == "PWNED-TITLE" and "HIDDEN_PWN" in buffers
