@@ -31,10 +31,11 @@ from tui_agent.sessions.recorder import SessionRecorder
 from tui_agent.tools.permissions.policy import AuditLog, Policy
 from tui_agent.workspace.workspace import Workspace
 
+Audit: type[AuditLog] = AuditLog
 try:  # after the bounds, the runner records the audit through this
     from tui_agent.agent.bounds import BoundedAudit as Audit
 except ImportError:
-    Audit = AuditLog  # type: ignore[misc]
+    pass
 
 CASES = ("command_2mb", "write_big", "read_sparse")
 
@@ -103,7 +104,7 @@ def main() -> None:
             print(json.dumps(asyncio.run(one(sys.argv[2], Path(tmp)))))
         return
     limit = float(os.environ.get("BENCH_TIMEOUT_S", "120"))
-    print(f"code under test: {Path(__import__('tui_agent').__file__).parent}")
+    print(f"code under test: {Path(config.__file__).parent}")
     for case in CASES:
         started = time.perf_counter()
         try:
