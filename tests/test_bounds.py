@@ -167,3 +167,13 @@ async def test_a_200k_step_plan_is_refused_at_once(fast):
     assert finished.is_error and finished.duration_s < 1.0
     (requested,) = run.of(ToolCallRequested)
     assert len(requested.arguments["steps"]) == 201 and requested.shortened
+
+
+def test_a_huge_tool_result_is_cut_and_says_so():
+    from tui_agent.agent.bounds import MAX_RESULT, bound_result
+    from tui_agent.tools.base import ToolResult
+
+    small = ToolResult("ok")
+    assert bound_result(small) is small
+    cut = bound_result(ToolResult("r" * (MAX_RESULT + 123), is_error=True))
+    assert cut.is_error and len(cut.content) < MAX_RESULT + 100 and "123 more characters" in cut.content

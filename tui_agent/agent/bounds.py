@@ -7,12 +7,14 @@ import dataclasses
 from typing import Any
 
 from tui_agent.models.base import MAX_TOOL_ARGUMENTS, ModelTurn
+from tui_agent.tools.base import ToolResult
 from tui_agent.tools.permissions.policy import AuditLog
 
 MAX_COMMAND = 128 * 1024  # Linux refuses one argv string over 128 KiB (MAX_ARG_STRLEN): `sh -c` could not run it
 ECHO_OVER = 16_000  # a string argument longer than this is echoed shortened ...
 ECHO_KEEP = 4_000  # ... to its first characters
 ECHO_ITEMS = 200  # items of a list echoed
+MAX_RESULT = 400_000  # characters of a tool's result (an MCP server's, say) the model and the session get
 
 
 def measure(value: Any, limit: int) -> int:
@@ -70,6 +72,14 @@ def bound_turn(turn: ModelTurn) -> ModelTurn:
     content = tuple({**b, "input": shorten(b.get("input"))} if b.get("type") == "tool_use" and b.get("id") in refused
                     else b for b in turn.content)
     return dataclasses.replace(turn, content=content, tool_calls=calls, raw=None)
+
+
+def bound_result(result: ToolResult) -> ToolResult:
+    """A tool's result cut to MAX_RESULT characters, saying how much was left out."""
+    if len(result.content) <= MAX_RESULT:
+        return result
+    cut = f"\n[... {len(result.content) - MAX_RESULT:,} more characters of this result not shown ...]"
+    return ToolResult(result.content[:MAX_RESULT] + cut, is_error=result.is_error)
 
 
 class BoundedAudit(AuditLog):

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Callable
 
-from tui_agent.agent.bounds import bound_turn, shorten
+from tui_agent.agent.bounds import bound_result, bound_turn, shorten
 from tui_agent.agent.context import fit, trim_output
 from tui_agent.agent.control import Controller, StopRequested
 from tui_agent.agent.conversation import Conversation, system_prompt
@@ -216,7 +216,7 @@ class AgentLoop:
             result = ToolResult((await self.toolbox.call(call.name, call.arguments)).content, is_error=True)
         elif (permit := await self.control.permit(call, k)).allowed:
             progress = lambda message: self.emit(ToolProgress(call.id, call.name, message))  # noqa: E731
-            result = await self.toolbox.call(call.name, permit.arguments, progress)
+            result = bound_result(await self.toolbox.call(call.name, permit.arguments, progress))
         else:
             result = ToolResult(permit.denial, is_error=True)
         self.emit(ToolCallFinished(k, call.id, call.name, result.content, result.is_error,
