@@ -89,3 +89,11 @@ async def test_the_edit_dialog_and_the_deploy_screen_show_escapes():
         await pilot.pause()
         texts = [shown(w) for w in app.screen.query("Static, Label")]
         assert_visible("\n".join(texts), "\\u202ecalc", "x\\x1b]0;PWNED-TITLE", "make \\x1b]52;c;")
+
+
+def test_a_new_string_with_hidden_characters_is_edited_as_json_only():
+    from tui_agent.tui.screens.edit_call import plain_editable
+
+    assert plain_editable("edit_file", {"new_string": "x = 1\n\ty = 2\n"})
+    assert not plain_editable("edit_file", {"new_string": f"x = '{TITLE}'"})
+    assert not plain_editable("write_file", {"new_string": "x"})
