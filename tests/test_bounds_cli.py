@@ -1,5 +1,5 @@
-"""The real `tui-agent run`: one-line errors show hidden characters; headless, the JSON is ASCII; a 2 MB command is answered at once and refused, the events on stdout stay
-small, and SIGTERM during a long call ends the run cleanly."""
+"""The real `tui-agent run`: one-line errors show hidden characters; headless, the JSON is ASCII, a 2 MB command
+is answered at once and refused, the events on stdout stay small, and SIGTERM during a long call ends the run."""
 
 from __future__ import annotations
 
