@@ -97,3 +97,21 @@ def test_a_new_string_with_hidden_characters_is_edited_as_json_only():
     assert plain_editable("edit_file", {"new_string": "x = 1\n\ty = 2\n"})
     assert not plain_editable("edit_file", {"new_string": f"x = '{TITLE}'"})
     assert not plain_editable("write_file", {"new_string": "x"})
+
+
+async def test_the_inspector_shows_escapes():
+    from tui_agent.tui.screens.inspector import InspectorScreen
+
+    app = AgentApp(Settings(project=Path("/home/you/calculator")), replay=asking() + hostile())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("i")
+        screen = app.screen
+        assert isinstance(screen, InspectorScreen)
+        keys = [i.key for i in screen.shown]
+        screen.items_list.highlighted = keys.index("call-toolu_h")
+        await pilot.pause()
+        assert_visible(shown(screen.query_one("#insp-text")), "\\x1b]0;PWNED-TITLE", "\\u202e", "touch HIDDEN_PWN")
+        labels = [str(screen.items_list.get_option_at_index(n).prompt) for n in range(len(keys))]
+        assert_visible("\n".join(labels))
+        assert_visible(app.export_screenshot())
