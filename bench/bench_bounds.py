@@ -88,11 +88,13 @@ async def one(case: str, root: Path) -> dict:
 
     loop.subscribe(headless)
     await loop.run()
+    loop_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     recorder.close()
     workspace.close()
     session_bytes = sum(p.stat().st_size for p in session.rglob("*.jsonl"))
     return {"case": case, "answered_s": round(stamps["tool_call_finished"] - stamps["tool_call_requested"], 3),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": round(loop_kb / 1024, 1),
+            "after_close_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "rss_before_loop_mb": round(before_kb / 1024, 1), "session_mb": round(session_bytes / 1e6, 2),
             "audit_mb": round((root / "audit.jsonl").stat().st_size / 1e6, 2) if (root / "audit.jsonl").exists()
             else 0.0, "stdout_mb": round(stdout[0] / 1e6, 2)}
@@ -118,7 +120,8 @@ def main() -> None:
             continue
         r = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"{case:<12} answered in {r['answered_s']:7.3f} s | peak RSS {r['peak_rss_mb']:7.1f} MB (before the "
-              f"loop {r['rss_before_loop_mb']:.1f}) | written: session {r['session_mb']:.2f} MB, audit "
+              f"loop {r['rss_before_loop_mb']:.1f}, after the workspace closed {r['after_close_mb']:.1f}) | "
+              f"written: session {r['session_mb']:.2f} MB, audit "
               f"{r['audit_mb']:.2f} MB, headless stdout {r['stdout_mb']:.2f} MB | "
               f"{time.perf_counter() - started:.1f} s")
 

@@ -177,3 +177,24 @@ def test_a_huge_tool_result_is_cut_and_says_so():
     assert bound_result(small) is small
     cut = bound_result(ToolResult("r" * (MAX_RESULT + 123), is_error=True))
     assert cut.is_error and len(cut.content) < MAX_RESULT + 100 and "123 more characters" in cut.content
+
+
+def test_a_snapshot_of_a_big_sparse_file_reads_it_in_chunks_and_keeps_it_sparse(tmp_path):
+    from tui_agent.workspace import snapshots
+
+    folder, store = tmp_path / "ws", snapshots.ObjectStore(tmp_path / "objects")
+    folder.mkdir()
+    with open(folder / "sparse.bin", "wb") as f:
+        f.truncate(256 * 1024**2)  # hashing is linear: 256 MB keeps the fast tier fast
+    (folder / "a.txt").write_text("a\n")
+    tracemalloc.start()
+    try:
+        manifest = snapshots.build(folder, None, {}, store)
+        diff = snapshots.render({}, manifest, ["a.txt", "sparse.bin"], None, lambda rel, e: store.get(e[1]))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * snapshots.CHUNK
+    stored = store.path(manifest["sparse.bin"][1]).stat()
+    assert stored.st_size == 256 * 1024**2 and stored.st_blocks * 512 < 8 * 1024**2, "holes stay holes"
+    assert "+a\n" in diff and "Binary files /dev/null and b/sparse.bin differ" in diff
