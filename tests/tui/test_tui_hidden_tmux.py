@@ -5,12 +5,15 @@ prompt shows the hidden part of the command."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 import time
 
 import pytest
 
-from tmux import Tmux, app_command, wait_file
+from tmux import REPO, Tmux, app_command, wait_file
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
@@ -31,6 +34,13 @@ def script() -> dict:
     ]}
 
 
+def ask_mode() -> list[str]:
+    """`--mode ask` once permission modes exist (in `auto` nothing here would ask); today's default asks."""
+    shown = subprocess.run([sys.executable, "-m", "tui_agent.cli.main", "run", "--help"], capture_output=True,
+                           text=True, cwd=REPO).stdout
+    return ["--mode", "ask"] if re.search(r"--mode\b", shown) else []  # not --model
+
+
 def terminal_state(tmux: Tmux) -> tuple[str, str]:
     title = tmux._tmux("display", "-p", "-t", "main", "#{pane_title}").stdout.strip()
     return title, tmux._tmux("list-buffers").stdout.strip()
@@ -44,7 +54,7 @@ def test_hidden_sequences_never_reach_the_terminal(tmp_path):
     model.write_text(json.dumps(script()))
     command = app_command("run", str(project), "--goal", "make notes importable", "--check",
                           "python3 -c 'import notes'", "--model", f"scripted:{model}", "--sessions", str(sessions),
-                          "--sandbox", "bwrap")
+                          "--sandbox", "bwrap", *ask_mode())
     tmux = Tmux(f"while [ ! -e {go} ]; do sleep 0.05; done; {command}; echo $? > {code_file}; sleep 30")
     try:
         tmux._tmux("set", "-g", "set-clipboard", "on", check=True)  # an OSC 52 would make a paste buffer
