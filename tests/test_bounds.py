@@ -175,8 +175,10 @@ def test_a_huge_tool_result_is_cut_and_says_so():
 
     small = ToolResult("ok")
     assert bound_result(small) is small
-    cut = bound_result(ToolResult("r" * (MAX_RESULT + 123), is_error=True))
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA=="}}
+    cut = bound_result(ToolResult("r" * (MAX_RESULT + 123), is_error=True, images=(image,)))
     assert cut.is_error and len(cut.content) < MAX_RESULT + 100 and "123 more characters" in cut.content
+    assert cut.images == (image,)
 
 
 def test_a_snapshot_of_a_big_sparse_file_reads_it_in_chunks_and_keeps_it_sparse(tmp_path):

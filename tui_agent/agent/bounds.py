@@ -79,7 +79,7 @@ def bound_result(result: ToolResult) -> ToolResult:
     if len(result.content) <= MAX_RESULT:
         return result
     cut = f"\n[... {len(result.content) - MAX_RESULT:,} more characters of this result not shown ...]"
-    return ToolResult(result.content[:MAX_RESULT] + cut, is_error=result.is_error)
+    return dataclasses.replace(result, content=result.content[:MAX_RESULT] + cut)  # images kept
 
 
 class BoundedAudit(AuditLog):
