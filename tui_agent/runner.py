@@ -197,7 +197,8 @@ async def prepare(
         raise
     try:
         policy = Policy.load(project, settings.permissions, audit=BoundedAudit(session_id=session_dir.name),
-                             trusted=trusted)
+                             trusted=trusted, mode=settings.mode)
+        policy.resolve = workspace.files.relative
     except PolicyError as exc:
         await sandbox.close()
         workspace.close()

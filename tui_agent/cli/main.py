@@ -61,6 +61,12 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
     p.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
     p.add_argument("--trust-project", action="store_true", default=None, dest="trust_project",
                    help="trust the project's own .mcp.json, config and permissions for this run")
+    _mode_option(p)
+
+
+def _mode_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=config.MODES, help="auto (default): reads, workspace edits and sandboxed commands "
+                   "run without asking, MCP tools ask; ask: every call asks; plan: read-only. Rules apply on top")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sandbox", choices=SANDBOXES)
     demo.add_argument("--headless", action="store_true")
     demo.add_argument("--step", action="store_true", default=None)
+    _mode_option(demo)
 
     batch = sub.add_parser("batch", help="run many tasks headless at once over the sandbox hosts; nothing deploys")
     batch.add_argument("tasks", type=Path, help="TASKS.jsonl: one JSON object per line (project, goal, check, "
@@ -164,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _flags(args: argparse.Namespace) -> dict:
     names = ("goal", "check", "model", "sandbox", "max_iterations", "budget_usd", "wall_time_s", "no_progress",
              "pass_pattern", "timeout_s", "step", "session_root", "breakpoints", "sandbox_host", "sandbox_runtime",
-             "trust_project")
+             "trust_project", "mode")
     flags = {name: getattr(args, name, None) for name in names}
     rules = {a: getattr(args, f"rule_{a}") for a in ("allow", "ask", "deny") if getattr(args, f"rule_{a}", None)}
     return {**flags, "permissions": rules or None}
@@ -196,7 +203,7 @@ async def _start(args: argparse.Namespace) -> int:
         shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
         from tui_agent.cli.examples import example_flags
 
-        flags = {**example_flags(source), "sandbox": args.sandbox, "step": args.step}
+        flags = {**example_flags(source), "sandbox": args.sandbox, "step": args.step, "mode": args.mode}
     else:
         project, flags = args.path, _flags(args)
     headless = bool(getattr(args, "headless", False))

@@ -13,7 +13,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from tui_agent.commands import ANSWERS, Answer, Command, Deploy, Pause, Reply, RestartServers, Resume, Step, Stop
+from tui_agent.commands import (
+    ANSWERS, Answer, Command, Deploy, Pause, Reply, RestartServers, Resume, SetMode, Step, Stop,
+)
 from tui_agent.config import Settings
 from tui_agent.handle import RunHandle
 from tui_agent.sanitize import sanitize
@@ -187,6 +189,11 @@ class MainScreen(Screen[None]):
         if names and self.send(RestartServers(names)).ok:
             self.state.restarting |= set(names)
             self.notify(f"Restarting MCP server{'s' if len(names) > 1 else ''}: {', '.join(names)}", timeout=5)
+
+    def action_cycle_mode(self) -> None:
+        modes = ("auto", "ask", "plan")
+        current = self.state.mode if self.state.mode in modes else "auto"
+        self.send(SetMode(modes[(modes.index(current) + 1) % len(modes)]))
 
     def action_breakpoints(self) -> None:
         if self.run is not None:

@@ -35,7 +35,7 @@ def phase_class(phase: str, state: RunState) -> str:
 
 
 def facts(state: RunState, elapsed: float, compact: bool = False) -> str:
-    """`iteration 2 │ 2/10 iterations │ $0.0123 / $1.00 │ 0:04 / 10:00 │ check ✗ │ docker`"""
+    """`iteration 2 │ 2/10 iterations │ $0.0123 / $1.00 │ 0:04 / 10:00 │ check ✗ │ docker │ mode auto`"""
     c = state.criteria
     max_it, budget, wall = c.get("max_iterations"), c.get("budget_usd"), c.get("wall_time_s")
     last = state.last_check
@@ -47,6 +47,8 @@ def facts(state: RunState, elapsed: float, compact: bool = False) -> str:
         "check …" if last is None else ("check ✓" if last.passed else "check ✗"),
         state.sandbox or "sandbox …",
     ]
+    if state.mode:
+        parts.append(f"mode {state.mode}")
     if compact:
         parts[0], parts[1] = f"it {state.iteration}", f"{state.iterations_done}/{max_it or '∞'}"
         return "│".join(parts).replace(" / ", "/")
