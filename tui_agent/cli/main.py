@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tui_agent import __version__, config
 from tui_agent.cli.trust_gate import asks_trust
+from tui_agent.sanitize import one_line
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO = "calculator"
@@ -250,9 +251,9 @@ def _recover() -> None:
 
     try:
         for line in recover():
-            print(f"tui-agent: {line}", file=sys.stderr)
+            print(f"tui-agent: {one_line(line)}", file=sys.stderr)
     except Exception as exc:  # never in the way of the command itself
-        print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return getattr(commands, args.command)(args)
     except (config.ConfigError, BadModelSpec, SandboxUnavailable, WorkspaceError) as exc:
-        print(f"tui-agent: error: {exc}", file=sys.stderr)
+        print(f"tui-agent: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 1
