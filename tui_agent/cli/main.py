@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from tui_agent import __version__, config
+from tui_agent.cli.mcp_parser import add_mcp_commands
 from tui_agent.cli.trust_gate import asks_trust
 from tui_agent.sanitize import one_line
 
@@ -147,24 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="prune: interrupted sessions too (they could still be resumed)")
     sessions.add_argument("--dry-run", action="store_true", dest="dry_run", help="prune: only say what would go")
 
-    mcp = sub.add_parser("mcp", help="MCP: offer the sandbox to other agents; list and call the project's servers")
-    mcp_sub = mcp.add_subparsers(dest="action", required=True, parser_class=Parser)
-    serve = mcp_sub.add_parser("serve", help="serve the sandbox over MCP (stdio, or streamable HTTP on 127.0.0.1)")
-    serve.add_argument("path", type=Path, nargs="?", default=Path("."), help="the workspace folder to serve")
-    serve.add_argument("--http", action="store_true", help="streamable HTTP on 127.0.0.1 instead of stdio")
-    serve.add_argument("--port", type=int, default=0)
-    serve.add_argument("--sandbox", choices=SANDBOXES, default="auto")
-    listing = mcp_sub.add_parser("list", help="the project's MCP servers and their tools (starts them)")
-    listing.add_argument("path", type=Path, nargs="?", default=Path("."), help="the project folder")
-    listing.add_argument("--trust-project", action="store_true", dest="trust_project",
-                         help="start the project's .mcp.json servers even if you have not trusted it yet")
-    call = mcp_sub.add_parser("call", help="call one tool of one of the project's MCP servers")
-    call.add_argument("server")
-    call.add_argument("tool")
-    call.add_argument("arguments", nargs="?", default="", help="the tool's arguments as a JSON object")
-    call.add_argument("--path", type=Path, default=Path("."), help="the project folder (default: here)")
-    call.add_argument("--trust-project", action="store_true", dest="trust_project",
-                      help="start the project's .mcp.json servers even if you have not trusted it yet")
+    add_mcp_commands(sub, Parser, SANDBOXES)
     return parser
 
 
