@@ -72,7 +72,7 @@ class SessionsApp(SafeNotify, App[Choice | None]):
     CSS_PATH = [style("app.tcss"), style("sessions.tcss")]
     TITLE = "tui-agent · sessions"
     BINDINGS = [
-        Binding("enter,r", "choose('replay')", "Replay", priority=True),
+        Binding("r", "choose('replay')", "Replay", key_display="⏎/r"),  # Enter on a row: DataTable.RowSelected
         Binding("c", "choose('resume')", "Resume"),
         Binding("f", "choose('fork')", "Fork from…"),
         Binding("slash", "search", "Search"),
@@ -110,6 +110,10 @@ class SessionsApp(SafeNotify, App[Choice | None]):
         empty = "no sessions yet" if not self.sessions else "no session matches" if not self.shown else ""
         self.query_one("#none", Static).update(safe(empty))
 
+    @on(DataTable.RowSelected)
+    def row_chosen(self) -> None:
+        self.action_choose("replay")
+
     @on(Input.Changed, "#search")
     def searched(self, event: Input.Changed) -> None:
         self.show(event.value)
@@ -127,8 +131,6 @@ class SessionsApp(SafeNotify, App[Choice | None]):
 
     def action_choose(self, action: str) -> None:
         if isinstance(self.focused, Input):  # typing in the search or the fork dialog: the key is text
-            if action == "replay" and self.focused.id == "search":
-                self.query_one(DataTable).focus()
             return
         summary = self.selected()
         if summary is None:
