@@ -38,7 +38,7 @@ def test_two_terminals_steer_one_run(tmp_path):
         second.keys("p")  # resume, from the second window
         both(first, second, "WAITING FOR APPROVAL")
         second.keys("p")  # a pause asked while the first call waits
-        second.wait_until(lambda s: "PAUSING" in s.splitlines()[0], what="the pause sent")
+        second.wait_until(lambda s: "p Resume" in s, what="the pause sent (the key now offers Resume)")
         first.keys("a")  # the approval, from the first window (always: edit_file is not asked again)
         both(first, second, "PAUSED")
         second.keys("C-q")  # the second window leaves
