@@ -105,9 +105,9 @@ def test_the_browser_attaches_to_the_run_and_pauses_it(tmp_path):
         driver.get(url)
         for panel in ("1 Plan", "2 Output", "3 Fixes", "4 Permissions", "WAITING FOR APPROVAL"):
             wait(lambda panel=panel: panel in seen(driver), f"{panel!r} in the browser")
-        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.by import By
 
-        ActionChains(driver).send_keys("p").perform()  # pause, from the browser
+        driver.find_element(By.CSS_SELECTOR, ".xterm-helper-textarea").send_keys("p")  # pause, from the browser
         wait(lambda: "Resume" in seen(driver)[-4000:], "the browser's key offers Resume (the pause was sent)")
         terminal.keys("a")  # the approval, in the run's own terminal: the loop goes on to the pause
         terminal.wait_until(lambda s: "PAUSED" in s.splitlines()[0], what="PAUSED in the terminal")

@@ -6,9 +6,11 @@ page and the websocket are reached only under a random token, and a websocket fr
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import shlex
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -50,9 +52,15 @@ class GuardedServer(Server):
     def initialize_logging(self) -> None:  # textual-serve's own logging would print every request
         return None
 
-    async def on_startup(self, app: web.Application) -> None:
-        print(f"tui-agent: serving the run in the browser at {self.url} (Ctrl+C stops serving, not the run)",
-              flush=True)
+    def serve(self, debug: bool = False) -> None:
+        """Like textual-serve's, but the URL (with its token) is said once the port is listening."""
+        self.debug = debug
+        loop = asyncio.new_event_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.request_exit)
+        said = f"tui-agent: serving the run in the browser at {self.url} (Ctrl+C stops serving, not the run)"
+        web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                    print=lambda *_: print(said, flush=True))
 
     async def _make_app(self) -> web.Application:
         app = web.Application()
@@ -63,7 +71,6 @@ class GuardedServer(Server):
             web.get("/download/{key}", self.handle_download, name="download"),
             web.static("/static", self.statics_path, name="static"),
         ])
-        app.on_startup.append(self.on_startup)
         return app
 
     def allowed(self, request: web.Request, *, origin_required: bool) -> bool:
