@@ -20,6 +20,7 @@ DEMO = "calculator"
 SANDBOXES = ["auto", "docker", "podman", "bwrap"]
 
 EPILOG = """examples:
+  tui-agent                                        the session browser: replay, resume or fork a session
   tui-agent demo                                   the TUI on a bundled example, offline
   tui-agent run ./proj --goal "fix the tests" --check "python -m pytest -q"
   tui-agent run ./proj --check "python app.py" --model scripted:fix.json --headless
