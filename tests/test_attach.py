@@ -141,3 +141,17 @@ async def test_another_user_is_refused(tmp_path):
     finally:
         await server.close()
         shutil.rmtree(open_dir)
+
+
+def test_attach_without_a_live_run_is_one_line_and_exit_2(tmp_path, capsys):
+    from tui_agent.cli.main import main
+
+    session = _session(tmp_path)
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(socket_path(session)))  # what a killed run leaves: a socket nobody listens on
+    stale.close()
+    assert main(["attach", "--sessions", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no live run to attach to" in err
+    assert main(["attach", str(session)]) == 2
+    assert "no live run" in capsys.readouterr().err

@@ -82,7 +82,7 @@ class AttachedRun:
                     if isinstance(event, Finished) and not self._finished.done():
                         self._finished.set_result(event)
                 elif kind == "facts":
-                    self.facts = payload
+                    self.facts = {**self.facts, **payload}
                 elif kind == "reply":
                     self.replies.append(Reply(bool(payload.get("ok")), str(payload.get("note", ""))))
         if not self._finished.done():

@@ -18,13 +18,16 @@ SHOWN = ("project", "goal", "check", "model", "sandbox", "mode")
 MAX_BACKLOG = 32 * 1024 * 1024  # a window this far behind is dropped (it can attach again), never the run slowed
 
 
-def facts(run: RunHandle) -> dict[str, Any]:
-    """What a window shows besides the events: rules, breakpoints, the changes so far."""
-    try:
-        changes = run.changes()
-    except Exception as exc:  # a workspace being closed
-        changes = f"(the changes cannot be read now: {type(exc).__name__})"
-    return {"rules": run.rules(), "breakpoints": run.breakpoints(), "changes": changes}
+def facts(run: RunHandle, *, changes: bool = True) -> dict[str, Any]:
+    """What a window shows besides the events: rules, breakpoints, the changes so far (a diff of the workspace:
+    read after an iteration, a deploy or the end, not after every key)."""
+    said: dict[str, Any] = {"rules": run.rules(), "breakpoints": run.breakpoints()}
+    if changes:
+        try:
+            said["changes"] = run.changes()
+        except Exception as exc:  # a workspace being closed
+            said["changes"] = f"(the changes cannot be read now: {type(exc).__name__})"
+    return said
 
 
 class AttachServer:
@@ -99,7 +102,7 @@ class AttachServer:
         except (ValueError, TypeError) as exc:
             reply = Reply(False, f"not a command: {exc}")
         writer.write(line("reply", reply.to_dict()))
-        self._broadcast(line("facts", facts(self.run)))
+        self._broadcast(line("facts", facts(self.run, changes=False)))  # an "always" answer, a breakpoint, a mode
 
     async def close(self) -> None:
         for writer in list(self.windows):

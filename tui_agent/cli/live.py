@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 from pathlib import Path
 
 from tui_agent import config
@@ -37,9 +38,20 @@ def live_session(spec: str | None, root: Path) -> Path:
             raise config.ConfigError(f"the session {found.name} has no live run to attach to")
         return found
     for summary in list_sessions(root):
-        if socket_path(summary.path).exists():
+        if listening(socket_path(summary.path)):  # not a socket a killed run left
             return summary.path
     raise config.ConfigError(f"no live run to attach to under {root}")
+
+
+def listening(path: Path) -> bool:
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
 
 
 def attach(args: argparse.Namespace) -> int:
