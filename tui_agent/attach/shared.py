@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui_agent.attach.server import AttachServer
 from tui_agent.commands import Command, Reply
@@ -24,6 +24,9 @@ class Shared:
         self.server = AttachServer(run)
         self.unavailable = ""
         run.subscribe(self.server.receive)
+
+    def __getattr__(self, name: str) -> Any:  # the run's own attributes (settings, workspace...) as before
+        return getattr(self.inner, name)
 
     async def start(self) -> Shared:
         try:
