@@ -75,9 +75,12 @@ def browse(args: argparse.Namespace) -> list[str] | None:
 
     root = config.load(Path.cwd()).session_root
     choice = SessionsApp(root, folder=Path.cwd()).run()
-    if choice is None:
-        return None
-    if choice.action == "replay":
-        return ["replay", str(choice.session)]
-    fork = ["--fork-at", str(choice.iteration)] if choice.action == "fork" else []
-    return ["resume", str(choice.session), *fork]
+    return None if choice is None else command_line(choice.action, choice.session, choice.iteration)
+
+
+def command_line(action: str, session: Path, iteration: int | None = None) -> list[str]:
+    """The `tui-agent` arguments that replay, resume or fork (from `iteration`) this session."""
+    if action == "replay":
+        return ["replay", str(session)]
+    fork = ["--fork-at", str(iteration)] if action == "fork" else []
+    return ["resume", str(session), *fork]
