@@ -206,7 +206,8 @@ async def prepare(
     if servers:  # the loop starts them: a server that fails is marked failed, the run goes on
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
-        mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop)
+        mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop,
+                                          host=control.questions if who.present else None)
     config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
     loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else (), environment), control)
     def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point

@@ -64,6 +64,7 @@ class ToolCallRequested(Event):
     call_id: str
     name: str
     arguments: dict
+    hints: tuple = ()  # an MCP tool's annotations as its server claims them (read-only, destructive, ...)
 
 
 @dataclass(frozen=True)
