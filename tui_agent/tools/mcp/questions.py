@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -108,10 +109,9 @@ def coerce(field_: FormField, text: str) -> Any:
             return True
         if text.lower() in ("false", "no", "n", "0", "off", ""):
             return False
-    elif field_.kind == "integer":
-        return int(text)
-    elif field_.kind == "number":
-        return float(text)
+    elif field_.kind in ("integer", "number"):
+        with contextlib.suppress(ValueError):
+            return int(text) if field_.kind == "integer" else float(text)
     elif field_.kind == "enum":
         if text in field_.choices:
             return text

@@ -23,6 +23,7 @@ from tui_agent.tui.screens.breakpoints import BreakpointsScreen
 from tui_agent.tui.screens.deploy import Checklist, DeployScreen
 from tui_agent.tui.screens.edit_call import EditCallScreen
 from tui_agent.tui.screens.inspector import InspectorScreen
+from tui_agent.tui.screens.question import answer_question
 from tui_agent.tui.state import RunState
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.fixes import FixesPanel
@@ -101,7 +102,7 @@ class MainScreen(Screen[None]):
         if action in ("step", "stop"):
             return True if live else None
         if action in ANSWERS or action == "edit":
-            return True if state.pending and not self.replay else None
+            return True if (state.pending or state.questions) and not self.replay else None
         if action == "restart_servers":
             return any(srv.state == "failed" for srv in state.servers)  # shown only when a server has failed
         if action == "deploy":
@@ -143,6 +144,8 @@ class MainScreen(Screen[None]):
 
     def _answer(self, action: str, arguments: dict[str, object] | None = None) -> bool:
         call_id = self.permissions.selected
+        if call_id in self.state.questions:  # an MCP server's question: y answers, n declines
+            return answer_question(self, self.state.questions[call_id], action)
         if call_id is None:
             self.notify("No tool call is waiting for you.")
             return False
@@ -248,7 +251,7 @@ class MainScreen(Screen[None]):
         if panel == "fixes":
             return self.fixes.body
         perms = self.permissions
-        return perms.options if perms.pending else perms.query_one("#perm-body")
+        return perms.options if perms.pending or perms.questions else perms.query_one("#perm-body")
 
     def action_browse(self, delta: int) -> None:
         if not self.fixes.browse(delta):
