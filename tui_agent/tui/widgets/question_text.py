@@ -61,7 +61,9 @@ def _sampling(text: Text, q: QuestionAsked) -> Text:
         text.append("system prompt:\n", style="bold")
         _block(text, q.system)
     text.append("messages:\n", style="bold")
-    return _block(text, q.prompt)
+    _block(text, q.prompt)
+    return text.append(f"A rule sampling({clean(q.server, 80)}) under allow or deny answers this without asking.",
+                       style="dim")
 
 
 def _block(text: Text, value: str) -> Text:
