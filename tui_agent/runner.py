@@ -25,6 +25,7 @@ from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
+from tui_agent.tools.mcp.prompts import PromptEntry
 from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
@@ -76,6 +77,14 @@ class Run:
 
     def servers(self) -> tuple[ServerStatus, ...]:
         return tuple(self.mcp.servers()) if self.mcp is not None else ()
+
+    async def prompts(self) -> list[PromptEntry]:
+        return await self.mcp.prompts() if self.mcp is not None else []
+
+    async def prompt_text(self, server: str, name: str, arguments: dict[str, str] | None = None) -> str:
+        if self.mcp is None:
+            raise ValueError("this run has no MCP servers")
+        return await self.mcp.prompt_text(server, name, arguments)
 
     def changes(self) -> str:
         return self.workspace.diff(self.loop.first_snapshot)[0]

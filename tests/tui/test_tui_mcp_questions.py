@@ -1,5 +1,6 @@
 """Pilot: an MCP server's questions in a real run against server-everything: the form (accept with the defaults
-and a required name, decline, cancel), a URL (its domain shown, nothing opened), sampling (approved, denied)."""
+and a required name, decline, cancel), a URL (its domain shown, nothing opened), sampling (approved, denied); a
+server's prompt from the command palette."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import json
 from pathlib import Path
 
 from mcp_fixtures import EVERYTHING, everything  # noqa: F401  (the fixture)
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 from tui_fixtures import example_settings, until
 
 from tui_agent.events import QuestionAnswered, SamplingSpent, ToolCallFinished
 from tui_agent.sessions.recorder import read_events
 from tui_agent.tui.app import AgentApp
+from tui_agent.tui.screens.prompt import PromptScreen
 from tui_agent.tui.screens.question import QuestionScreen
 
 SIZE = (160, 48)
@@ -35,6 +37,12 @@ def settings_for(tmp_path: Path, turns: list[dict]):
 def results(app) -> list[str]:
     return [e.result for e in read_events(app.agent_run.session_dir) if isinstance(e, ToolCallFinished)
             and e.name.startswith(TOOL)]
+
+
+def first_command(app) -> str:
+    """The palette's first offer ("" while it has none)."""
+    found = app.screen.query("CommandList")
+    return str(found.first().get_option_at_index(0).prompt) if found and found.first().option_count else ""
 
 
 def shown(app) -> str:
@@ -125,4 +133,29 @@ async def test_sampling_approved_with_its_cost_counted_then_denied(everything, t
         await until(pilot, lambda: len(results(app)) == 2, what="the denied sampling's result")
         assert "declined by the person" in results(app)[1]
         assert [d.decision for d in app.state.decisions if d.call_id.startswith("q")] == ["approve", "deny"]
+        await pilot.press("ctrl+q")
+
+
+async def test_a_servers_prompt_from_the_palette_is_shown_with_its_arguments_to_copy(everything, tmp_path):  # noqa: F811
+    settings = settings_for(tmp_path, [])
+    app = AgentApp(settings.__class__(**{**settings.__dict__, "step": True}))  # paused before iteration 1
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: [s.state for s in app.state.servers] == ["ready"], what="everything ready")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Prompt everything/args")
+        await until(pilot, lambda: "Prompt everything/args-prompt" in first_command(app),
+                    what="the palette offers the prompt")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen), what="the prompt's dialog")
+        dialog = app.screen
+        await pilot.press("ctrl+s")
+        assert "city is required" in str(dialog.query_one("#question-error").render())
+        await pilot.press(*"Lisbon")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Lisbon" in dialog.query_one("#prompt-text", TextArea).text, what="the text")
+        assert dialog.query_one("#prompt-text", TextArea).read_only
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "What's weather in Lisbon?"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PromptScreen)
         await pilot.press("ctrl+q")

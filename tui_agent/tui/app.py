@@ -18,6 +18,7 @@ from tui_agent.config import Settings
 from tui_agent.events import DeployReady, Event, Finished, OutputChunk, ToolProgress
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, QUIT, palette
+from tui_agent.tui.prompt_commands import PromptCommands
 from tui_agent.tui.narration import Heading, LogText, Notice, narrate
 from tui_agent.tui.screens.breakpoints import BreakpointsScreen
 from tui_agent.tui.screens.inspector import InspectorScreen
@@ -37,7 +38,6 @@ THEMES = {"dark": "textual-dark", "light": "textual-light"}
 async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int | None = None) -> RunHandle:
     from tui_agent.agent.gate import PERSON
     from tui_agent.runner import prepare
-
     return await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at)
 
 
@@ -51,6 +51,7 @@ class AgentApp(App[int]):
 
     CSS_PATH = [style("app.tcss"), style("main.tcss")]  # Textual skips CSS_PATH of a default screen
     TITLE = "tui-agent"
+    COMMANDS = App.COMMANDS | {PromptCommands}  # `Prompt SERVER/NAME`: a ready MCP server's prompts
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", tooltip=QUIT.help)]  # also shown over the main screen's
 
     def __init__(self, settings: Settings, *, start: Callable[[], Awaitable[RunHandle]] | None = None,
