@@ -138,7 +138,7 @@ class AgentApp(App[int]):
         if history:  # resumed or forked: show the recorded history first
             self._inbox.extend(e for e in history if not isinstance(e, (OutputChunk, Finished, DeployReady)))
             self.drain()
-            self.state.pending.clear()  # a call asked before the kill is asked again by the resumed loop
+            self.state.forget_asked()  # what was asked before the kill is asked again by the resumed loop
             self.state.paused = self.state.stop_requested = False
         run.subscribe(self.receive)
         self._started_at = self.clock()

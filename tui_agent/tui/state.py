@@ -124,6 +124,11 @@ class RunState:
             return "retrying model"
         return "checking" if self.checking else "running"
 
+    def forget_asked(self) -> None:
+        """A resumed run asks again what it asked before the kill (tool calls, servers' questions)."""
+        self.pending.clear()
+        self.questions.clear()
+
     # --- folding -------------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
