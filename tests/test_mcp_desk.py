@@ -7,8 +7,10 @@ import asyncio
 import pytest
 
 from tui_agent.agent.control import Controller
+from tui_agent.agent.loop import AgentLoop
 from tui_agent.commands import AnswerQuestion, ApproveSampling
 from tui_agent.events import Event, QuestionAnswered, QuestionAsked, SamplingSpent
+from tui_agent.sessions.recorder import whole_iterations
 from tui_agent.tools.mcp.questions import Elicitation, FormField, SamplingRequest
 
 pytestmark = pytest.mark.unit
@@ -64,3 +66,15 @@ def test_the_events_round_trip_through_json():
     for event in (QuestionAsked("q1", "s", "url", "open", url="https://x.example/a", domain="x.example"),
                   QuestionAnswered("q1", "s", "accept", ("a",)), SamplingSpent("s", "m", 0.5)):
         assert Event.from_dict(event.to_dict()) == event
+
+
+async def test_a_resumed_run_keeps_the_sampling_cost_in_its_budget(fast):
+    first = fast(turns=[{"text": "looking", "cost_usd": 0.125}, {"text": "done"}], max_iterations=1)
+    await first.finish()
+    history = whole_iterations(first.events)
+    spent = [SamplingSpent("everything", "scripted", 0.5)]
+    resumed = AgentLoop(first.loop.config, first.loop.parts, Controller(policy=first.control.gate.policy))
+    resumed.restore(history[:-1] + spent + history[-1:])
+    plain = AgentLoop(first.loop.config, first.loop.parts, Controller(policy=first.control.gate.policy))
+    plain.restore(history)
+    assert resumed.progress.cost_usd == plain.progress.cost_usd + 0.5 and plain.progress.cost_usd > 0
