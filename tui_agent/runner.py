@@ -151,9 +151,12 @@ def _limits(settings: Settings) -> sandboxes.Limits:
 
 async def prepare(
     settings: Settings, *, who: WhoAnswers, resume_dir: Path | None = None, fork_at: int | None = None,
-    session_dir: Path | None = None,
+    session_dir: Path | None = None, questions: bool = False,
 ) -> Run:
-    """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
+    """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run.
+
+    `questions`: the UI shows MCP servers' questions and sampling requests (QuestionAsked) and sends the person's
+    answers (the TUI's Permissions panel); otherwise they are declined, as headless."""
     project = check_project(Path(settings.project))
     breakpoints = Breakpoints.parse(list(settings.breakpoints))
     # a malformed .mcp.json is bad input, before anything starts; an untrusted one starts nothing; the trust is
@@ -216,7 +219,7 @@ async def prepare(
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
         mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop,
-                                          host=control.questions if who.present else None)
+                                          host=control.questions if questions and who.present else None)
     config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
     loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else (), environment), control)
     def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point

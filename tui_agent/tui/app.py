@@ -38,7 +38,7 @@ THEMES = {"dark": "textual-dark", "light": "textual-light"}
 async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int | None = None) -> RunHandle:
     from tui_agent.agent.gate import PERSON
     from tui_agent.runner import prepare
-    return await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at)
+    return await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at, questions=True)
 
 
 async def _given(run: RunHandle) -> RunHandle:
