@@ -64,7 +64,7 @@ async def test_the_form_accepted_declined_cancelled_and_a_url_shown_with_its_dom
         assert app.state.phase == "waiting for approval"
         panel = shown(app)
         assert "MCP server everything asks a question" in panel and "Please provide inputs" in panel
-        assert "* String" in panel and "Integer  integer = 42" in panel and "Monica, Rachel" in panel
+        assert "* String" in panel and "Integer  integer (1–100) = 42" in panel and "Monica, Rachel" in panel
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the form")
         form = app.screen
@@ -75,6 +75,9 @@ async def test_the_form_accepted_declined_cancelled_and_a_url_shown_with_its_dom
         form.query_one("#field-0", Input).value = "Ada"
         await pilot.press("ctrl+s")
         assert "Integer: 'forty' is not a valid integer" in str(form.query_one("#question-error").render())
+        form.query_one("#field-6", Input).value = "101"
+        await pilot.press("ctrl+s")
+        assert "Integer: 101 is out of range (1 to 100)" in str(form.query_one("#question-error").render())
         form.query_one("#field-6", Input).value = "42"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: len(results(app)) == 1, what="the accepted form's result")

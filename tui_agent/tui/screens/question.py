@@ -24,7 +24,7 @@ Answer = tuple[str, dict[str, Any] | None]  # (accept | decline | cancel, the fo
 def field_of(data: dict) -> FormField:
     return FormField(str(data.get("name")), str(data.get("kind", "string")), str(data.get("title") or ""),
                      str(data.get("description") or ""), bool(data.get("required")), data.get("default"),
-                     tuple(str(c) for c in data.get("choices") or ()))
+                     tuple(str(c) for c in data.get("choices") or ()), data.get("minimum"), data.get("maximum"))
 
 
 class QuestionScreen(ModalScreen[Answer]):

@@ -42,6 +42,10 @@ def question_text(q: QuestionAsked, warn: str) -> Text:
     for f in q.fields:
         text.append(("* " if f.get("required") else "  ") + clean(f.get("title") or f.get("name"), 80), style="bold")
         text.append(f"  {f.get('kind')}", style="dim")
+        low, high = f.get("minimum"), f.get("maximum")
+        if low is not None or high is not None:
+            text.append(f" ({'' if low is None else clean(low, 30)}–{'' if high is None else clean(high, 30)})",
+                        style="dim")
         if f.get("choices"):
             text.append(" (" + clean(", ".join(f["choices"]), 300) + ")", style="dim")
         if f.get("default") is not None:
