@@ -58,7 +58,9 @@ def test_mcp_question_form(snap_compare):
     """WAITING FOR APPROVAL. The Permissions panel lists `? everything asks: a form`; below, in bold yellow,
     `Waiting for you: y fill in the form (accept / decline / cancel) · n decline`, then `MCP server everything asks
     a question  q1`, the message shown literally (`[bold red]not markup[/]`, the escape removed), and the fields:
-    `* String  string`, `Boolean  boolean`, `Integer  integer = 42`, `Friend  enum (Monica, Rachel, Joey) = Monica`."""
+    `* String  string`, `Boolean  boolean`, `Integer  integer = 42`, `Friend  enum (Monica, Rachel, Joey) = Monica`.
+    The Output panel ends with the heading `── MCP server everything asks for a form to fill in (q1)` in yellow, and a
+    warning notice says `MCP server everything asks for a form to fill in: see the Permissions panel (4); ...`."""
     assert snap_compare(replay(asked(FORM)), terminal_size=BIG)
 
 
