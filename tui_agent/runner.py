@@ -17,7 +17,7 @@ from tui_agent.agent.loop import AgentLoop
 from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
 from tui_agent.environments.session import for_run
 from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
-from tui_agent.config import ConfigError, Settings
+from tui_agent.config import ConfigError, Settings, check_project
 from tui_agent.events import (
     Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
@@ -124,14 +124,6 @@ class Run:
         self.recorder.close()
 
 
-def check_project(project: Path) -> Path:
-    if not project.exists():
-        raise ConfigError(f"project folder not found: {project}")
-    if not project.is_dir():
-        raise ConfigError(f"not a folder: {project}")
-    return project.resolve()
-
-
 def choose_sandbox(name: str, spec: sandboxes.SandboxSpec) -> str:
     if name == "auto":
         return sandboxes.default_backend(spec)
@@ -208,7 +200,8 @@ async def prepare(
         raise
     try:
         policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name),
-                             trusted=trusted)
+                             trusted=trusted, mode=settings.mode)
+        policy.resolve = workspace.files.relative
     except PolicyError as exc:
         await sandbox.close()
         workspace.close()

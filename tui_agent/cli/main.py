@@ -60,6 +60,12 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
     p.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
     p.add_argument("--trust-project", action="store_true", default=None, dest="trust_project",
                    help="trust the project's own .mcp.json, config and permissions for this run")
+    _mode_option(p)
+
+
+def _mode_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=config.MODES, help="auto (default): reads, workspace edits and sandboxed commands "
+                   "run without asking, MCP tools ask; ask: every call asks; plan: read-only. Rules apply on top")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sandbox", choices=SANDBOXES)
     demo.add_argument("--headless", action="store_true")
     demo.add_argument("--step", action="store_true", default=None)
+    _mode_option(demo)
 
     batch = sub.add_parser("batch", help="run many tasks headless at once over the sandbox hosts; nothing deploys")
     batch.add_argument("tasks", type=Path, help="TASKS.jsonl: one JSON object per line (project, goal, check, "
@@ -163,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _flags(args: argparse.Namespace) -> dict:
     names = ("goal", "check", "model", "sandbox", "max_iterations", "budget_usd", "wall_time_s", "no_progress",
              "pass_pattern", "timeout_s", "step", "session_root", "breakpoints", "sandbox_host", "sandbox_runtime",
-             "trust_project")
+             "trust_project", "mode")
     flags = {name: getattr(args, name, None) for name in names}
     rules = {a: getattr(args, f"rule_{a}") for a in ("allow", "ask", "deny") if getattr(args, f"rule_{a}", None)}
     return {**flags, "permissions": rules or None}
@@ -178,11 +185,11 @@ def _example(name: str) -> Path:
 
 
 async def _start(args: argparse.Namespace) -> int:
-    from tui_agent.runner import prepare, settings_of_session
-    from tui_agent.sessions.recorder import find_session
-
-    resume_dir = None
+    resume_dir = None  # the runner is imported by the screen after its first paint (or below, headless)
     if args.command == "resume":
+        from tui_agent.runner import settings_of_session
+        from tui_agent.sessions.recorder import find_session
+
         root = config.load(Path.cwd()).session_root if args.session_root is None else args.session_root
         resume_dir = find_session(args.session, root)
         recorded = settings_of_session(resume_dir)
@@ -195,7 +202,7 @@ async def _start(args: argparse.Namespace) -> int:
         shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
         from tui_agent.cli.examples import example_flags
 
-        flags = {**example_flags(source), "sandbox": args.sandbox, "step": args.step}
+        flags = {**example_flags(source), "sandbox": args.sandbox, "step": args.step, "mode": args.mode}
     else:
         project, flags = args.path, _flags(args)
     headless = bool(getattr(args, "headless", False))
@@ -209,6 +216,7 @@ async def _start(args: argparse.Namespace) -> int:
         return await run_tui(settings, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
     from tui_agent.agent.gate import NOBODY
     from tui_agent.cli.headless import run_headless
+    from tui_agent.runner import prepare
 
     run = await prepare(settings, who=NOBODY, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
     return await run_headless(run)

@@ -73,7 +73,7 @@ class ToolCallDecided(Event):
     call_id: str
     name: str
     decision: str  # "allow" | "deny"
-    by: str  # "rule" | "person" | "headless" | "default"
+    by: str  # "rule" | "person" | "headless" | "default" | "mode" (auto allowed it, plan refused it)
     rule: str | None = None
     arguments: dict | None = None  # set when the person edited the arguments before allowing
 

@@ -4,12 +4,14 @@ opens), each opening the prompt's dialog. A server's names and descriptions are 
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui_agent.tools.mcp.prompts import PromptEntry
-from tui_agent.tui.screens.prompt import PromptScreen
 from tui_agent.tui.widgets.question_text import clean
+
+if TYPE_CHECKING:  # the MCP client and the dialog load when the palette first offers a prompt
+    from tui_agent.tools.mcp.prompts import PromptEntry
 
 
 class PromptCommands(Provider):
@@ -25,6 +27,8 @@ class PromptCommands(Provider):
     def _open(self, entry: PromptEntry) -> None:
         run = getattr(self.app, "agent_run", None)
         if run is not None:
+            from tui_agent.tui.screens.prompt import PromptScreen
+
             self.app.push_screen(PromptScreen(entry, run.prompt_text))
 
     @staticmethod

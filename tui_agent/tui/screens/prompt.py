@@ -6,7 +6,7 @@ on the person's say-so, to be the goal of their next run or to paste where they 
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,9 +15,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from tui_agent.tools.mcp.prompts import PromptEntry
 from tui_agent.tui.style_paths import style
 from tui_agent.tui.widgets.question_text import clean
+
+if TYPE_CHECKING:
+    from tui_agent.tools.mcp.prompts import PromptEntry
 
 Fetch = Callable[[str, str, dict[str, str]], Awaitable[str]]
 NOTE = ("The run's goal is fixed once it starts (its MCP servers start with it): copy this text to use it as the "

@@ -22,7 +22,7 @@ _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
 def visible_width(line: str) -> int:
     if "\x1b" in line:
-        return cell_len(_SGR.sub("", line))
+        line = _SGR.sub("", line)
     return len(line) if line.isascii() else cell_len(line)
 
 
@@ -97,7 +97,11 @@ class OutputLog(ScrollView, can_focus=True):
         elif new:
             self._open = True
         if new:
-            width = max(width, max(map(visible_width, new)))
+            if text.isascii():  # one pass over the whole batch: an ASCII line is as wide as it is long, sans SGR
+                plain = _SGR.sub("", text) if "\x1b" in text else text
+                width = max(width, max(map(len, plain.split("\n"))))
+            else:
+                width = max(width, max(map(visible_width, new)))
             dropped = max(0, len(lines) + len(new) - self.max_lines)
             lines.extend(new)
             self._first += dropped

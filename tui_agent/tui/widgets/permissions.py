@@ -16,7 +16,12 @@ from tui_agent.tui.palette import colour
 from tui_agent.tui.state import Decision, RunState, summarize
 from tui_agent.tui.widgets.question_text import hints_line, option_label, question_text
 
-DEFAULT_RULES = "by default: read_file, list_files and update_plan are allowed; anything else asks"
+DEFAULT_RULES = {  # what runs without a rule, in each mode ("": a session recorded before modes)
+    "auto": "mode auto (m switches): reads, workspace edits and sandboxed commands run; MCP tools ask",
+    "ask": "mode ask (m switches): read_file, list_files and update_plan run; anything else asks",
+    "plan": "mode plan (m switches): read-only; edits and commands are refused; MCP tools ask",
+    "": "by default: read_file, list_files and update_plan are allowed; anything else asks",
+}
 SHOWN_DECISIONS = 200
 
 
@@ -47,6 +52,7 @@ class PermissionsPanel(Vertical):
         self.rules: dict[str, list[str]] = {}
         self.decisions: list[Decision] = []
         self.answered: dict[str, str] = {}  # answered ahead, at a breakpoint
+        self.mode = ""
         self.at_breakpoint = False
         self.servers: tuple = ()  # the MCP servers (ServerStatus)
 
@@ -78,7 +84,7 @@ class PermissionsPanel(Vertical):
 
     def show(self, state: RunState, rules: dict[str, list[str]]) -> None:
         self.rules, self.decisions, self.answered = rules, state.decisions, state.answered_ahead
-        self.at_breakpoint, self.servers = state.at_breakpoint, state.servers
+        self.at_breakpoint, self.servers, self.mode = state.at_breakpoint, state.servers, state.mode
         if list(state.pending) != list(self.pending) or list(state.questions) != list(self.questions):
             keep = self.selected
             self.pending, self.questions = dict(state.pending), dict(state.questions)
@@ -128,7 +134,7 @@ class PermissionsPanel(Vertical):
             rules = self.rules.get(action) or []
             text.append(f"{action}: ", style="bold").append(", ".join(rules) or "—", style="" if rules else "dim")
             text.append("\n")
-        return text.append(DEFAULT_RULES, style="dim")
+        return text.append(DEFAULT_RULES.get(self.mode, DEFAULT_RULES[""]), style="dim")
 
     def _decisions(self) -> Text:
         text = Text().append("\n\nDecisions\n", style="bold")
