@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tui_agent import sandbox as sandboxes
 from tui_agent.sandbox import hosts as sandbox_hosts
+from tui_agent.agent.bounds import BoundedAudit
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.control import Controller
 from tui_agent.agent.gate import WhoAnswers
@@ -26,7 +27,7 @@ from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
 from tui_agent.tools.mcp.prompts import PromptEntry
-from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError, denied_by
+from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
 
@@ -199,7 +200,7 @@ async def prepare(
         workspace.close()
         raise
     try:
-        policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name),
+        policy = Policy.load(project, settings.permissions, audit=BoundedAudit(session_id=session_dir.name),
                              trusted=trusted, mode=settings.mode)
         policy.resolve = workspace.files.relative
     except PolicyError as exc:

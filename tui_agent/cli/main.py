@@ -10,7 +10,9 @@ import tempfile
 from pathlib import Path
 
 from tui_agent import __version__, config
+from tui_agent.cli.mcp_parser import add_mcp_commands
 from tui_agent.cli.trust_gate import asks_trust
+from tui_agent.sanitize import one_line
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO = "calculator"
@@ -146,24 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="prune: interrupted sessions too (they could still be resumed)")
     sessions.add_argument("--dry-run", action="store_true", dest="dry_run", help="prune: only say what would go")
 
-    mcp = sub.add_parser("mcp", help="MCP: offer the sandbox to other agents; list and call the project's servers")
-    mcp_sub = mcp.add_subparsers(dest="action", required=True, parser_class=Parser)
-    serve = mcp_sub.add_parser("serve", help="serve the sandbox over MCP (stdio, or streamable HTTP on 127.0.0.1)")
-    serve.add_argument("path", type=Path, nargs="?", default=Path("."), help="the workspace folder to serve")
-    serve.add_argument("--http", action="store_true", help="streamable HTTP on 127.0.0.1 instead of stdio")
-    serve.add_argument("--port", type=int, default=0)
-    serve.add_argument("--sandbox", choices=SANDBOXES, default="auto")
-    listing = mcp_sub.add_parser("list", help="the project's MCP servers and their tools (starts them)")
-    listing.add_argument("path", type=Path, nargs="?", default=Path("."), help="the project folder")
-    listing.add_argument("--trust-project", action="store_true", dest="trust_project",
-                         help="start the project's .mcp.json servers even if you have not trusted it yet")
-    call = mcp_sub.add_parser("call", help="call one tool of one of the project's MCP servers")
-    call.add_argument("server")
-    call.add_argument("tool")
-    call.add_argument("arguments", nargs="?", default="", help="the tool's arguments as a JSON object")
-    call.add_argument("--path", type=Path, default=Path("."), help="the project folder (default: here)")
-    call.add_argument("--trust-project", action="store_true", dest="trust_project",
-                      help="start the project's .mcp.json servers even if you have not trusted it yet")
+    add_mcp_commands(sub, Parser, SANDBOXES)
     return parser
 
 
@@ -250,9 +235,9 @@ def _recover() -> None:
 
     try:
         for line in recover():
-            print(f"tui-agent: {line}", file=sys.stderr)
+            print(f"tui-agent: {one_line(line)}", file=sys.stderr)
     except Exception as exc:  # never in the way of the command itself
-        print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return getattr(commands, args.command)(args)
     except (config.ConfigError, BadModelSpec, SandboxUnavailable, WorkspaceError) as exc:
-        print(f"tui-agent: error: {exc}", file=sys.stderr)
+        print(f"tui-agent: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 1

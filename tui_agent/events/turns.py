@@ -63,7 +63,8 @@ class ToolCallRequested(Event):
     iteration: int
     call_id: str
     name: str
-    arguments: dict
+    arguments: dict  # long strings shortened (the model's response holds them whole): see `shortened`
+    shortened: bool = False
     hints: tuple = ()  # an MCP tool's annotations as its server claims them (read-only, destructive, ...)
 
 

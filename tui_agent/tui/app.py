@@ -21,6 +21,7 @@ from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, QUIT, palette
 from tui_agent.tui.prompt_commands import PromptCommands
 from tui_agent.tui.narration import Heading, LogText, Notice, narrate
+from tui_agent.tui.safe import SafeNotify
 from tui_agent.tui.screens.main import MainScreen
 from tui_agent.tui.startup import given, prepare_run
 from tui_agent.tui.state import RunState
@@ -36,7 +37,7 @@ DRAIN_S = 1 / 20  # events are folded into the screen at most this often
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
 
-class AgentApp(App[int]):
+class AgentApp(SafeNotify, App[int]):
     """`start` builds the run (default: runner.prepare); `run` is one built already (e.g. a ReplayRun);
     `replay` shows recorded events with no run at all (snapshots). The keys are the main screen's."""
 

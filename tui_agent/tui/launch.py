@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tui_agent.config import Settings, check_project
 from tui_agent.handle import RunHandle
+from tui_agent.sanitize import one_line
 
 
 async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at: int | None = None,
@@ -31,5 +32,5 @@ async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at
     if app.startup_error is not None:
         raise app.startup_error
     if app.finished is not None and app.finished.outcome == "invalid":
-        print(f"tui-agent: error: {app.finished.reason}", file=sys.stderr)
+        print(f"tui-agent: error: {one_line(app.finished.reason)}", file=sys.stderr)
     return app.exit_code if code is None or code == 2 else code

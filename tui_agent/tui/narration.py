@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from textual.markup import escape
-
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused,
     EnvDetected, EnvFailed, EnvOutdated, EnvOutput, EnvReady, EnvStep, Error, Event, Finished, FixRebased, FixRefused,
     IterationStarted, Paused, QuestionAnswered, QuestionAsked, ToolCallDecided,
 )
-from tui_agent.sanitize import sanitize
 from tui_agent.tui.state import RunState
 
 ASKED = {"form": "a form to fill in", "url": "a URL to open", "sampling": "to use your model (sampling)"}
@@ -107,7 +104,7 @@ def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said
 
 def narrate_question(event: QuestionAsked | QuestionAnswered, replay: bool) -> list[Said]:
     """A server's question: a heading in the output log and (live) a notice; its answer: a heading."""
-    server = sanitize(event.server, keep_colour=False)[:80]
+    server = event.server[:80]  # the output log and the notices show hidden characters as escapes
     if isinstance(event, QuestionAnswered):
         good = event.action in ("accept", "approve")
         return [Heading(f"── {server} question {event.question_id}: {event.action} ({event.by})", "good" if good
@@ -115,7 +112,7 @@ def narrate_question(event: QuestionAsked | QuestionAnswered, replay: bool) -> l
     said: list[Said] = [Heading(f"── MCP server {server} asks for {ASKED.get(event.kind, event.kind)} "
                                 f"({event.question_id})", "warn")]
     if not replay:
-        said.append(Notice(f"MCP server {escape(server)} asks for {ASKED.get(event.kind, event.kind)}: see the "
+        said.append(Notice(f"MCP server {server} asks for {ASKED.get(event.kind, event.kind)}: see the "
                            "Permissions panel (4); y answers, n declines.", "warning", 8))
     return said
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui_agent.tui.safe import plain
 from tui_agent.tui.widgets.question_text import clean
 
 if TYPE_CHECKING:  # the MCP client and the dialog load when the palette first offers a prompt
@@ -33,11 +34,11 @@ class PromptCommands(Provider):
 
     @staticmethod
     def title(entry: PromptEntry) -> str:
-        return clean(f"Prompt {entry.server}/{entry.name}", 120)
+        return plain(clean(f"Prompt {entry.server}/{entry.name}", 120), newlines=False)
 
     @staticmethod
     def help(entry: PromptEntry) -> str:
-        return clean(entry.description or "an MCP server's prompt: its text to copy", 200)
+        return plain(clean(entry.description or "an MCP server's prompt: its text to copy", 200), newlines=False)
 
     async def discover(self) -> Hits:
         for entry in self.entries:

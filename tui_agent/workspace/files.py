@@ -43,7 +43,15 @@ class Files:
             return None
         return os.path.relpath(full, self._real).replace(os.sep, "/")
 
-    def read_text(self, rel: str) -> str:
+    def read_text(self, rel: str, most: int | None = None) -> str:
+        """The whole file, decoded; with `most`, a WorkspaceError when it is larger than `most` bytes."""
+        text, size = self.read_head(rel, most)
+        if most is not None and size > most:
+            raise WorkspaceError(f"{rel} is too large ({size:,} bytes; at most {most:,})")
+        return text
+
+    def read_head(self, rel: str, most: int | None) -> tuple[str, int]:
+        """At most `most` bytes of a regular file (never more read), decoded, and the file's size in bytes."""
         path = self.resolve(rel)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -54,7 +62,9 @@ class Files:
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise WorkspaceError(f"not a regular file: {rel}")
-            return f.read().decode("utf-8", errors="replace")
+            size = os.fstat(fd).st_size
+            data = f.read() if most is None else f.read(most)
+            return data.decode("utf-8", errors="replace"), max(size, len(data))
 
     def write_text(self, rel: str, content: str) -> None:
         """Create or overwrite a text file (parents created, owned by the sandbox user)."""

@@ -179,6 +179,9 @@ class MainScreen(Screen[None]):
         if call_id is None or call_id not in self.state.pending:
             self.notify("No tool call is waiting: nothing to edit.")
             return
+        if self.state.pending[call_id].shortened:
+            self.notify("This call's arguments are too long to edit here (they are shown shortened): allow or deny it.")
+            return
         from tui_agent.tui.screens.edit_call import EditCallScreen  # loaded when first used: a faster first paint
 
         at_breakpoint = self.state.paused  # the loop waits at a point before asking: the answer is given ahead

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Awaitable, Callable
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+from tui_agent.tui.safe import plain, safe
 from tui_agent.tui.style_paths import style
 from tui_agent.tui.widgets.question_text import clean
 
@@ -44,13 +44,13 @@ class PromptScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         e = self.entry
         with Vertical(id="question-dialog"):
-            yield Static(Text(clean(e.description or "(no description)", 500)), id="question-message")
+            yield Static(safe(clean(e.description or "(no description)", 500)), id="question-message")
             with VerticalScroll(id="question-form"):
                 for n, name in enumerate(e.arguments):
-                    yield Label(Text(("* " if name in e.required else "") + clean(name, 80), style="bold"))
+                    yield Label(safe(("* " if name in e.required else "") + clean(name, 80), "bold"))
                     yield Input(id=f"arg-{n}")
                 yield TextArea("", read_only=True, soft_wrap=True, id="prompt-text")
-                yield Static(Text(NOTE, style="dim"))
+                yield Static(safe(NOTE, "dim"))
             yield Static(id="question-error")
             with Horizontal(id="question-buttons"):
                 yield Button("Get text (ctrl+s)", variant="primary", id="get")
@@ -58,7 +58,8 @@ class PromptScreen(ModalScreen[None]):
                 yield Button("Close (esc)", id="close")
 
     def on_mount(self) -> None:
-        self.query_one("#question-dialog").border_title = clean(f"Prompt {self.entry.server}/{self.entry.name}", 100)
+        title = clean(f"Prompt {self.entry.server}/{self.entry.name}", 100)
+        self.query_one("#question-dialog").border_title = plain(title, newlines=False)
         if self.entry.arguments:
             self.query_one("#arg-0", Input).focus()
         else:
@@ -73,7 +74,7 @@ class PromptScreen(ModalScreen[None]):
 
     def _say(self, message: str) -> None:
         error = self.query_one("#question-error", Static)
-        error.update(Text(message))
+        error.update(safe(message))
         error.set_class(bool(message), "-shown")
 
     def action_get(self) -> None:
@@ -86,12 +87,12 @@ class PromptScreen(ModalScreen[None]):
 
     async def _get(self, arguments: dict[str, str]) -> None:
         try:
-            self.text = await self.fetch(self.entry.server, self.entry.name, arguments)
+            self.text = plain(await self.fetch(self.entry.server, self.entry.name, arguments))  # escapes shown
         except ValueError as exc:
             self._say(str(exc))
             return
         self._say("")
-        self.query_one("#prompt-text", TextArea).load_text(clean(self.text, 100_000))
+        self.query_one("#prompt-text", TextArea).load_text(clean(self.text, 100_000))  # copied whole
 
     def action_copy(self) -> None:
         if not self.text:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -15,6 +14,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static,
 from tui_agent.commands import AnswerQuestion, ApproveSampling
 from tui_agent.events import QuestionAsked
 from tui_agent.tools.mcp.questions import FormField, coerce
+from tui_agent.tui.safe import SafeText, plain, safe
 from tui_agent.tui.style_paths import style
 from tui_agent.tui.widgets.question_text import clean
 
@@ -45,17 +45,17 @@ class QuestionScreen(ModalScreen[Answer]):
     def compose(self) -> ComposeResult:
         q = self.question
         with Vertical(id="question-dialog"):
-            yield Static(Text(clean(q.message)), id="question-message")
+            yield Static(safe(clean(q.message)), id="question-message")
             with VerticalScroll(id="question-form"):
                 if q.kind == "url":
-                    yield Static(Text().append("domain: ", style="bold").append(clean(q.domain or "(none)", 200),
+                    yield Static(SafeText().append("domain: ", style="bold").append(clean(q.domain or "(none)", 200),
                                                                                 style="bold reverse"))
-                    yield Static(Text().append("url: ", style="bold").append(clean(q.url)), id="question-url")
-                    yield Static(Text("Nothing is opened: copy the URL if you choose to go there.", style="dim"))
+                    yield Static(SafeText().append("url: ", style="bold").append(clean(q.url)), id="question-url")
+                    yield Static(safe("Nothing is opened: copy the URL if you choose to go there.", "dim"))
                 for n, f in enumerate(self.fields):
-                    yield Label(Text(("* " if f.required else "") + clean(f.label, 80), style="bold"))
+                    yield Label(safe(("* " if f.required else "") + clean(f.label, 80), "bold"))
                     if f.description:
-                        yield Static(Text(clean(f.description, 300), style="dim"), classes="question-help")
+                        yield Static(safe(clean(f.description, 300), "dim"), classes="question-help")
                     yield self._widget(n, f)
             yield Static(id="question-error")
             with Horizontal(id="question-buttons"):
@@ -68,18 +68,20 @@ class QuestionScreen(ModalScreen[Answer]):
         if f.kind == "boolean":
             return Switch(value=bool(f.default), id=wid)
         if f.kind == "enum":
-            choices = [(clean(c, 100), c) for c in f.choices]
+            choices = [(safe(clean(c, 100), newlines=False), c) for c in f.choices]
             default = f.default if f.default in f.choices else Select.BLANK
             return Select(choices, value=default, allow_blank=not f.required or default is Select.BLANK, id=wid)
         if f.kind == "multi":
             chosen = set(f.default) if isinstance(f.default, list) else set()
-            return SelectionList[str](*[(clean(c, 100), c, c in chosen) for c in f.choices], id=wid)
+            return SelectionList[str](*[(safe(clean(c, 100), newlines=False), c, c in chosen) for c in f.choices],
+                                      id=wid)
         kind = {"integer": "integer", "number": "number"}.get(f.kind, "text")
         return Input("" if f.default is None else str(f.default), type=kind, id=wid)  # type: ignore[arg-type]
 
     def on_mount(self) -> None:
         what = "asks you to open a URL" if self.question.kind == "url" else "asks you"
-        self.query_one("#question-dialog").border_title = clean(f"MCP server {self.question.server} {what}", 100)
+        title = clean(f"MCP server {self.question.server} {what}", 100)
+        self.query_one("#question-dialog").border_title = plain(title, newlines=False)
         widgets = self.query("#question-form Input, #question-form Select, #question-form Switch")
         (widgets.first() if widgets else self.query_one("#accept", Button)).focus()
 
@@ -109,7 +111,7 @@ class QuestionScreen(ModalScreen[Answer]):
             values = self.content()
         except ValueError as exc:
             error = self.query_one("#question-error", Static)
-            error.update(Text(f"Not sent: {exc}"))
+            error.update(safe(f"Not sent: {exc}"))
             error.add_class("-shown")
             return
         self.dismiss(("accept", values))

@@ -1,12 +1,12 @@
 """How the Permissions panel shows what an MCP server asks (a form, a URL, a sampling request) and a pending MCP
-call's hints. Every string from a server is untrusted: sanitized, appended to Text (never parsed as markup)."""
+call's hints. Every string from a server is untrusted: appended to SafeText (hidden characters shown, no markup)."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
 from tui_agent.events import QuestionAsked
-from tui_agent.sanitize import sanitize
+from tui_agent.tui.safe import SafeText
 
 MAX_SHOWN = 4000  # of a server's message or prompt; the rest is cut with a note
 KEYS = {"form": "y fill in the form (accept / decline / cancel) · n decline",
@@ -16,7 +16,8 @@ WARN_HINTS = ("destructive", "open-world")
 
 
 def clean(text: object, limit: int = MAX_SHOWN) -> str:
-    shown = sanitize(str(text), keep_colour=False)
+    """At most `limit` characters of a server's string (SafeText or plain() shows its hidden characters)."""
+    shown = str(text)
     return shown if len(shown) <= limit else shown[:limit] + f"… ({len(shown) - limit} more characters)"
 
 
@@ -28,7 +29,7 @@ def option_label(q: QuestionAsked) -> str:
 
 def question_text(q: QuestionAsked, warn: str) -> Text:
     """The question in full: who asks, what, and the keys that answer it."""
-    text = Text().append(f"Waiting for you: {KEYS.get(q.kind, '')}\n", style=warn)
+    text = SafeText().append(f"Waiting for you: {KEYS.get(q.kind, '')}\n", style=warn)
     kind = {"form": "a question", "url": "a URL to open", "sampling": "to use your model"}.get(q.kind, q.kind)
     text.append("MCP server ", style="dim").append(clean(q.server, 80), style="bold")
     text.append(f" asks {kind}  ", style="").append(q.question_id + "\n", style="dim")
@@ -78,7 +79,7 @@ def _block(text: Text, value: str) -> Text:
 
 def hints_line(hints: tuple, warn: str) -> Text:
     """`server claims: read-only, idempotent` (the server's own claims: they never loosen the rules)."""
-    text = Text()
+    text = SafeText()
     if hints:
         text.append("server claims: ", style="dim")
         for n, hint in enumerate(hints):

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from tui_agent.tui.safe import safe
 from tui_agent.tui.state import RunState
 
 PHASE_CLASSES = ("-running", "-paused", "-breakpoint", "-waiting", "-done", "-ready", "-deployed", "-failed")
@@ -76,12 +77,12 @@ class StatusLine(Horizontal):
         self._labels = (badge, line)
         text = f" REPLAY · {phase.upper()} " if state.replay else f" {phase.upper()} "
         if text != self._texts[0]:  # an update lays out the whole screen again: only when the words change
-            badge.update(text)
+            badge.update(safe(text, newlines=False))
         if not badge.has_class(kind := phase_class(phase, state)):
             badge.remove_class(*PHASE_CLASSES)
             badge.add_class(kind)
         why = f"{state.pause_reason} │ " if state.at_breakpoint else ""
         said = " " + why + facts(state, elapsed, compact=self.size.width < 120)
         if said != self._texts[1]:
-            line.update(said, layout=False)  # 1fr wide: its size never depends on its words
+            line.update(safe(said, newlines=False), layout=False)  # 1fr wide: its size never depends on its words
         self._texts = (text, said)
