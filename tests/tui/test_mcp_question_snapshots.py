@@ -24,7 +24,7 @@ FIELDS = (
     {"name": "friend", "kind": "enum", "title": "Friend", "description": "Choose your favorite friend",
      "required": False, "default": "Monica", "choices": ("Monica", "Rachel", "Joey")},
 )
-HOSTILE = "Please provide inputs [bold red]not markup[/] \x1b[2Jend"  # rendered as it is: no markup, no escape
+HOSTILE = "Please provide inputs [bold red]not markup[/] \x1b[2Jend"  # no markup; the escape shown, not sent
 FORM = QuestionAsked("q1", "everything", "form", HOSTILE, FIELDS)
 URL = QuestionAsked("q2", "everything", "url", "Sign in to continue", url="https://auth.example.com/login?x=1",
                     domain="auth.example.com")
@@ -57,8 +57,9 @@ def dialog(question: QuestionAsked):
 def test_mcp_question_form(snap_compare):
     """WAITING FOR APPROVAL. The Permissions panel lists `? everything asks: a form`; below, in bold yellow,
     `Waiting for you: y fill in the form (accept / decline / cancel) · n decline`, then `MCP server everything asks
-    a question  q1`, the message shown literally (`[bold red]not markup[/]`, the escape removed), and the fields:
-    `* String  string`, `Boolean  boolean`, `Integer  integer = 42`, `Friend  enum (Monica, Rachel, Joey) = Monica`.
+    a question  q1`, the message shown literally (`[bold red]not markup[/]`, the escape as a reversed `\\x1b`), and the
+    fields: `* String  string`, `Boolean  boolean`, `Integer  integer = 42`, `Friend  enum (Monica, Rachel, Joey) =
+    Monica`.
     The Output panel ends with the heading `── MCP server everything asks for a form to fill in (q1)` in yellow, and a
     warning notice says `MCP server everything asks for a form to fill in: see the Permissions panel (4); ...`."""
     assert snap_compare(replay(asked(FORM)), terminal_size=BIG)

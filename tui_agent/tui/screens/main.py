@@ -151,7 +151,6 @@ class MainScreen(Screen[None]):
         call_id = self.permissions.selected
         if call_id in self.state.questions:  # an MCP server's question: y answers, n declines
             from tui_agent.tui.screens.question import answer_question  # loaded when first used
-
             return answer_question(self, self.state.questions[call_id], action)
         if call_id is None:
             self.notify("No tool call is waiting for you.")
