@@ -78,3 +78,13 @@ async def test_a_resumed_run_keeps_the_sampling_cost_in_its_budget(fast):
     plain = AgentLoop(first.loop.config, first.loop.parts, Controller(policy=first.control.gate.policy))
     plain.restore(history)
     assert resumed.progress.cost_usd == plain.progress.cost_usd + 0.5 and plain.progress.cost_usd > 0
+
+
+async def test_a_resumed_sessions_new_questions_follow_the_recorded_ones():
+    control, events = Controller(), []
+    control.bind(events.append)
+    control.questions.start_after(2)  # the session recorded q1 and q2
+    task = asyncio.create_task(control.questions.elicit(FORM))
+    assert (await asked(events)).question_id == "q3"
+    control.stop()
+    await task

@@ -20,7 +20,8 @@ from tui_agent.environments.session import for_run
 from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
 from tui_agent.config import ConfigError, Settings, check_project
 from tui_agent.events import (
-    Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
+    Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, QuestionAsked, SessionStarted,
+    ToolProgress,
 )
 from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
@@ -231,6 +232,8 @@ async def prepare(
     loop.subscribe(recorder.write)
     if history:
         loop.restore(history)
+        recorded = history if fork_at is not None else read_events(session_dir)  # with an unfinished iteration's
+        control.questions.start_after(sum(isinstance(e, QuestionAsked) for e in recorded))
     return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp, notices)
 
 

@@ -57,6 +57,10 @@ class QuestionDesk:
             if not future.done():
                 future.set_result(("deny" if asked.kind == "sampling" else "decline", None))
 
+    def start_after(self, asked: int) -> None:
+        """A resumed or forked session: its recorded questions keep their ids, new ones follow (q1, q2, ...)."""
+        self._ids = itertools.count(asked + 1)
+
     def _next_id(self) -> str:
         return f"q{next(self._ids)}"
 
