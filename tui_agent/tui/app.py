@@ -19,6 +19,7 @@ from tui_agent.config import Settings
 from tui_agent.events import DeployReady, Event, Finished, OutputChunk, ToolProgress
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, QUIT, palette
+from tui_agent.tui.prompt_commands import PromptCommands
 from tui_agent.tui.narration import Heading, LogText, Notice, narrate
 from tui_agent.tui.safe import SafeNotify
 from tui_agent.tui.screens.main import MainScreen
@@ -42,6 +43,7 @@ class AgentApp(SafeNotify, App[int]):
 
     CSS_PATH = [style("app.tcss"), style("main.tcss")]  # Textual skips CSS_PATH of a default screen
     TITLE = "tui-agent"
+    COMMANDS = App.COMMANDS | {PromptCommands}  # `Prompt SERVER/NAME`: a ready MCP server's prompts
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", tooltip=QUIT.help)]  # also shown over the main screen's
 
     def __init__(self, settings: Settings, *, start: Callable[[], Awaitable[RunHandle]] | None = None,
@@ -134,7 +136,7 @@ class AgentApp(SafeNotify, App[int]):
         if history:  # resumed or forked: show the recorded history first
             self._inbox.extend(e for e in history if not isinstance(e, (OutputChunk, Finished, DeployReady)))
             self.drain()
-            self.state.pending.clear()  # a call asked before the kill is asked again by the resumed loop
+            self.state.forget_asked()  # what was asked before the kill is asked again by the resumed loop
             self.state.paused = self.state.stop_requested = False
         run.subscribe(self.receive)
         self._started_at = self.clock()

@@ -8,9 +8,11 @@ from typing import Literal
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused,
     EnvDetected, EnvFailed, EnvOutdated, EnvOutput, EnvReady, EnvStep, Error, Event, Finished, FixRebased, FixRefused,
-    IterationStarted, Paused, ToolCallDecided,
+    IterationStarted, Paused, QuestionAnswered, QuestionAsked, ToolCallDecided,
 )
 from tui_agent.tui.state import RunState
+
+ASKED = {"form": "a form to fill in", "url": "a URL to open", "sampling": "to use your model (sampling)"}
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said
     if isinstance(event, Paused) and event.reason not in ("person", "step"):
         more = " e edits the call, y allows it," if state.pending and not replay else ""
         return [Notice(f"Paused: {event.reason}.{more} s steps, p resumes, x stops.", "warning", 15)]
+    if isinstance(event, (QuestionAsked, QuestionAnswered)):
+        return narrate_question(event, replay)
     if isinstance(event, Error):
         return [Notice(event.message, "error", 30)]
     if isinstance(event, Deployed):
@@ -96,6 +100,21 @@ def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said
         met = event.outcome == "met"
         return [Notice(f"Finished ({event.outcome}): {event.reason}", "information" if met else "warning", 30)]
     return []
+
+
+def narrate_question(event: QuestionAsked | QuestionAnswered, replay: bool) -> list[Said]:
+    """A server's question: a heading in the output log and (live) a notice; its answer: a heading."""
+    server = event.server[:80]  # the output log and the notices show hidden characters as escapes
+    if isinstance(event, QuestionAnswered):
+        good = event.action in ("accept", "approve")
+        return [Heading(f"── {server} question {event.question_id}: {event.action} ({event.by})", "good" if good
+                        else "warn")]
+    said: list[Said] = [Heading(f"── MCP server {server} asks for {ASKED.get(event.kind, event.kind)} "
+                                f"({event.question_id})", "warn")]
+    if not replay:
+        said.append(Notice(f"MCP server {server} asks for {ASKED.get(event.kind, event.kind)}: see the "
+                           "Permissions panel (4); y answers, n declines.", "warning", 8))
+    return said
 
 
 def names(files: tuple, most: int = 4) -> str:
