@@ -60,6 +60,12 @@ fi
 if [ -x scripts/install-mcp-test-servers.sh ]; then
     scripts/install-mcp-test-servers.sh || say "WARNING: MCP test servers not installed (see above)"
 fi
+# the MCP conformance suite needs Node >= 22 (fetched from the npm registry into .cache/node when missing)
+if NODE22=$(scripts/node.sh --conformance); then
+    say "Node for the MCP conformance suite: $NODE22"
+else
+    say "WARNING: Node 22 / MCP conformance suite not installed (see above); its test will be skipped"
+fi
 
 # 4. a Docker engine, without a bridge or iptables rules: sandboxes get no network anyway
 engine_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
