@@ -25,6 +25,7 @@ from tui_agent.models.base import ToolSpec
 from tui_agent.tools.base import ProgressCallback, ToolResult
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.config import ServerConfig
+from tui_agent.tools.mcp.oauth import OAuthSettings, Provider, make_provider
 from tui_agent.tools.mcp.support import WatchedRead, describe, flatten, follow_stderr, tool_name, unwrap
 
 EventCallback = Callable[[str, str], None]  # on_event(source, message), e.g. ("mcp:git", "restarting in 1s")
@@ -56,6 +57,7 @@ class _Server:
     stderr: deque = field(default_factory=lambda: deque(maxlen=20))
     ready_at: float = 0.0
     task: asyncio.Task | None = None
+    auth: Provider | None = None  # the OAuth provider of an HTTP server (None: stdio, sse, own headers)
 
 
 class McpManager:
@@ -73,6 +75,11 @@ class McpManager:
         self.stable_after = 30.0  # seconds up after which a crash counts as the first one again
         self._routes: dict[str, tuple[str, str]] = {}
         self._closing = False
+        # the OAuth browser step, (server, url): an event line by default; None (headless): a needed sign-in
+        # fails, naming `tui-agent mcp login`
+        self.show_sign_in: Callable[[str, str], None] | None = \
+            lambda server, url: self._emit(server, f"authentication: open {url} in a browser to sign in")
+        self.oauth_folder: Path | None = None  # tokens' folder (None: the user's data folder)
 
     @classmethod
     def from_project(cls, project: Path, **kwargs: Any) -> "McpManager":
@@ -203,6 +210,8 @@ class McpManager:
         try:
             done, _ = await asyncio.wait({conn, waiter}, timeout=self.connect_timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
+            while not done and srv.auth is not None and srv.auth.sign_in.waiting:  # a person is signing in
+                done, _ = await asyncio.wait({conn, waiter}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
             timed_out = not done
             if timed_out:
                 conn.cancel()
@@ -265,9 +274,17 @@ class McpManager:
             async with sse_client(cfg.url, headers=cfg.headers or None) as streams:
                 yield streams
         else:
-            async with create_mcp_http_client(headers=cfg.headers or None) as http:
+            srv.auth = self._oauth(cfg)
+            async with create_mcp_http_client(headers=cfg.headers or None, auth=srv.auth) as http:
                 async with streamable_http_client(cfg.url, http_client=http) as streams:
                     yield streams
+
+    def _oauth(self, cfg: ServerConfig) -> Provider | None:
+        """OAuth for an HTTP server, unless its headers already carry credentials; the sign-in URL as an event."""
+        if any(k.lower() == "authorization" for k in cfg.headers):
+            return None
+        return make_provider(cfg.name, cfg.url, OAuthSettings.from_dict(cfg.oauth), show=self.show_sign_in,
+                             folder=self.oauth_folder)
 
     @asynccontextmanager
     async def _watched(self, srv: _Server):
