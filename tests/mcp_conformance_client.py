@@ -48,6 +48,9 @@ def visit(url: str) -> None:
 
 
 async def run(url: str) -> int:
+    if os.environ.get("CONF_DEBUG"):
+        import faulthandler
+        faulthandler.dump_traceback_later(6, exit=True)
     context = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")
     oauth: dict = {"client_metadata_url": TEST_CIMD_URL}
     if context.get("client_id"):
