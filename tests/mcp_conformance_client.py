@@ -46,9 +46,9 @@ def calls(tool_name: str, schema: dict, offered: dict[str, dict]) -> list[dict]:
     if tool_name == "json_schema_echo":
         others = sorted((name != "json_schema_2020_12_tool", name) for name in offered if name != tool_name)
         return [{"schema": offered[others[0][1]]}] if others else []
-    args = [sample(schema)]
+    args: list[dict] = [dict(sample(schema) or {})]  # type: ignore[call-overload]
     if "x-mcp-header" in json.dumps(schema):  # header mirroring: plain values, then ones that need base64
-        args.append(sample(schema, "h\u00e9llo w\u00f6rld \u2713"))
+        args.append(dict(sample(schema, "h\u00e9llo w\u00f6rld \u2713")))  # type: ignore[call-overload]
     return args
 
 
