@@ -124,6 +124,12 @@ class Provider(OAuthClientProvider):
 
     sign_in: LoopbackSignIn
 
+    async def _initialize(self) -> None:
+        await super()._initialize()
+        storage = self.context.storage
+        if self.context.current_tokens is not None and isinstance(storage, FileTokenStorage):
+            self.context.token_expiry_time = storage.expires_at()  # a stored token past it is refreshed first
+
 
 class _Configured(FileTokenStorage):
     """A pre-registered client: its configured id is the registration, nothing is sent to a registration endpoint."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -62,7 +63,7 @@ class FileTokenStorage:
             return issuers[data["last_issuer"]]  # at start-up: the token from the last sign-in to this resource
         return {}
 
-    def _save(self, key: str, value: dict[str, Any]) -> None:
+    def _save(self, key: str, value: Any) -> None:
         data = self._load() or {"resource": self.resource, "issuers": {}}
         issuer = self._issuer()
         data.setdefault("issuers", {}).setdefault(issuer, {})[key] = value
@@ -81,6 +82,12 @@ class FileTokenStorage:
 
     async def set_tokens(self, tokens: OAuthToken) -> None:
         self._save("tokens", tokens.model_dump(mode="json", exclude_none=True))
+        if tokens.expires_in is not None:  # absolute, so that a restart knows an expired token needs a refresh
+            self._save("expires_at", time.time() + float(tokens.expires_in))
+
+    def expires_at(self) -> float | None:
+        value = self._entry(self._load()).get("expires_at")
+        return float(value) if isinstance(value, (int, float)) else None
 
     async def get_client_info(self) -> OAuthClientInformationFull | None:
         raw = self._entry(self._load()).get("client_info")
