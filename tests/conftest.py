@@ -22,6 +22,15 @@ from sandbox_fixtures import require_backend
 BACKENDS = ["docker", "bwrap"]
 
 
+def pytest_configure(config):
+    """The person's own tui-agent config and trust store never leak into a test (nor a test's into theirs)."""
+    if not os.environ.get("TUI_AGENT_TEST_HOME"):
+        import tempfile
+
+        home = tempfile.mkdtemp(prefix="tui-agent-test-home-")
+        os.environ.update(TUI_AGENT_TEST_HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_CONFIG_HOME=f"{home}/config")
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     require_backend(request.param)

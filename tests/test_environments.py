@@ -37,7 +37,8 @@ def env_root(tmp_path):
 def run(folder, backend, model, env_root, index, *extra, check="python -m pytest -q", sessions=None):
     env = {**index_env(index.url), "TUI_AGENT_ENV_ROOT": str(env_root)}
     return cli("run", str(folder), "--check", check, "--model", model, "--sandbox", backend, "--headless",
-               "--allow", "edit_file", "--allow", "run_command", "--sessions", str(sessions or env_root / "sessions"),
+               "--allow", "edit_file", "--allow", "run_command", "--trust-project",
+               "--sessions", str(sessions or env_root / "sessions"),
                *extra, env=env, timeout=300)
 
 

@@ -33,7 +33,8 @@ def echo(text: str) -> str:
 
 @server.tool()
 async def slow(seconds: float, ctx: Context) -> str:
-    await ctx.info("slow started")
+    await ctx.info("slow chatter")  # below the default level: never sent
+    await ctx.warning("slow started")
     for i in range(3):
         await ctx.report_progress(i + 1, 3, f"step {i + 1}")
         await asyncio.sleep(seconds / 3)
@@ -178,7 +179,8 @@ async def test_timeout_progress_logs_tool_errors_and_list_changes(fixture_server
         result = await manager.call("mcp__fx__slow", {"seconds": 0.3}, progress.append)
         assert result.content == "slow done"
         assert progress == ["[fx] 1/3 step 1", "[fx] 2/3 step 2", "[fx] 3/3 step 3"]
-        assert ("mcp:fx", "slow started") in events  # the server's log message (log_level is set)
+        assert ("mcp:fx", "warning: slow started") in events  # the server's log message (log_level is set)
+        assert ("mcp:fx", "slow chatter") not in events  # info is below the level we asked for
 
         result = await manager.call("mcp__fx__slow", {"seconds": 3})
         assert result.is_error and "timed out after 0.5s" in result.content

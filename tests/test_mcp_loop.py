@@ -20,7 +20,7 @@ def _project(tmp_path):
 def _run(tmp_path, project, *flags):
     model = script(tmp_path, [{"tool_calls": [TIME_CALL]}, {"text": "done"}])
     done = cli("run", str(project), "--check", "python3 -m unittest", "--model", model, "--headless",
-               "--max-iterations", "1", "--sessions", str(tmp_path / "s"), *flags)
+               "--max-iterations", "1", "--sessions", str(tmp_path / "s"), "--trust-project", *flags)
     assert done.returncode == 1, done.stderr[-2000:]
     return events(done.stdout)
 
@@ -45,5 +45,6 @@ def test_headless_denies_an_mcp_tool_that_would_ask(tmp_path):
 def test_malformed_mcp_json_is_bad_input(tmp_path):
     project = copy_example("calculator", tmp_path / "proj")
     (project / ".mcp.json").write_text('{"mcpServers": {"x": {"args": []}}}')
-    done = cli("run", str(project), "--check", "true", "--model", script(tmp_path, [{"text": "x"}]), "--headless")
+    done = cli("run", str(project), "--check", "true", "--model", script(tmp_path, [{"text": "x"}]), "--headless",
+               "--trust-project")
     assert done.returncode == 2 and ".mcp.json" in done.stderr and "x" in done.stderr

@@ -68,9 +68,12 @@ class RemoveBreakpoint(Command):
 
 @dataclass(frozen=True)
 class Deploy(Command):
-    """The person approved the deploy: copy the changes into their folder (the run emits Deployed or DeployRefused)."""
+    """The person approved the deploy: copy the changes into their folder (the run emits Deployed or DeployRefused).
+
+    A flagged file (one that can run code on the host or change tui-agent) goes only when named in `include`."""
 
     type: ClassVar[str] = "deploy"
+    include: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

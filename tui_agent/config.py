@@ -1,4 +1,5 @@
-"""One frozen settings object: defaults < tui-agent.toml / [tool.tui-agent] < TUI_AGENT_* env < flags."""
+"""One frozen settings object: defaults < the person's config.toml < the project's tui-agent.toml / [tool.tui-agent]
+(what runs code or widens permissions only when the project is trusted) < TUI_AGENT_* env < flags."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tui_agent import trust
 
 
 class ConfigError(ValueError):
@@ -56,10 +59,15 @@ class Settings:
     setup: str | None = None  # a shell command run in the environment build, after the detected install
     env_root: Path = (Path("/var/cache/tui-agent/envs") if hasattr(os, "geteuid") and os.geteuid() == 0 else
                       Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "tui-agent/envs")
+    mcp_env_allow: tuple = ()  # ${VAR} a project's .mcp.json may expand (only from the person's own config)
+    trusted_projects: tuple = ()  # project paths (globs) the person trusts always (only from their own config)
+    trust_project: bool = False  # --trust-project: trust the project's config for this run
+    project_trusted: bool = True  # the decision taken when the settings were loaded (not a setting)
+    notices: tuple = ()  # one line each, said on stderr (headless) or in the TUI: what was ignored and why
 
 
 _CRITERIA = {f.name for f in dataclasses.fields(Criteria)}
-_SETTINGS = {f.name for f in dataclasses.fields(Settings)} - {"criteria"}
+_SETTINGS = {f.name for f in dataclasses.fields(Settings)} - {"criteria", "project_trusted", "notices"}
 _PATHS = {"project", "session_root", "env_root"}
 
 
@@ -78,6 +86,42 @@ def _file_values(project: Path) -> dict[str, Any]:
         if data:
             return {k.replace("-", "_"): v for k, v in data.items()}
     return {}
+
+
+def user_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "tui-agent" / "config.toml"
+
+
+def _user_values() -> dict[str, Any]:
+    """The person's own config (always applied: it is theirs, not the project's)."""
+    path = user_config_path()
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    values = {k.replace("-", "_"): v for k, v in data.items()}
+    if unknown := set(values) - _SETTINGS - _CRITERIA:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    return values
+
+
+def _untrusted(project: Path, values: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The project's config without what runs code or widens permissions, and a one-line notice of what went."""
+    kept = {k: v for k, v in values.items() if k not in trust.RISKY_SETTINGS}
+    perms = values.get("permissions")
+    if isinstance(perms, dict):  # deny and ask rules only narrow: kept
+        kept["permissions"] = {k: v for k, v in perms.items() if k != "allow"}
+    review = trust.review(project)
+    dropped = [line for line in review.lines() if not line.startswith("environment input ")]
+    if review.docker_env:
+        dropped.append("the devcontainer environment (its image build has less isolation than a check)")
+    if not dropped:
+        return kept, None
+    return kept, (f"{project}: project not trusted, ignored: " + "; ".join(dropped)
+                  + " (trust it with --trust-project, or in the TUI)")
 
 
 def _env_values() -> dict[str, Any]:
@@ -112,15 +156,28 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
 
 def load(project: Path, **flags: Any) -> Settings:
     """Merge the layers; flags whose value is None are treated as not given."""
-    layers = [_file_values(project), _env_values(), {k: v for k, v in flags.items() if v is not None}]
+    user, env = _user_values(), _env_values()
+    file_layer = _file_values(project)
+    if unknown := set(file_layer) - _SETTINGS - _CRITERIA:
+        raise ConfigError(f"{project}: unknown setting(s) in config: {', '.join(sorted(unknown))}")
+    file_layer = {k: v for k, v in file_layer.items() if k not in trust.USER_ONLY_SETTINGS}
+    flag = _coerce("trust_project", flags.get("trust_project") or env.get("trust_project") or False, False)
+    trusted = trust.project_trusted(project, flag=flag, user=user)
+    notices: tuple = ()
+    if not trusted:
+        file_layer, notice = _untrusted(Path(project), file_layer)
+        notices = (notice,) if notice else ()
+    layers = [user, file_layer, env, {k: v for k, v in flags.items() if v is not None}]
     merged: dict[str, Any] = {}
     for layer in layers:
-        unknown = set(layer) - _SETTINGS - _CRITERIA
-        if unknown and layer is layers[0]:
-            raise ConfigError(f"{project}: unknown setting(s) in config: {', '.join(sorted(unknown))}")
         merged.update({k: v for k, v in layer.items() if k in _SETTINGS | _CRITERIA})
     defaults, crit_defaults = Settings(), Criteria()
     criteria = Criteria(**{k: _coerce(k, merged[k], getattr(crit_defaults, k)) for k in _CRITERIA if k in merged})
     values = {k: _coerce(k, merged[k], getattr(defaults, k)) for k in _SETTINGS if k in merged}
     values["project"] = Path(project)
-    return Settings(criteria=criteria, **values)
+    for key in ("mcp_env_allow", "trusted_projects"):
+        if isinstance(values.get(key), str):
+            values[key] = tuple(v.strip() for v in values[key].split(",") if v.strip())
+        elif key in values:
+            values[key] = tuple(values[key])
+    return Settings(criteria=criteria, project_trusted=trusted, notices=notices, **values)

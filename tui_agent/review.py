@@ -9,6 +9,8 @@ from tui_agent import config
 from tui_agent.commands import Command, Deploy, Reply
 from tui_agent.events import Deployed, DeployReady, DeployRefused, Finished
 from tui_agent.replay_run import ReplayRun
+from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
+from tui_agent.workspace.deploy_risk import left_out, shown
 from tui_agent.workspace.workspace import DeployError, Workspace
 
 NOT_MET = "only a session whose goal was met can be deployed (resume it to go on)"
@@ -36,23 +38,30 @@ class ReviewRun(ReplayRun):
         if ends and self.events[ends[-1]].outcome == "met":
             self.workspace = Workspace.open(self.session_dir)
             diff, files = self.workspace.diff(self.workspace.baseline)
-            self.events.insert(ends[-1], DeployReady(diff, tuple(files)))
+            plan = self.workspace.plan_deploy()
+            self.events.insert(ends[-1], DeployReady(diff, tuple(files), shown(self.workspace.path, plan),
+                                                     tuple(plan.skipped)))
 
     def send(self, command: Command) -> Reply:
         if isinstance(command, Deploy):
-            return self._deploy()
+            return self._deploy(command.include)
         return super().send(command)
 
-    def _deploy(self) -> Reply:
+    def _deploy(self, include: tuple = ()) -> Reply:
         if self.workspace is None:
             self._emit(DeployRefused(NOT_MET))
             return Reply(False, NOT_MET)
         try:
-            files = self.workspace.deploy()
-        except DeployError as exc:
+            project = self.settings.project
+            settings = config.load(project)  # the person's rules as they are now, the project's only if trusted
+            policy = Policy.load(project, settings.permissions, trusted=settings.project_trusted)
+            skip = left_out(self.workspace.plan_deploy(), include, denied_by(policy))
+            files = self.workspace.deploy(skip=skip)
+        except (DeployError, config.ConfigError, PolicyError) as exc:
             self._emit(DeployRefused(str(exc)))
             return Reply(False, str(exc))
-        self._emit(Deployed(tuple(files)))
+        plan = self.workspace.last_plan
+        self._emit(Deployed(tuple(files), left_out=tuple(plan.skipped) if plan else ()))
         return Reply(True, f"{len(files)} file(s)")
 
     def changes(self) -> str:

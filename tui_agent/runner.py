@@ -24,8 +24,9 @@ from tui_agent.events import (
 from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
 from tui_agent.tools.mcp import config as mcp_config
-from tui_agent.tools.mcp.manager import McpManager, ServerStatus
-from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError
+from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
+from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError, denied_by
+from tui_agent.workspace.deploy_risk import left_out
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
 
 SANDBOX_UID = 1000
@@ -57,8 +58,8 @@ class Run:
 
     def send(self, command: Command) -> Reply:
         match command:
-            case Deploy():
-                return self._deploy()
+            case Deploy(include=include):
+                return self._deploy(include)
             case RestartServers(names=names):
                 return self._restart(names)
         return self.control.send(command)
@@ -79,14 +80,19 @@ class Run:
     def changes(self) -> str:
         return self.workspace.diff(self.loop.first_snapshot)[0]
 
-    def _deploy(self) -> Reply:
-        """The person approved the deploy: the safe copy-back into their folder (never done by the loop)."""
+    def _deploy(self, include: tuple = ()) -> Reply:
+        """The person approved the deploy: the safe copy-back into their folder (never done by the loop).
+
+        Flagged files go only when the person checked them (`include`); a path a deny rule covers never goes
+        (run_command can change any workspace file, so the write rules are enforced here too)."""
         try:
-            files = self.workspace.deploy()
+            skip = left_out(self.workspace.plan_deploy(), include, denied_by(self.control.gate.policy))
+            files = self.workspace.deploy(skip=skip)
         except DeployError as exc:
             self.loop.emit(DeployRefused(str(exc)))
             return Reply(False, str(exc))
-        self.loop.emit(Deployed(tuple(files)))
+        plan = self.workspace.last_plan
+        self.loop.emit(Deployed(tuple(files), left_out=tuple(plan.skipped) if plan else ()))
         return Reply(True, f"{len(files)} file(s)")
 
     def _restart(self, names: tuple) -> Reply:
@@ -141,7 +147,10 @@ async def prepare(
     """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
     project = check_project(Path(settings.project))
     breakpoints = Breakpoints.parse(list(settings.breakpoints))
-    servers = mcp_config.load(project)  # a malformed .mcp.json is bad input, before anything starts
+    # a malformed .mcp.json is bad input, before anything starts; an untrusted one starts nothing; the trust is
+    # checked again here, against the files as they are now (they may have changed since the settings loaded)
+    trusted = mcp_config.trusted_now(replace(settings, project=project))
+    servers = mcp_config.servers_for(replace(settings, project=project, project_trusted=trusted))
     history: list[Event] = []
     start_turn = 0
     if resume_dir is not None:
@@ -186,7 +195,8 @@ async def prepare(
         workspace.close()
         raise
     try:
-        policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name))
+        policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name),
+                             trusted=trusted)
     except PolicyError as exc:
         await sandbox.close()
         workspace.close()
@@ -196,6 +206,7 @@ async def prepare(
     if servers:  # the loop starts them: a server that fails is marked failed, the run goes on
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
+        mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop)
     config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
     loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else (), environment), control)
     def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point
@@ -205,6 +216,8 @@ async def prepare(
     recorder = SessionRecorder(session_dir, on_failure=recording_failed)
     notices = (f"{recorder.damaged}; the rest of the file is kept in events.jsonl.damaged; continuing from the last "
                "whole iteration",) if recorder.damaged and fork_at is None else ()
+    if who.present:  # headless said them on stderr already; the TUI shows what the project's config lost
+        notices += settings.notices
     if fork_at is not None:  # a fork's record starts with its parent's, up to the fork point
         for event in history:
             recorder.write(event)

@@ -27,7 +27,7 @@ def by_name(app) -> dict:
 
 async def test_servers_listed_a_missing_command_fails_the_run_goes_on_and_r_restarts_it(tmp_path):
     late = tmp_path / "bin" / "late-time-server"  # missing when the run starts, installed later
-    settings = example_settings(tmp_path)
+    settings = example_settings(tmp_path, trust_project=True)  # its .mcp.json is written after the settings load
     settings = settings.__class__(**{**settings.__dict__, "step": True})  # paused before iteration 1
     (Path(settings.project) / ".mcp.json").write_text(json.dumps({"mcpServers": {
         "time": {"command": sys.executable, "args": ["-m", "mcp_server_time"]},

@@ -65,7 +65,7 @@ def test_ready_to_deploy(snap_compare):
 
 def test_deploy_confirmation(snap_compare):
     """The deploy dialog over the main screen: `Deploy into /home/you/calculator?`, a checklist
-    (✓ the check passes, ✓ 2 iteration(s) of 10, ✓ spend), the files, then the cumulative diff with both
+    (✓ the check passes, ✓ 2 iteration(s) of 10, ✓ spend), every file listed, then the cumulative diff with both
     fixes of calc.py coloured; Deploy (y) and Cancel (esc) buttons, Cancel focused."""
     assert snap_compare(replay(ready()), terminal_size=BIG, press=["d"])
 

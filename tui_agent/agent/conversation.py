@@ -47,7 +47,10 @@ class Conversation:
         elif isinstance(event, ModelResponded):
             self.messages.append({"role": "assistant", "content": list(event.content)})
         elif isinstance(event, ToolCallFinished):
-            block: dict[str, object] = {"type": "tool_result", "tool_use_id": event.call_id, "content": event.result}
+            content: object = event.result
+            if event.images:
+                content = [{"type": "text", "text": event.result}, *(dict(i) for i in event.images)]
+            block: dict[str, object] = {"type": "tool_result", "tool_use_id": event.call_id, "content": content}
             if event.is_error:
                 block["is_error"] = True
             self._user_block(block)

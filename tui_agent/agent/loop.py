@@ -24,6 +24,7 @@ from tui_agent.sandbox.base import RunResult
 from tui_agent.tools.base import ToolResult
 from tui_agent.tools.builtin import BuiltinTools
 from tui_agent.tools.toolbox import Toolbox
+from tui_agent.workspace.deploy_risk import shown
 
 NOT_FOUND = 127  # the shell's "command not found"
 
@@ -171,7 +172,8 @@ class AgentLoop:
     def _finish(self, outcome: str, reason: str) -> Finished:
         if outcome == "met" and self.control.who.present and not self.config.fix_round:
             diff, files = self.workspace.diff(self.first_snapshot)
-            self.emit(DeployReady(diff, tuple(files)))
+            plan = self.workspace.plan_deploy()
+            self.emit(DeployReady(diff, tuple(files), shown(self.workspace.path, plan), tuple(plan.skipped)))
         p = self.progress
         finished = Finished(outcome, reason, p.iterations, round(p.cost_usd, 6), round(self._elapsed(), 3))
         self.emit(finished)
@@ -217,7 +219,7 @@ class AgentLoop:
         else:
             result = ToolResult(permit.denial, is_error=True)
         self.emit(ToolCallFinished(k, call.id, call.name, result.content, result.is_error,
-                                   round(time.monotonic() - started, 3)))
+                                   round(time.monotonic() - started, 3), result.images))
 
     # --- the sandbox ---------------------------------------------------------------------
 

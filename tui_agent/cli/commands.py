@@ -1,4 +1,4 @@
-"""The small subcommands: sandbox build, doctor, sessions (list, prune), mcp serve."""
+"""The small subcommands: sandbox build, doctor, sessions (list, prune), mcp serve, list, call."""
 
 from __future__ import annotations
 
@@ -84,7 +84,13 @@ def _prune(root, args: argparse.Namespace) -> int:
 
 
 def mcp(args: argparse.Namespace) -> int:
+    from tui_agent.cli.mcp_client import mcp_call, mcp_list
     from tui_agent.mcp_server import serve
+
+    if args.action == "list":
+        return mcp_list(args)
+    if args.action == "call":
+        return mcp_call(args)
 
     serve(args.path, sandbox=args.sandbox, transport="http" if args.http else "stdio", port=args.port)
     return 0

@@ -1,4 +1,4 @@
-"""The `tui-agent` command: run, resume, watch, demo, sandbox build, doctor, env, mcp serve."""
+"""The `tui-agent` command: run, resume, watch, demo, sandbox build, doctor, env, mcp serve/list/call."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from tui_agent import __version__, config
+from tui_agent.cli.trust_gate import asks_trust
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO = "calculator"
@@ -57,6 +58,8 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
                        help=f"permission rule, repeatable: tool calls to {text}, "
                             "e.g. 'edit_file' or 'run_command(pytest *)'")
     p.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+    p.add_argument("--trust-project", action="store_true", default=None, dest="trust_project",
+                   help="trust the project's own .mcp.json, config and permissions for this run")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,19 +139,31 @@ def build_parser() -> argparse.ArgumentParser:
                           help="prune: interrupted sessions too (they could still be resumed)")
     sessions.add_argument("--dry-run", action="store_true", dest="dry_run", help="prune: only say what would go")
 
-    mcp = sub.add_parser("mcp", help="MCP server: offer the sandbox to other agents")
+    mcp = sub.add_parser("mcp", help="MCP: offer the sandbox to other agents; list and call the project's servers")
     mcp_sub = mcp.add_subparsers(dest="action", required=True, parser_class=Parser)
     serve = mcp_sub.add_parser("serve", help="serve the sandbox over MCP (stdio, or streamable HTTP on 127.0.0.1)")
     serve.add_argument("path", type=Path, nargs="?", default=Path("."), help="the workspace folder to serve")
     serve.add_argument("--http", action="store_true", help="streamable HTTP on 127.0.0.1 instead of stdio")
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--sandbox", choices=SANDBOXES, default="auto")
+    listing = mcp_sub.add_parser("list", help="the project's MCP servers and their tools (starts them)")
+    listing.add_argument("path", type=Path, nargs="?", default=Path("."), help="the project folder")
+    listing.add_argument("--trust-project", action="store_true", dest="trust_project",
+                         help="start the project's .mcp.json servers even if you have not trusted it yet")
+    call = mcp_sub.add_parser("call", help="call one tool of one of the project's MCP servers")
+    call.add_argument("server")
+    call.add_argument("tool")
+    call.add_argument("arguments", nargs="?", default="", help="the tool's arguments as a JSON object")
+    call.add_argument("--path", type=Path, default=Path("."), help="the project folder (default: here)")
+    call.add_argument("--trust-project", action="store_true", dest="trust_project",
+                      help="start the project's .mcp.json servers even if you have not trusted it yet")
     return parser
 
 
 def _flags(args: argparse.Namespace) -> dict:
     names = ("goal", "check", "model", "sandbox", "max_iterations", "budget_usd", "wall_time_s", "no_progress",
-             "pass_pattern", "timeout_s", "step", "session_root", "breakpoints", "sandbox_host", "sandbox_runtime")
+             "pass_pattern", "timeout_s", "step", "session_root", "breakpoints", "sandbox_host", "sandbox_runtime",
+             "trust_project")
     flags = {name: getattr(args, name, None) for name in names}
     rules = {a: getattr(args, f"rule_{a}") for a in ("allow", "ask", "deny") if getattr(args, f"rule_{a}", None)}
     return {**flags, "permissions": rules or None}
@@ -173,18 +188,21 @@ async def _start(args: argparse.Namespace) -> int:
         recorded = settings_of_session(resume_dir)
         flags = {**recorded, **{k: v for k, v in _flags(args).items() if v is not None}}
         project = flags.pop("project")
-        settings = config.load(project, **flags)
     elif args.command == "demo":
         source = _example(args.example)
-        target = Path(tempfile.gettempdir()) / "tui-agent-demo" / args.example
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("example.toml", "model.json"))
+        project = Path(tempfile.gettempdir()) / "tui-agent-demo" / args.example
+        shutil.rmtree(project, ignore_errors=True)
+        shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
         from tui_agent.cli.examples import example_flags
 
-        settings = config.load(target, **example_flags(source), sandbox=args.sandbox, step=args.step)
+        flags = {**example_flags(source), "sandbox": args.sandbox, "step": args.step}
     else:
-        settings = config.load(args.path, **_flags(args))
+        project, flags = args.path, _flags(args)
     headless = bool(getattr(args, "headless", False))
+    settings = await asks_trust(config.load(project, **flags), headless,
+                                lambda: config.load(project, **{**flags, "trust_project": True}))
+    if settings is None:
+        return 1
     if not headless:
         from tui_agent.tui.launch import run_tui
 
@@ -250,7 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "watch":
             from tui_agent.cli.watch import start_watch
 
-            settings = config.load(args.path, **_flags(args))
+            flags = _flags(args)
+            settings = asyncio.run(asks_trust(config.load(args.path, **flags), args.headless,
+                                              lambda: config.load(args.path, **{**flags, "trust_project": True})))
+            if settings is None:
+                return 1
             return asyncio.run(start_watch(settings, headless=args.headless, auto_fix=args.auto_fix))
         if args.command == "env":
             from tui_agent.cli.env import env

@@ -120,8 +120,11 @@ def _python_install(project: Path, data: dict) -> tuple[str, str, list[str], str
     return None
 
 
-def detect(project: Path, env: str = "auto", setup: str | None = None, backend: str = "docker") -> Recipe | None:
-    """The project's environment, or None when it declares none (the bundled image is used as it is)."""
+def detect(project: Path, env: str = "auto", setup: str | None = None, backend: str = "docker",
+           trusted: bool = True) -> Recipe | None:
+    """The project's environment, or None when it declares none (the bundled image is used as it is).
+
+    An untrusted project's devcontainer is not used: its image build runs with less isolation than a check."""
     project = Path(project)
     if env == "none":
         return None
@@ -147,6 +150,9 @@ def detect(project: Path, env: str = "auto", setup: str | None = None, backend: 
         if env == "devcontainer":
             _docker_only(backend, "env = 'devcontainer'")
         notes.append(f"{found} is used with the Docker sandbox only; {backend} ignores it")
+        found = None
+    if found and not trusted:
+        notes.append(f"{found} is ignored: the project is not trusted (--trust-project, or trust it in the TUI)")
         found = None
     if found:
         dc = devcontainer.read(project, found)

@@ -124,6 +124,8 @@ class DeployReady(Event):
     type: ClassVar[str] = "deploy_ready"
     diff: str
     files: tuple
+    flagged: tuple = ()  # (path, why, content) of each file deployed only when the person checks it
+    refused: tuple = ()  # (path, why) never deployed (control characters in the name, git internals, specials)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class Deployed(Event):
     type: ClassVar[str] = "deployed"
     files: tuple
     by: str = "person"
+    left_out: tuple = ()  # (path, why): not deployed (unchecked, a deny rule, refused)
 
 
 @dataclass(frozen=True)

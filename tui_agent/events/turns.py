@@ -86,6 +86,7 @@ class ToolCallFinished(Event):
     result: str
     is_error: bool = False
     duration_s: float = 0.0
+    images: tuple = ()  # Anthropic image blocks that go with the result
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ ProgressCallback = Callable[[str], None]
 class ToolResult:
     content: str
     is_error: bool = False
+    images: tuple[dict, ...] = ()  # Anthropic image blocks (an MCP tool's images reach the model as images)
 
 
 class ToolError(Exception):

@@ -222,12 +222,13 @@ class WatchApp(App[int]):
         if s.proposal is None:
             return
         checklist = Checklist(str(self.settings.project), bool(s.passed), s.fix_iterations, c.max_iterations,
-                              s.fix_cost_usd, c.budget_usd, s.proposal.files)
+                              s.fix_cost_usd, c.budget_usd, s.proposal.files, None, s.proposal.flagged,
+                              s.proposal.refused)
         self.push_screen(DeployScreen(s.proposal.diff, checklist), self._deploy_answer)
 
-    def _deploy_answer(self, approved: bool | None) -> None:
-        if approved and self.watcher is not None:
-            self.watcher.send(Deploy())
+    def _deploy_answer(self, approved: tuple[str, ...] | None) -> None:
+        if approved is not None and self.watcher is not None:
+            self.watcher.send(Deploy(approved))
             self.drain()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

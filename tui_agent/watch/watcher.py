@@ -18,6 +18,7 @@ from tui_agent.events import (
 from tui_agent.runner import Run
 from tui_agent.watch.round import new_round
 from tui_agent.watch.sync import ProjectSync
+from tui_agent.workspace.deploy_risk import shown
 from tui_agent.workspace.workspace import DeployError
 
 STEP_MS = 10  # watchfiles yields a batch once no change came for this long ...
@@ -94,17 +95,23 @@ class Watcher:
     def send(self, command: Command) -> Reply:
         """Deploy the proposed fix; the other commands go to the fix being made (answer, pause, resume, stop it)."""
         if isinstance(command, Deploy):
-            event = self.deploy()
+            event = self.deploy(command.include)
             return Reply(True) if isinstance(event, Deployed) else Reply(False, event.reason)
         if self.round is None:
             return Reply(False, "no fix is being made")
         return self.round.control.send(command)
 
-    def deploy(self) -> Deployed | DeployRefused:
-        """The person approved the proposed fix: the safe copy-back into their folder (as a run's Deploy)."""
+    def deploy(self, include: tuple = ()) -> Deployed | DeployRefused:
+        """The person approved the proposed fix: the safe copy-back into their folder (as a run's Deploy).
+
+        A fix is applied whole: one that changes a flagged file goes only when the person checked every one."""
         event: Deployed | DeployRefused
+        unchecked = [p for p, _, _ in self.proposal.flagged if p not in include] if self.proposal else []
         if self.proposal is None:
             event = DeployRefused("there is no proposed fix to deploy")
+        elif unchecked:
+            event = DeployRefused(f"the fix also changes {', '.join(unchecked)} (flagged: it can run code on your "
+                                  "machine or change tui-agent); check it to apply the fix; nothing was deployed")
         elif self.busy or self.pending:
             event = DeployRefused("your latest changes are still being taken in and checked; nothing was deployed")
         else:
@@ -266,5 +273,6 @@ class Watcher:
 
     def _offer(self) -> None:
         diff, files = self.sync.fix_diff()
-        self.proposal = DeployReady(diff, tuple(files))
+        plan = self.sync.ws.plan_deploy()
+        self.proposal = DeployReady(diff, tuple(files), shown(self.sync.ws.path, plan), tuple(plan.skipped))
         self.emit(self.proposal)

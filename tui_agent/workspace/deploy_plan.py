@@ -7,6 +7,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui_agent.workspace.deploy_risk import flag, refused
 from tui_agent.workspace.safefs import O_DIR
 from tui_agent.workspace.snapshots import Manifest, changed_paths
 
@@ -21,6 +22,7 @@ class DeployPlan:
     deletes: list[str] = field(default_factory=list)  # paths to remove from the project
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) never deployed
     notes: list[tuple[str, str]] = field(default_factory=list)  # (path, note) deployed with a change
+    flagged: list[tuple[str, str]] = field(default_factory=list)  # (path, why) only deployed when chosen
     total_bytes: int = 0
 
     @property
@@ -64,11 +66,21 @@ def _ws_state(ws_root: Path, rel: str) -> str:
     return f"{_kind(st.st_mode)} in the workspace: never followed nor deployed"
 
 
-def make_plan(ws_root: Path, base: Manifest, current: Manifest) -> DeployPlan:
-    """What deploying `current` (workspace, scanned with specials) over `base` would do."""
+def make_plan(ws_root: Path, base: Manifest, current: Manifest, skip: dict[str, str] | None = None) -> DeployPlan:
+    """What deploying `current` (workspace, scanned with specials) over `base` would do.
+
+    `skip`: paths the person left out (or a deny rule covers), with the reason; they are not deployed."""
     plan = DeployPlan()
+    skip = skip or {}
     for rel in changed_paths(base, current):
         cur = current.get(rel)
+        if why := refused(rel) or skip.get(rel):
+            plan.skipped.append((rel, why))
+            continue
+        old = base.get(rel)
+        if why := flag(rel, cur[0] if cur is not None and not stat.S_ISDIR(cur[0]) else None,
+                       old[0] if old is not None else None):
+            plan.flagged.append((rel, why))
         if cur is None or stat.S_ISDIR(cur[0]):
             state = _ws_state(ws_root, rel)
             if state == "missing":
@@ -88,6 +100,8 @@ def make_plan(ws_root: Path, base: Manifest, current: Manifest) -> DeployPlan:
                 continue
             plan.skipped.append((rel, f"{_kind(e[0])} in the workspace: not deployed"))
     plan.skipped.sort()
+    going = set(plan.writes) | set(plan.deletes)
+    plan.flagged = sorted(item for item in plan.flagged if item[0] in going)
     return plan
 
 

@@ -266,17 +266,18 @@ class Workspace:
 
     # --- deploy ----------------------------------------------------------------------------
 
-    def plan_deploy(self, *, base: str | None = None) -> DeployPlan:
-        """What deploy() would write, delete and skip (for the deploy gate)."""
+    def plan_deploy(self, *, base: str | None = None, skip: dict[str, str] | None = None) -> DeployPlan:
+        """What deploy() would write, delete, skip and flag (for the deploy gate); `skip`: left out, and why."""
         current = snapshots.build(self.path, self.ignore, self._cache, self.store, specials=True)
-        return make_plan(self.path, self.manifest(base or self.baseline), current)
+        return make_plan(self.path, self.manifest(base or self.baseline), current, skip)
 
     def _check_project(self) -> None:
         base = self.project_manifest()
         now = snapshots.build(self.project, self.ignore, base, None, specials=True, skip=self.project_skip)
         refuse_if_changed(base, now)
 
-    def deploy(self, *, base: str | None = None, max_bytes: int | None = None) -> list[str]:
+    def deploy(self, *, base: str | None = None, max_bytes: int | None = None,
+               skip: dict[str, str] | None = None) -> list[str]:
         """The safe copy-back into the project, all-or-nothing; returns the paths written or removed.
 
         Raises DeployError (project untouched) if the project changed since the copy, a write would go
@@ -284,7 +285,7 @@ class Workspace:
         (default: the workspace quota), or anything fails mid-way. Skipped paths are in `last_plan.skipped`."""
         limit = max_bytes if max_bytes is not None else self.quota_mb << 20
         try:
-            plan = self.last_plan = self.plan_deploy(base=base)
+            plan = self.last_plan = self.plan_deploy(base=base, skip=skip)
             self._check_project()
             if not plan.writes and not plan.deletes:
                 return []

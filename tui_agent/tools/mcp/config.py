@@ -15,6 +15,9 @@ try:  # the CLI maps tui_agent.config.ConfigError to exit code 2
 except ImportError:  # pragma: no cover - config.py not there yet
     _ConfigBase = ValueError
 
+from tui_agent.config import Settings  # noqa: E402 (after the ConfigError fallback above)
+from tui_agent.trust import project_trusted  # noqa: E402
+
 PROJECT_FILE = ".mcp.json"
 SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -124,8 +127,11 @@ def _server(name: str, spec: object, path: Path, text: str, environ: dict[str, s
         config = ServerConfig(name, kind, url=url, source=str(path), timeout_s=timeout, oauth=dict(oauth),
                               headers={k: expand(v, environ, missing) for k, v in headers.items()})
     if missing:
-        names = ", ".join(sorted(set(missing)))
-        return ServerConfig(**{**config.__dict__, "error": f"environment variable(s) not set: {names}"})
+        refused = sorted({n for n in missing if n in os.environ and n not in environ})
+        unset = sorted(set(missing) - set(refused))
+        why = ([f"environment variable(s) not set: {', '.join(unset)}"] if unset else []) + (
+            [f"not expanded (not in mcp_env_allow of your config): {', '.join(refused)}"] if refused else [])
+        return ServerConfig(**{**config.__dict__, "error": "; ".join(why)})
     return config
 
 
@@ -153,12 +159,31 @@ def read_file(path: Path, environ: dict[str, str] | None = None) -> dict[str, Se
     return {name: _server(name, spec, path, text, environ) for name, spec in servers.items()}
 
 
+def trusted_now(settings: Settings) -> bool:
+    """Is the project of these settings trusted, checked again against its files as they are now?"""
+    return settings.project_trusted and project_trusted(
+        Path(settings.project), flag=settings.trust_project, user={"trusted_projects": settings.trusted_projects})
+
+
+def servers_for(settings: Settings) -> dict[str, ServerConfig]:
+    """The gate for anything that starts MCP servers: the person's own servers, and the project's .mcp.json only
+    when the project is trusted (`config.load` decides; checked again here), ${VAR} only from mcp_env_allow."""
+    return load(Path(settings.project), trusted=trusted_now(settings), env_allow=settings.mcp_env_allow)
+
+
 def load(project: Path | None, user_file: Path | None = None, environ: dict[str, str] | None = None,
-         include_user: bool = True) -> dict[str, ServerConfig]:
-    """Servers from the user-level file, then PROJECT/.mcp.json; the project wins on a name clash."""
+         include_user: bool = True, *, trusted: bool = True, env_allow: tuple | None = None,
+         ) -> dict[str, ServerConfig]:
+    """Servers from the user-level file, then PROJECT/.mcp.json (only when `trusted`); the project wins on a clash.
+
+    `env_allow`: the only variables a project file's ${VAR} may expand (None: every one, for the person's own
+    files and tests); the others stay unexpanded and the server is shown as failed, saying why."""
     servers: dict[str, ServerConfig] = {}
     if include_user:
         servers.update(read_file(user_file or user_config_path(), environ))
-    if project is not None:
-        servers.update(read_file(Path(project) / PROJECT_FILE, environ))
+    if project is not None and trusted:
+        env = dict(os.environ) if environ is None else environ
+        if env_allow is not None:
+            env = {k: v for k, v in env.items() if k in env_allow}
+        servers.update(read_file(Path(project) / PROJECT_FILE, env))
     return servers

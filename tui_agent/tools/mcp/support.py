@@ -1,20 +1,18 @@
-"""MCP client helpers: tool naming, error unwrapping, result flattening, a watched read stream, stderr capture."""
+"""MCP client helpers: tool naming, error unwrapping, a watched read stream (results complete by default), stderr."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import re
 from collections import deque
 from typing import Any, Callable
 
 import anyio
-import mcp_types as types
 from mcp import MCPError
+from mcp_types.jsonrpc import JSONRPCResponse
 
-from tui_agent.tools.base import ToolResult
 
 _TOOL_NAME = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -39,28 +37,11 @@ def describe(exc: BaseException) -> str:
     return text if isinstance(exc, MCPError) else f"{type(exc).__name__}: {text}"
 
 
-def flatten(result: types.CallToolResult) -> ToolResult:
-    """An MCP tool result as text; non-text content is named, not dropped silently."""
-    parts: list[str] = []
-    for block in result.content:
-        if isinstance(block, types.TextContent):
-            parts.append(block.text)
-        elif isinstance(block, (types.ImageContent, types.AudioContent)):
-            kind = "image" if isinstance(block, types.ImageContent) else "audio"
-            parts.append(f"[{kind} content omitted: {block.mime_type}, {len(block.data) * 3 // 4} bytes]")
-        elif isinstance(block, types.ResourceLink):
-            parts.append(f"[resource link: {block.uri}" + (f" ({block.description})]" if block.description else "]"))
-        elif isinstance(block, types.EmbeddedResource):
-            res = block.resource
-            if isinstance(res, types.TextResourceContents):
-                parts.append(res.text)
-            else:
-                parts.append(f"[binary resource omitted: {res.uri} {res.mime_type or ''}]".replace(" ]", "]"))
-        else:
-            parts.append(f"[{getattr(block, 'type', type(block).__name__)} content omitted]")
-    if not parts and result.structured_content is not None:
-        parts.append(json.dumps(result.structured_content, ensure_ascii=False))
-    return ToolResult("\n".join(parts), is_error=bool(result.is_error))
+def complete_by_default(message: Any) -> None:
+    """A result without `resultType` is a complete one (the spec's default; the SDK's schema check would refuse it)."""
+    response = getattr(message, "message", None)
+    if isinstance(response, JSONRPCResponse) and isinstance(response.result, dict):
+        response.result.setdefault("resultType", "complete")
 
 
 class WatchedRead:
@@ -71,10 +52,12 @@ class WatchedRead:
 
     async def receive(self) -> Any:
         try:
-            return await self._inner.receive()
+            message = await self._inner.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._on_eof()
             raise
+        complete_by_default(message)
+        return message
 
     def __aiter__(self) -> "WatchedRead":
         return self

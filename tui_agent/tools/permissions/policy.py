@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui_agent import trust
 from tui_agent.tools.permissions.rules import (
     COMMAND_TOOLS, PATH_TOOLS, Rule, RuleError, argument_for, escape, parse_rules,
 )
@@ -114,9 +115,14 @@ class Policy:
                 raise PolicyError(str(exc)) from None
 
     @classmethod
-    def load(cls, project: Path, extra: dict | None = None, *, audit: AuditLog | None = None) -> "Policy":
-        """Rules from PROJECT/.tui-agent/permissions.json plus `extra` ({"allow": [...], ...}, from config/flags)."""
+    def load(cls, project: Path, extra: dict | None = None, *, audit: AuditLog | None = None,
+             trusted: bool = True) -> "Policy":
+        """Rules from PROJECT/.tui-agent/permissions.json plus `extra` ({"allow": [...], ...}, from config/flags).
+
+        An untrusted project's file only narrows: its deny and ask rules count, its allow rules do not."""
         rules = read_permissions(Path(project) / PERMISSIONS_FILE)
+        if not trusted:
+            rules.pop("allow", None)
         merged = {action: list(rules.get(action, [])) for action in ACTIONS}
         for action, more in (extra or {}).items():
             if action not in ACTIONS:
@@ -154,7 +160,10 @@ class Policy:
         rule = rule_for_call(name, arguments)
         self.add_rule("allow", rule)
         if self.project is not None:
+            was_trusted = trust.is_trusted(self.project)
             self._persist("allow", rule)
+            if was_trusted:  # our own write must not make the next run ask again
+                trust.record(self.project)
         if self.audit is not None:
             self.audit.record(name, arguments, "rule_added", by="person", rule=rule)
         return rule
@@ -190,6 +199,19 @@ class Policy:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def denied_by(policy: Policy):
+    """A deploy's check: why a deny rule on writing covers this workspace path, or None."""
+
+    def denied(rel: str) -> str | None:
+        for tool in ("write_file", "edit_file"):
+            verdict = policy.evaluate(tool, {"path": rel})
+            if verdict.action == "deny" and verdict.rule:
+                return f"a deny rule covers it: {verdict.rule}"
+        return None
+
+    return denied
 
 
 def rule_for_call(name: str, arguments: dict) -> str:

@@ -208,10 +208,10 @@ class MainScreen(Screen[None]):
         checklist = Checklist.of(state, self.settings)
         self.app.push_screen(DeployScreen(state.deploy_ready.diff, checklist), self._deploy_answered)
 
-    def _deploy_answered(self, confirmed: bool | None) -> None:
-        if not confirmed:
+    def _deploy_answered(self, include: tuple[str, ...] | None) -> None:
+        if include is None:
             self.notify("Deploy cancelled: your folder was not changed.")
-        elif self.send(Deploy(), warn=False).ok and self.settings.deploy_command:  # Deployed or DeployRefused
+        elif self.send(Deploy(include), warn=False).ok and self.settings.deploy_command:  # Deployed or Refused
             self.run_worker(self._deploy_command(self.settings.deploy_command), group="deploy", exit_on_error=False)
 
     async def _deploy_command(self, command: str) -> None:
