@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import stat
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 from oauth_fixtures import MemoryAS, oauth_servers
@@ -84,3 +88,32 @@ async def test_headless_sign_in_fails_naming_authentication_and_login(tmp_path):
         assert status.state == "failed"
         assert "authentication required" in (status.reason or "")
         assert "tui-agent mcp login first" in (status.reason or "")
+
+
+def test_mcp_login_shows_the_url_signs_in_and_logs_out(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    cmd = [sys.executable, "-m", "tui_agent.cli.main", "mcp", "login", "remote", "--path", str(project),
+           "--trust-project"]
+    with oauth_servers(MemoryAS()) as (first, _second):
+        (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"remote": {"url": first.url}}}))
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        lines = []
+        for line in proc.stderr:  # the URL is shown; the person opens it
+            lines.append(line)
+            if line.startswith("  http://"):
+                urllib.request.urlopen(line.strip(), timeout=20).read()
+                break
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, "".join(lines) + err
+        assert "open this URL in a browser" in "".join(lines)
+        assert out.startswith("signed in to remote (tokens in ")
+        token_file = Path(out.split("tokens in ", 1)[1].rstrip(")\n"))
+        assert token_file.is_relative_to(tmp_path / "data") and stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)  # no second sign-in
+        assert again.returncode == 0 and "open this URL" not in again.stderr
+        gone = subprocess.run([*cmd, "--logout"], env=env, capture_output=True, text=True, timeout=60)
+        assert gone.stdout.strip() == "signed out of remote" and not token_file.exists()

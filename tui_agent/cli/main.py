@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from tui_agent import __version__, config
+from tui_agent.cli import mcp_login
 from tui_agent.cli.trust_gate import asks_trust
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--path", type=Path, default=Path("."), help="the project folder (default: here)")
     call.add_argument("--trust-project", action="store_true", dest="trust_project",
                       help="start the project's .mcp.json servers even if you have not trusted it yet")
+    mcp_login.add_parser(mcp_sub)
     return parser
 
 
