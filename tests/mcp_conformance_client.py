@@ -18,8 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tui_agent.tools.mcp.callbacks import ClientSide  # noqa: E402
 from tui_agent.tools.mcp.config import ServerConfig  # noqa: E402
 from tui_agent.tools.mcp.manager import McpManager  # noqa: E402
+from tui_agent.tools.mcp.questions import ElicitAnswer, Elicitation, SamplingRequest  # noqa: E402
 
 # A test client ID metadata document URL, configured here only (never in shipped defaults); the SDK uses it
 # only when the authorization server advertises client_id_metadata_document_supported.
@@ -52,6 +54,16 @@ def calls(tool_name: str, schema: dict, offered: dict[str, dict]) -> list[dict]:
     return args
 
 
+class AcceptDefaults:
+    """The person at the Permissions panel pressing "accept" on every form as shown (its defaults filled in)."""
+
+    async def elicit(self, question: Elicitation) -> ElicitAnswer:
+        return ElicitAnswer("accept", question.defaults())
+
+    async def approve_sampling(self, request: SamplingRequest) -> bool:
+        return False  # no model here: sampling is refused, as a person without budget would
+
+
 def visit(url: str) -> None:
     """What a person's browser does: open the URL and follow its redirect (to our loopback callback)."""
     with urllib.request.urlopen(url, timeout=20) as response:  # noqa: S310 - loopback URLs from the suite
@@ -67,8 +79,11 @@ async def run(url: str) -> int:
     events: list[str] = []
     config = ServerConfig("conformance", "http", url=url, oauth=oauth)
     with tempfile.TemporaryDirectory(prefix="mcp-conf-") as folder:
-        manager = McpManager([config], max_restarts=0, on_event=lambda server, msg: events.append(msg),
-                             connect_timeout=25.0)
+        def emit(server: str, message: str) -> None:
+            events.append(message)
+
+        manager = McpManager([config], max_restarts=0, on_event=emit, connect_timeout=25.0,
+                             client_side=ClientSide(emit, host=AcceptDefaults()))
         manager.oauth_folder = Path(folder)
 
         def person(server: str, link: str) -> None:  # visits every sign-in URL shown, in a worker thread
