@@ -117,3 +117,13 @@ def test_mcp_login_shows_the_url_signs_in_and_logs_out(tmp_path):
         assert again.returncode == 0 and "open this URL" not in again.stderr
         gone = subprocess.run([*cmd, "--logout"], env=env, capture_output=True, text=True, timeout=60)
         assert gone.stdout.strip() == "signed out of remote" and not token_file.exists()
+
+
+async def test_a_refused_own_token_says_authentication(tmp_path):
+    with oauth_servers(MemoryAS()) as (first, _second):
+        config = ServerConfig("first", "http", url=first.url, headers={"Authorization": "Bearer not-a-token"})
+        async with McpManager([config], max_restarts=0) as manager:
+            status = manager.servers()[0]
+        assert set(first.seen) == {"not-a-token"}  # our own header, no OAuth flow on top
+        assert status.state == "failed"
+        assert (status.reason or "").startswith("authentication failed (HTTP 401 from the server)")

@@ -25,7 +25,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from tui_agent import __version__
 from tui_agent.tools.mcp.callbacks import ClientSide
 from tui_agent.tools.mcp.config import ServerConfig
-from tui_agent.tools.mcp.oauth import OAuthSettings, Provider, make_provider
+from tui_agent.tools.mcp.oauth import OAuthSettings, Provider, authentication_reason, make_provider
 from tui_agent.tools.mcp.support import WatchedRead, describe, follow_stderr
 
 CLIENT_INFO = types.Implementation(name="tui-agent", version=__version__)
@@ -57,6 +57,7 @@ class Server:
     ready_at: float = 0.0
     task: asyncio.Task | None = None
     auth: Provider | None = None  # the OAuth provider of an HTTP server (None: stdio, sse, own headers)
+    denied: int = 0  # the last HTTP 401/403 of this connection (0: none)
 
 
 class Lifecycle:
@@ -107,7 +108,8 @@ class Lifecycle:
         if conn.cancelled():
             return "cancelled"
         exc = conn.exception()
-        return describe(exc) if exc is not None else "the server closed the connection"
+        reason = describe(exc) if exc is not None else "the server closed the connection"
+        return authentication_reason(srv.config.name, srv.denied, reason) if srv.denied else reason
 
     async def _supervise(self, srv: Server) -> None:
         """Run the connection; after a crash, restart with exponential backoff (up to max_restarts)."""
@@ -156,7 +158,13 @@ class Lifecycle:
                 yield streams
         else:
             srv.auth = self._oauth(cfg)
+            srv.denied = 0
+
+            async def denied(response: Any) -> None:
+                srv.denied = response.status_code if response.status_code in (401, 403) else 0
+
             async with create_mcp_http_client(headers=cfg.headers or None, auth=srv.auth) as http:
+                http.event_hooks["response"].append(denied)
                 async with streamable_http_client(cfg.url, http_client=http) as streams:
                     yield streams
 

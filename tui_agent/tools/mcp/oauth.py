@@ -58,6 +58,15 @@ class AuthenticationRequired(OAuthFlowError):
     """The server wants a sign-in and nobody is there to do it (headless)."""
 
 
+def authentication_reason(server: str, status: int, reason: str) -> str:
+    """A connection that ended on an HTTP 401/403 says "authentication", and what to do, not just "error"."""
+    if "authentication" in reason:
+        return reason
+    what = "authentication failed" if status == 401 else "authentication: access denied (insufficient rights)"
+    return (f"{what} (HTTP {status} from the server): check its \"headers\" in .mcp.json, "
+            f"or sign in with `tui-agent mcp login {server}` ({reason})")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
