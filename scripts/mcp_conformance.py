@@ -80,6 +80,13 @@ def run_one(node_bin: str, kind: str, spec: str, scenario: str, target: str, out
     failed = sum(c.get("status") == "FAILURE" and not (c.get("details") or {}).get("untestable") for c in checks)
     if not checks and proc.returncode != 0:
         failed = 1
+    for check in checks:
+        if check.get("status") == "FAILURE" and not (check.get("details") or {}).get("untestable"):
+            print(f"  {kind} {spec} {scenario}: {check.get('id')}: {check.get('errorMessage') or ''} "
+                  f"{json.dumps(check.get('details'))[:400]}", file=sys.stderr)
+    if failed and not checks:
+        print(f"  {kind} {spec} {scenario}: no checks; runner said: {proc.stdout[-800:]} {proc.stderr[-800:]}",
+              file=sys.stderr)
     return passed, failed
 
 
