@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Print the path of a Node >= 22 binary, fetching one from the npm registry into .cache/node when needed.
 # Idempotent and offline-tolerant: a binary already in the cache (or a system node >= 22) is used as it is.
-# With --conformance, also install the pinned MCP conformance suite and server-everything into .cache/mcp-conformance.
+# With --conformance, also install the pinned MCP conformance suite into .cache/mcp-conformance
+# (server-everything, which the client tests run over stdio, comes from scripts/install-mcp-test-servers.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NODE_VERSION=22.23.5
 CONFORMANCE=@modelcontextprotocol/conformance@0.2.0-alpha.12
-EVERYTHING=@modelcontextprotocol/server-everything@2026.8.31
 CACHE=$PWD/.cache/node
 say() { echo "[node.sh] $*" >&2; }
 
@@ -50,7 +50,7 @@ fi
 if [ "${1:-}" = --conformance ]; then
     dest=.cache/mcp-conformance
     stamp=$dest/.installed
-    want="$CONFORMANCE $EVERYTHING"
+    want="$CONFORMANCE"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         command -v npm >/dev/null 2>&1 || { say "npm not found: cannot install $CONFORMANCE"; exit 1; }
         say "npm install $want into $dest"
