@@ -13,7 +13,7 @@ fi
 # 1. system packages, only those whose command is missing (package:command)
 missing=()
 for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux strace:strace python3-pip:pip3 \
-            python-is-python3:python podman:podman openssl:openssl; do
+            python-is-python3:python podman:podman openssl:openssl npm:npm; do
     pkg=${pair%%:*}
     cmd=${pair##*:}
     if [ "$pkg" = python3-pip ] && python3 -m pip --version >/dev/null 2>&1; then continue; fi
