@@ -13,19 +13,20 @@ fi
 # 1. system packages, only those whose command is missing (package:command)
 missing=()
 for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux strace:strace python3-pip:pip3 \
-            python-is-python3:python podman:podman openssl:openssl npm:npm; do
+            python-is-python3:python podman:podman openssl:openssl gcc:gcc npm:npm; do
     pkg=${pair%%:*}
     cmd=${pair##*:}
     if [ "$pkg" = python3-pip ] && python3 -m pip --version >/dev/null 2>&1; then continue; fi
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
+dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)  # the static libc the sandbox supervisor is built with
 if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace, podman, openssl)"
+    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace, podman, openssl, gcc, libc6-dev)"
 fi
 # gVisor, where this Debian release packages it (its tests say "skipped: <reason>" where it cannot run)
 if ! command -v runsc >/dev/null 2>&1; then
@@ -91,6 +92,10 @@ fi
 
 # 5. the sandbox image, built offline once (debootstrap + docker import); skipped when present
 $PY -m tui_agent.sandbox.docker.image --offline
+
+# 5b. the sandbox supervisor every container starts (gcc -static once, into a content-addressed cache)
+supervisor=$($PY -m tui_agent.sandbox.docker.host_supervisor)
+say "sandbox supervisor: $supervisor"
 
 # 6. the same image in Podman's storage (tui-agent starts Podman's API service itself when it is needed)
 if ! podman image exists tui-agent-sandbox:latest 2>/dev/null; then

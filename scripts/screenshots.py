@@ -38,6 +38,8 @@ def calculator_app(work: Path, folder: str, **flags):
     source = REPO / "examples" / "calculator"
     project = work / folder
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
+    # the screenshots show the person's approvals: mode ask
+    flags = {"mode": "ask", **flags}
     app = AgentApp(config.load(project, **example_flags(source), session_root=work / "sessions", **flags))
     taken: list[Path] = []
 

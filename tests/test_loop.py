@@ -115,7 +115,7 @@ async def test_stop_during_a_check_kills_it(tmp_path):
 
 async def test_permission_waits_for_the_person(tmp_path):
     turns = [{"tool_calls": [{"name": "run_command", "arguments": {"command": "echo hi"}}]}, NO_FIX]
-    run, seen = await _start(tmp_path, turns, who=PERSON, max_iterations=1)
+    run, seen = await _start(tmp_path, turns, who=PERSON, max_iterations=1, mode="ask")
     task = asyncio.ensure_future(run.execute())
     await until(lambda: any(isinstance(e, ToolCallRequested) for e in seen), what="the call")
     (call_id,) = [e.call_id for e in seen if isinstance(e, ToolCallRequested)]

@@ -16,6 +16,7 @@ import pytest
 from loop_fixtures import ROOT, EXAMPLES, cli, copy_example, events, of_type, script, tree
 from sandbox_fixtures import TEST_LIMITS, Output, make_workspace, write_owned
 from tui_agent.sandbox import SandboxSpec, create
+from tui_agent.sandbox.docker import host_supervisor, supervisor_volume
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sessions.recorder import read_records
 from tui_agent.workspace import quota
@@ -50,9 +51,11 @@ async def test_no_host_folder_is_mounted_in_any_container(remote_box):
     ours = docker_pool.labelled(box.client)
     assert len(ours) >= 2, "the pool and the workspace keeper"
     for summary in ours:
-        mounts = box.client.api.inspect_container(summary["Id"])["Mounts"]
-        assert [m["Type"] for m in mounts] == ["volume"], mounts
-        assert mounts[0]["Destination"] == "/workspace" and mounts[0]["Name"] == box.shipped.volume
+        mounts = {m["Destination"]: m for m in box.client.api.inspect_container(summary["Id"])["Mounts"]}
+        assert [m["Type"] for m in mounts.values()] == ["volume", "volume"], mounts
+        assert mounts["/workspace"]["Name"] == box.shipped.volume and mounts["/workspace"]["RW"]
+        supervisor = mounts[host_supervisor.INSIDE_DIR]  # the host's supervisor, content-addressed, read-only
+        assert supervisor["Name"] == supervisor_volume.volume_name(host_supervisor.ensure()) and not supervisor["RW"]
     volume = box.client.api.inspect_volume(box.shipped.volume)
     assert volume["Options"]["type"] == "tmpfs", "the remote workspace lives in memory, capped"
     assert f"size={TEST_LIMITS.workspace_mb}m" in volume["Options"]["o"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tui_agent.sandbox import SandboxSpec, SandboxUnavailable, create
+from tui_agent.sandbox.docker import host_supervisor
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.docker.sandbox import DockerSandbox
 from tui_agent.workspace import quota as fsquota
@@ -117,9 +118,13 @@ async def test_container_is_hardened(box):
     assert f"size={box.limits.tmpfs_mb}m" in host["Tmpfs"]["/tmp"]
     assert config["User"] == f"{UID}:{GID}"
     names = sorted(e.split("=")[0] for e in config["Env"])
-    assert names == ["HOME", "LANG", "PATH", "PYTHONPYCACHEPREFIX"]  # nothing from the host
-    mounts = [m["Source"] for m in attrs["Mounts"]]
-    assert mounts == [str(box.workspace.resolve())] and not any("docker.sock" in m for m in mounts)
+    assert names == ["HOME", "LANG", "PATH"]  # nothing from the host
+    mounts = sorted((m["Source"], m["Destination"], m["RW"]) for m in attrs["Mounts"])
+    supervisor = host_supervisor.ensure()
+    assert mounts == sorted([(str(box.workspace.resolve()), "/workspace", True),
+                             (str(supervisor.folder), host_supervisor.INSIDE_DIR, False)])
+    assert config["Entrypoint"] == [host_supervisor.INSIDE] and not config["Cmd"]  # the host's own supervisor
+    assert config["Healthcheck"]["Test"] == ["NONE"]  # no exec of the image's own making runs beside it
     assert config["Labels"][docker_pool.LABEL] == "1"
 
 

@@ -55,6 +55,14 @@ class Answer(Command):
 
 
 @dataclass(frozen=True)
+class SetMode(Command):
+    """Switch the permission mode: auto, ask or plan (the rules apply on top in every mode)."""
+
+    type: ClassVar[str] = "set_mode"
+    mode: str
+
+
+@dataclass(frozen=True)
 class AddBreakpoint(Command):
     type: ClassVar[str] = "add_breakpoint"
     spec: str  # as --break-on takes it: tool, tool:RULE, check, failure, spend:USD, iteration:N

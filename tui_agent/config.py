@@ -13,6 +13,9 @@ from typing import Any
 from tui_agent import trust
 
 
+MODES = ("auto", "ask", "plan")
+
+
 class ConfigError(ValueError):
     """Bad configuration or input: one clear line, exit code 2."""
 
@@ -52,6 +55,8 @@ class Settings:
     deploy_command: str | None = None  # run on the host after an approved deploy, in the project folder
     prices: dict = field(default_factory=dict)  # model prefix -> {input, output, cache_write, cache_read} USD/Mtok
     permissions: dict = field(default_factory=dict)  # {"allow": [...], "ask": [...], "deny": [...]}
+    # auto: reads, workspace edits and sandboxed commands run without asking; ask: every call asks; plan: read-only
+    mode: str = "auto"
     theme: str = "dark"
     breakpoints: tuple = ()  # --break-on values: tool, tool:RULE, check, failure, spend:USD, iteration:N
     # the project's environment: auto | none | devcontainer | uv | pyproject | requirements | setup | a Dockerfile
@@ -180,4 +185,15 @@ def load(project: Path, **flags: Any) -> Settings:
             values[key] = tuple(v.strip() for v in values[key].split(",") if v.strip())
         elif key in values:
             values[key] = tuple(values[key])
+    if values.get("mode", "auto") not in MODES:
+        raise ConfigError(f"setting 'mode': expected one of {', '.join(MODES)}, got {values['mode']!r}")
     return Settings(criteria=criteria, project_trusted=trusted, notices=notices, **values)
+
+
+def check_project(project: Path) -> Path:
+    """The project folder must exist and be a folder (checked before the screen opens, and again by prepare)."""
+    if not project.exists():
+        raise ConfigError(f"project folder not found: {project}")
+    if not project.is_dir():
+        raise ConfigError(f"not a folder: {project}")
+    return project.resolve()

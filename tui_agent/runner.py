@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tui_agent import sandbox as sandboxes
 from tui_agent.sandbox import hosts as sandbox_hosts
+from tui_agent.agent.bounds import BoundedAudit
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.control import Controller
 from tui_agent.agent.gate import WhoAnswers
@@ -17,7 +18,7 @@ from tui_agent.agent.loop import AgentLoop
 from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
 from tui_agent.environments.session import for_run
 from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
-from tui_agent.config import ConfigError, Settings
+from tui_agent.config import ConfigError, Settings, check_project
 from tui_agent.events import (
     Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
 )
@@ -25,7 +26,7 @@ from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
-from tui_agent.tools.permissions.policy import AuditLog, Policy, PolicyError, denied_by
+from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
 
@@ -115,14 +116,6 @@ class Run:
         self.recorder.close()
 
 
-def check_project(project: Path) -> Path:
-    if not project.exists():
-        raise ConfigError(f"project folder not found: {project}")
-    if not project.is_dir():
-        raise ConfigError(f"not a folder: {project}")
-    return project.resolve()
-
-
 def choose_sandbox(name: str, spec: sandboxes.SandboxSpec) -> str:
     if name == "auto":
         return sandboxes.default_backend(spec)
@@ -195,8 +188,9 @@ async def prepare(
         workspace.close()
         raise
     try:
-        policy = Policy.load(project, settings.permissions, audit=AuditLog(session_id=session_dir.name),
-                             trusted=trusted)
+        policy = Policy.load(project, settings.permissions, audit=BoundedAudit(session_id=session_dir.name),
+                             trusted=trusted, mode=settings.mode)
+        policy.resolve = workspace.files.relative
     except PolicyError as exc:
         await sandbox.close()
         workspace.close()

@@ -30,7 +30,7 @@ async def record() -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="tui-record-"))
     project = tmp / "calculator"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
-    settings = config.load(project, **example_flags(source), session_root=tmp / "sessions")
+    settings = config.load(project, **example_flags(source), session_root=tmp / "sessions", mode="ask")
     run = await prepare(settings, who=PERSON)
     events = []
     run.subscribe(lambda e: events.append(e))

@@ -51,7 +51,7 @@ def test_real_app_fixes_and_deploys_the_calculator(tmp_path):
     before = tree(project)
     sessions, code_file = tmp_path / "sessions", tmp_path / "exit-code"
     command = app_command("run", str(project), "--goal", meta["goal"], "--check", meta["check"],
-                          "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions))
+                          "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions), "--mode", "ask")
     tmux = Tmux(f"{command}; echo $? > {code_file}; sleep 30")
     try:
         approvals = 0

@@ -65,7 +65,7 @@ def test_a_killed_terminal_or_sigterm_closes_the_run(tmp_path, how):
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
     sessions, pid_file = tmp_path / "sessions", tmp_path / "pid"
     command = app_command("run", str(project), "--goal", meta["goal"], "--check", meta["check"],
-                          "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions))
+                          "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions), "--mode", "ask")
     tmux = Tmux(f"echo $$ > {pid_file}; exec {command}")  # exec: the shell's pid is the app's
     try:
         tmux.wait_for("WAITING FOR APPROVAL")

@@ -23,7 +23,8 @@ def _bwrap():
 def make_app(tmp_path, allow=("write_file",)) -> tuple[WatchApp, object]:
     root = project(tmp_path)
     settings = config.load(root, check=CHECK, model=fix_model(tmp_path), sandbox="bwrap",
-                           session_root=tmp_path / "sessions", permissions={"allow": list(allow)} if allow else None)
+                           session_root=tmp_path / "sessions", permissions={"allow": list(allow)} if allow else None,
+                           mode=None if allow else "ask")  # no allow rule: the test shows the agent asking
     app = WatchApp(settings)
     return app, root
 

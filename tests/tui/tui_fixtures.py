@@ -33,11 +33,14 @@ def upto(events: list[Event], test, nth: int = 1, inclusive: bool = True) -> lis
 
 
 def example_settings(tmp_path: Path, name: str = "calculator", **overrides) -> config.Settings:
-    """A fresh copy of examples/NAME as the person's folder; sessions kept under tmp_path."""
+    """A fresh copy of examples/NAME as the person's folder; sessions kept under tmp_path.
+
+    The mode is `ask` unless overridden: these tests and snapshots show the person's approvals."""
     source = REPO / "examples" / name
     project = tmp_path / name
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
-    return config.load(project, **{**example_flags(source), "session_root": tmp_path / "sessions", **overrides})
+    return config.load(project, **{**example_flags(source), "session_root": tmp_path / "sessions", "mode": "ask",
+                                   **overrides})
 
 
 async def until(pilot, predicate, timeout: float = 300.0, what: str = "") -> None:

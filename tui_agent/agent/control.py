@@ -8,12 +8,12 @@ from typing import Any, Callable
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.gate import PERSON, PermissionGate, Permit, WhoAnswers
 from tui_agent.commands import (
-    DONE, AddBreakpoint, Answer, Command, Pause, RemoveBreakpoint, Reply, Resume, Step, Stop,
+    DONE, AddBreakpoint, Answer, Command, Pause, RemoveBreakpoint, Reply, Resume, SetMode, Step, Stop,
 )
 from tui_agent.config import ConfigError
-from tui_agent.events import Event, Paused, Resumed
+from tui_agent.events import Event, ModeChanged, Paused, Resumed
 from tui_agent.models.base import ToolCall
-from tui_agent.tools.permissions.policy import Policy
+from tui_agent.tools.permissions.policy import MODES, Policy
 
 ARMING = ("spend", "failure")  # points that only arm a pause, taken at the next point
 
@@ -76,6 +76,11 @@ class Controller:
             case RemoveBreakpoint(spec=spec):
                 if not self.breakpoints.remove(spec):
                     return Reply(False, f"no breakpoint {spec!r} is set")
+            case SetMode(mode=mode):
+                if mode not in MODES:
+                    return Reply(False, f"no mode {mode!r} (use {', '.join(MODES)})")
+                self.gate.policy.mode = mode
+                self._emit(ModeChanged(mode))
             case _:
                 return Reply(False, f"this run does not take the command {command.type!r}")
         return DONE

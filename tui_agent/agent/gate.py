@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from tui_agent.commands import Answer
-from tui_agent.events import Event, ToolCallDecided
+from tui_agent.events import Event, ToolCallDecided, ToolProgress
 from tui_agent.models.base import ToolCall
 from tui_agent.tools.permissions.policy import Policy
 
@@ -21,11 +22,12 @@ class WhoAnswers:
     name: str  # how a decision is recorded (ToolCallDecided.by)
     present: bool
 
-    def denial(self, tool: str) -> str:
+    def denial(self, tool: str, reason: str = "") -> str:
         """What the model is told when a call the rules leave to this answerer does not run."""
         if self.present:
             return f"denied by the {self.name}: {tool}"
-        return f"denied: {tool} needs the person's permission, and {self.name} mode never asks"
+        why = f" ({reason})" if reason else ""
+        return f"denied: {tool} needs the person's permission{why}, and {self.name} mode never asks"
 
 
 PERSON = WhoAnswers("person", present=True)
@@ -42,6 +44,13 @@ class Permit:
 
 
 Ask = Callable[[], Awaitable[Answer]]
+BIG_ARGUMENTS = 64 * 1024  # characters of string arguments above which the rules are matched in a thread
+
+
+def _size(arguments: object) -> int:
+    if not isinstance(arguments, dict):
+        return 0
+    return sum(len(v) for v in arguments.values() if isinstance(v, str))
 
 
 class PermissionGate:
@@ -52,12 +61,17 @@ class PermissionGate:
         self.emit: Callable[[Event], None] = lambda event: None
 
     async def decide(self, call: ToolCall, ask: Ask, answered_ahead: bool) -> Permit:
-        verdict = self.policy.evaluate(call.name, call.arguments)
+        if _size(call.arguments) > BIG_ARGUMENTS:  # parsing a long command takes a while: not on the event loop
+            verdict = await asyncio.to_thread(self.policy.evaluate, call.name, call.arguments)
+        else:
+            verdict = self.policy.evaluate(call.name, call.arguments)
         action, rule, edited = verdict.action, verdict.rule, None
         if action == "allow" and answered_ahead:
             action, rule = "ask", None  # the person answered (maybe edited) it at a breakpoint: that answer counts
         by = verdict.by
         if action == "ask":
+            if verdict.reason:  # e.g. a command the rules can't read: say why this one asks
+                self.emit(ToolProgress(call.id, call.name, f"asks: {verdict.reason}"))
             answer = await ask()
             by, edited = self.who.name, answer.arguments
             action = "allow" if answer.action in ("allow", "always") else "deny"
@@ -67,5 +81,10 @@ class PermissionGate:
         self.emit(ToolCallDecided(call.id, call.name, action, by, rule, edited))
         if action == "allow":
             return Permit(True, edited or call.arguments)
-        denial = self.who.denial(call.name) if by == self.who.name else f"denied by rule {rule}: {call.name}"
+        if by == self.who.name:
+            denial = self.who.denial(call.name, verdict.reason)
+        elif verdict.by == "mode":
+            denial = f"denied: {call.name}: {verdict.reason}"
+        else:
+            denial = f"denied by rule {rule}: {call.name}"
         return Permit(False, call.arguments, denial)

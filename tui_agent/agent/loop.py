@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Callable
 
+from tui_agent.agent.bounds import bound_result, bound_turn, shorten
 from tui_agent.agent.context import fit, trim_output
 from tui_agent.agent.control import Controller, StopRequested
 from tui_agent.agent.conversation import Conversation, system_prompt
@@ -199,6 +200,7 @@ class AgentLoop:
             on_delta=lambda text: self.emit(ModelDelta(k, text)),
             on_retry=lambda attempt, why, wait: self.emit(ModelRetrying(k, attempt, why, wait)),
         )
+        response = bound_turn(response)  # before anything parses or echoes an over-long call
         self.progress.cost_usd += response.cost_usd
         await self.control.at("spend", k, cost_usd=self.progress.cost_usd)
         errors = {call.id: call.error for call in response.tool_calls if call.error}
@@ -207,7 +209,8 @@ class AgentLoop:
         return response
 
     async def _tool_call(self, k: int, call: ToolCall) -> None:
-        self.emit(ToolCallRequested(k, call.id, call.name, call.arguments))
+        echoed = shorten(call.arguments)
+        self.emit(ToolCallRequested(k, call.id, call.name, echoed, shortened=echoed != call.arguments))
         started = time.monotonic()
         if call.error:
             result = ToolResult(call.error, is_error=True)
@@ -215,7 +218,7 @@ class AgentLoop:
             result = ToolResult((await self.toolbox.call(call.name, call.arguments)).content, is_error=True)
         elif (permit := await self.control.permit(call, k)).allowed:
             progress = lambda message: self.emit(ToolProgress(call.id, call.name, message))  # noqa: E731
-            result = await self.toolbox.call(call.name, permit.arguments, progress)
+            result = bound_result(await self.toolbox.call(call.name, permit.arguments, progress))
         else:
             result = ToolResult(permit.denial, is_error=True)
         self.emit(ToolCallFinished(k, call.id, call.name, result.content, result.is_error,

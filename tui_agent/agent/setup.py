@@ -12,7 +12,7 @@ from tui_agent.sandbox.base import Sandbox
 from tui_agent.tools.base import ToolProvider
 from tui_agent.workspace.workspace import Workspace
 
-RESUMED_OPTIONS = ("permissions", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image", "env",
+RESUMED_OPTIONS = ("permissions", "mode", "timeout_s", "memory_mb", "max_turns", "context_tokens", "image", "env",
                    "setup", "sandbox_host", "sandbox_runtime")
 
 

@@ -14,7 +14,7 @@ from tui_agent.batch.hosts import Host, Hosts, capacity_of
 from tui_agent.batch.run import Progress, run_batch
 from tui_agent.batch.tasks import load
 from tui_agent.sandbox import hosts as sandbox_hosts
-from tui_agent.sanitize import sanitize
+from tui_agent.sanitize import one_line
 
 
 async def batch_hosts(settings: config.Settings) -> list[Host]:
@@ -28,7 +28,7 @@ async def batch_hosts(settings: config.Settings) -> list[Host]:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(sanitize(text, keep_colour=False).split())
+    return one_line(" ".join(text.split()))
 
 
 class Table:
@@ -45,7 +45,8 @@ class Table:
         rows = [head, f"  {'host':<16} {'state':<6} {'room':>4} {'running':>7} {'done':>5} {'failed':>6}"]
         for h in self.hosts:
             why = f"  {_one_line(h.reason)[:100]}" if h.reason else ""
-            rows.append(f"  {h.name[:16]:<16} {'up' if h.alive else 'down':<6} {h.capacity:>4} {h.running:>7} "
+            name = _one_line(h.name)[:16]
+            rows.append(f"  {name:<16} {'up' if h.alive else 'down':<6} {h.capacity:>4} {h.running:>7} "
                         f"{h.done:>5} {h.failed:>6}{why}")
         return rows
 
@@ -63,7 +64,7 @@ class Table:
             self.draw(p)
             return
         done = p.met + p.failed
-        self.out.write(f"[{done}/{p.total}] {s['task']}: {s['outcome']} on {s.get('host') or '-'} "
+        self.out.write(f"[{done}/{p.total}] {_one_line(str(s['task']))}: {s['outcome']} on {s.get('host') or '-'} "
                        f"({s.get('iterations', 0)} iterations, ${s.get('cost_usd', 0):.4f}) "
                        f"{_one_line(str(s.get('reason', '')))[:160]}\n")
         self.out.flush()
@@ -79,7 +80,7 @@ async def start_batch(args) -> int:
     table, halt = Table(hosts, args.jobs), asyncio.Event()
 
     def summary(s: dict) -> None:
-        sys.stdout.write(json.dumps(s, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(s, ensure_ascii=True) + "\n")
         sys.stdout.flush()
 
     async def ticker(progress_ref: list) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from tui_agent.sanitize import one_line, visible
 
 
 def sandbox(args: argparse.Namespace) -> int:
@@ -12,7 +13,7 @@ def sandbox(args: argparse.Namespace) -> int:
     try:
         build_image(offline=args.offline, name=args.image, force=args.force)
     except ImageBuildError as exc:
-        print(f"tui-agent: error: {exc}", file=sys.stderr)
+        print(f"tui-agent: error: {one_line(exc)}", file=sys.stderr)
         return 1
     return 0
 
@@ -30,10 +31,10 @@ def doctor(args: argparse.Namespace) -> int:
         if ok and what.startswith("sandbox "):
             usable.append(what.split()[1])
         said.add(detail)
-        print(f"[{'ok' if ok else '!!'}] {what}: {detail}")
+        print(visible(f"[{'ok' if ok else '!!'}] {what}: {detail}"))
     for what, ok, detail in doctor_lines():
         if detail not in said and (ok or what != "docker engine"):  # a silent engine: the docker line said why
-            print(f"[{'ok' if ok else '!!'}] {what}: {detail}")
+            print(visible(f"[{'ok' if ok else '!!'}] {what}: {detail}"))
     if usable:
         print(f"checks will run in: {usable[0]} (choose with --sandbox)")
         return 0
@@ -50,7 +51,7 @@ def sessions(args: argparse.Namespace) -> int:
     root = args.session_root or config.load(Path.cwd()).session_root
     if args.action == "prune":
         return _prune(root, args)
-    print(table(list_sessions(root)))
+    print(visible(table(list_sessions(root))))
     return 0
 
 
@@ -78,7 +79,7 @@ def _prune(root, args: argparse.Namespace) -> int:
                  include_resumable=args.include_resumable, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     for item in gone:
-        print(f"{verb} {item.name} ({item.bytes / 1e6:.1f} MB): {item.why}")
+        print(one_line(f"{verb} {item.name} ({item.bytes / 1e6:.1f} MB): {item.why}"))
     print(f"{verb} {len(gone)} session(s), {sum(i.bytes for i in gone) / 1e6:.1f} MB")
     return 0
 

@@ -10,9 +10,14 @@ from pathlib import Path
 from tui_agent import config
 from tui_agent.config import ConfigError
 from tui_agent.events import EnvFailed, EnvOutput, EnvReady, EnvStep, Event
-from tui_agent.sanitize import sanitize
+from tui_agent.sanitize import sanitize, visible
 
 ACTIONS = ("build", "prune")
+
+
+def _say(line: str, flush: bool = False) -> None:
+    """Print a line that quotes the project's files: hidden characters shown."""
+    print(visible(line), flush=flush)
 
 
 def env(args: argparse.Namespace) -> int:
@@ -42,52 +47,52 @@ async def _step(settings):
 
 def show(step, backend: str, project: Path) -> int:
     env = step.environment
-    print(f"project: {project}")
-    print(f"sandbox: {backend}")
+    _say(f"project: {project}")
+    _say(f"sandbox: {backend}")
     if env is None:
-        print("environment: none (nothing declared: checks run in the sandbox image as it is)")
+        _say("environment: none (nothing declared: checks run in the sandbox image as it is)")
         return 0
     recipe = env.recipe
-    print(f"environment: {recipe.describe()}")
-    print(f"inputs: {', '.join(recipe.inputs) or '-'}")
+    _say(f"environment: {recipe.describe()}")
+    _say(f"inputs: {', '.join(recipe.inputs) or '-'}")
     if recipe.install:
-        print(f"install: {recipe.install}")
+        _say(f"install: {recipe.install}")
     if recipe.setup:
-        print(f"setup: {recipe.setup}")
+        _say(f"setup: {recipe.setup}")
     if recipe.python:
-        print(f"python: {recipe.python} ({recipe.python_from})")
+        _say(f"python: {recipe.python} ({recipe.python_from})")
     summary = env.indexes.summary()
-    print(f"package index: {summary['index'] or 'none'}" + "".join(f" + {u}" for u in summary["extra"]))
+    _say(f"package index: {summary['index'] or 'none'}" + "".join(f" + {u}" for u in summary["extra"]))
     if summary["find_links"]:
-        print(f"find links: {' '.join(summary['find_links'])}")
+        _say(f"find links: {' '.join(summary['find_links'])}")
     for note in recipe.notes:
-        print(f"note: {note}")
+        _say(f"note: {note}")
     if step.found:
-        print(f"state: built ({step.found.name}, {step.found.size_bytes / 1e6:.1f} MB)")
+        _say(f"state: built ({step.found.name}, {step.found.size_bytes / 1e6:.1f} MB)")
     else:
-        print("state: not built (the next run builds it, or `tui-agent env build`)")
-    print(f"key: {env.key()}")
+        _say("state: not built (the next run builds it, or `tui-agent env build`)")
+    _say(f"key: {env.key()}")
     return 0
 
 
 def _printer(event: Event) -> None:
     if isinstance(event, EnvOutput):
-        print(sanitize(event.text, keep_colour=False), flush=True)
+        print(visible(sanitize(event.text, keep_colour=False)), flush=True)
     elif isinstance(event, EnvStep):
-        print(f"── {event.step}", flush=True)
+        _say(f"── {event.step}", flush=True)
     elif isinstance(event, EnvReady):
-        print(f"ready: {event.name} ({event.size_mb:.1f} MB) in {event.duration_s:.1f} s", flush=True)
+        _say(f"ready: {event.name} ({event.size_mb:.1f} MB) in {event.duration_s:.1f} s", flush=True)
     elif isinstance(event, EnvFailed):
-        print(f"failed at step {event.step}; full log: {event.log}", flush=True)
+        _say(f"failed at step {event.step}; full log: {event.log}", flush=True)
 
 
 async def build(step, force: bool) -> int:
     env = step.environment
     if env is None:
-        print("this project declares no environment: nothing to build")
+        _say("this project declares no environment: nothing to build")
         return 0
     if step.found and not force:
-        print(f"already built: {step.found.name} ({step.found.size_bytes / 1e6:.1f} MB); --force builds it again")
+        _say(f"already built: {step.found.name} ({step.found.size_bytes / 1e6:.1f} MB); --force builds it again")
         return 0
     await env.build(_printer)  # EnvironmentFailed is a ConfigError: one line on stderr, exit 2
     return 0
@@ -114,7 +119,7 @@ def prune(root: Path) -> int:
         young = 3600 if leftover.parent.name == "builds" else 0
         if leftover.exists() and time.time() - leftover.stat().st_mtime > young:
             discard(leftover)  # a build folder younger than an hour may belong to a build under way
-    print(f"removed {removed} environment(s) from {root} and the Docker engine")
+    _say(f"removed {removed} environment(s) from {root} and the Docker engine")
     for line in kept:
-        print(f"kept {line}")
+        _say(f"kept {line}")
     return 0 if not kept else 1

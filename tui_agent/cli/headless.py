@@ -10,6 +10,7 @@ import sys
 from tui_agent.commands import Stop
 from tui_agent.events import Event, Finished
 from tui_agent.handle import RunHandle
+from tui_agent.sanitize import one_line
 
 EXIT_CODES = {"met": 0, "stopped": 1, "error": 1, "invalid": 2}
 
@@ -18,7 +19,7 @@ def printer(stream=None):
     out = stream or sys.stdout
 
     def sink(event: Event) -> None:
-        out.write(json.dumps(event.to_dict(), ensure_ascii=False, default=str) + "\n")
+        out.write(json.dumps(event.to_dict(), ensure_ascii=True, default=str) + "\n")
         out.flush()
 
     return sink
@@ -37,5 +38,5 @@ async def run_headless(run: RunHandle) -> int:
             loop.remove_signal_handler(sig)
         await run.close()
     if finished.outcome == "invalid":
-        print(f"tui-agent: error: {finished.reason}", file=sys.stderr)
+        print(f"tui-agent: error: {one_line(finished.reason)}", file=sys.stderr)
     return EXIT_CODES.get(finished.outcome, 1)

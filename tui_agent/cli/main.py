@@ -10,8 +10,9 @@ import tempfile
 from pathlib import Path
 
 from tui_agent import __version__, config
-from tui_agent.cli import mcp_login
+from tui_agent.cli.mcp_parser import add_mcp_commands
 from tui_agent.cli.trust_gate import asks_trust
+from tui_agent.sanitize import one_line
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO = "calculator"
@@ -61,6 +62,12 @@ def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
     p.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
     p.add_argument("--trust-project", action="store_true", default=None, dest="trust_project",
                    help="trust the project's own .mcp.json, config and permissions for this run")
+    _mode_option(p)
+
+
+def _mode_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=config.MODES, help="auto (default): reads, workspace edits and sandboxed commands "
+                   "run without asking, MCP tools ask; ask: every call asks; plan: read-only. Rules apply on top")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sandbox", choices=SANDBOXES)
     demo.add_argument("--headless", action="store_true")
     demo.add_argument("--step", action="store_true", default=None)
+    _mode_option(demo)
 
     batch = sub.add_parser("batch", help="run many tasks headless at once over the sandbox hosts; nothing deploys")
     batch.add_argument("tasks", type=Path, help="TASKS.jsonl: one JSON object per line (project, goal, check, "
@@ -140,32 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
                           help="prune: interrupted sessions too (they could still be resumed)")
     sessions.add_argument("--dry-run", action="store_true", dest="dry_run", help="prune: only say what would go")
 
-    mcp = sub.add_parser("mcp", help="MCP: offer the sandbox to other agents; list and call the project's servers")
-    mcp_sub = mcp.add_subparsers(dest="action", required=True, parser_class=Parser)
-    serve = mcp_sub.add_parser("serve", help="serve the sandbox over MCP (stdio, or streamable HTTP on 127.0.0.1)")
-    serve.add_argument("path", type=Path, nargs="?", default=Path("."), help="the workspace folder to serve")
-    serve.add_argument("--http", action="store_true", help="streamable HTTP on 127.0.0.1 instead of stdio")
-    serve.add_argument("--port", type=int, default=0)
-    serve.add_argument("--sandbox", choices=SANDBOXES, default="auto")
-    listing = mcp_sub.add_parser("list", help="the project's MCP servers and their tools (starts them)")
-    listing.add_argument("path", type=Path, nargs="?", default=Path("."), help="the project folder")
-    listing.add_argument("--trust-project", action="store_true", dest="trust_project",
-                         help="start the project's .mcp.json servers even if you have not trusted it yet")
-    call = mcp_sub.add_parser("call", help="call one tool of one of the project's MCP servers")
-    call.add_argument("server")
-    call.add_argument("tool")
-    call.add_argument("arguments", nargs="?", default="", help="the tool's arguments as a JSON object")
-    call.add_argument("--path", type=Path, default=Path("."), help="the project folder (default: here)")
-    call.add_argument("--trust-project", action="store_true", dest="trust_project",
-                      help="start the project's .mcp.json servers even if you have not trusted it yet")
-    mcp_login.add_parser(mcp_sub)
+    add_mcp_commands(sub, Parser, SANDBOXES)
     return parser
 
 
 def _flags(args: argparse.Namespace) -> dict:
     names = ("goal", "check", "model", "sandbox", "max_iterations", "budget_usd", "wall_time_s", "no_progress",
              "pass_pattern", "timeout_s", "step", "session_root", "breakpoints", "sandbox_host", "sandbox_runtime",
-             "trust_project")
+             "trust_project", "mode")
     flags = {name: getattr(args, name, None) for name in names}
     rules = {a: getattr(args, f"rule_{a}") for a in ("allow", "ask", "deny") if getattr(args, f"rule_{a}", None)}
     return {**flags, "permissions": rules or None}
@@ -180,11 +170,11 @@ def _example(name: str) -> Path:
 
 
 async def _start(args: argparse.Namespace) -> int:
-    from tui_agent.runner import prepare, settings_of_session
-    from tui_agent.sessions.recorder import find_session
-
-    resume_dir = None
+    resume_dir = None  # the runner is imported by the screen after its first paint (or below, headless)
     if args.command == "resume":
+        from tui_agent.runner import settings_of_session
+        from tui_agent.sessions.recorder import find_session
+
         root = config.load(Path.cwd()).session_root if args.session_root is None else args.session_root
         resume_dir = find_session(args.session, root)
         recorded = settings_of_session(resume_dir)
@@ -197,7 +187,7 @@ async def _start(args: argparse.Namespace) -> int:
         shutil.copytree(source, project, ignore=shutil.ignore_patterns("example.toml", "model.json"))
         from tui_agent.cli.examples import example_flags
 
-        flags = {**example_flags(source), "sandbox": args.sandbox, "step": args.step}
+        flags = {**example_flags(source), "sandbox": args.sandbox, "step": args.step, "mode": args.mode}
     else:
         project, flags = args.path, _flags(args)
     headless = bool(getattr(args, "headless", False))
@@ -211,6 +201,7 @@ async def _start(args: argparse.Namespace) -> int:
         return await run_tui(settings, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
     from tui_agent.agent.gate import NOBODY
     from tui_agent.cli.headless import run_headless
+    from tui_agent.runner import prepare
 
     run = await prepare(settings, who=NOBODY, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
     return await run_headless(run)
@@ -244,9 +235,9 @@ def _recover() -> None:
 
     try:
         for line in recover():
-            print(f"tui-agent: {line}", file=sys.stderr)
+            print(f"tui-agent: {one_line(line)}", file=sys.stderr)
     except Exception as exc:  # never in the way of the command itself
-        print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return getattr(commands, args.command)(args)
     except (config.ConfigError, BadModelSpec, SandboxUnavailable, WorkspaceError) as exc:
-        print(f"tui-agent: error: {exc}", file=sys.stderr)
+        print(f"tui-agent: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 1

@@ -11,6 +11,7 @@ from pathlib import Path
 from tui_agent import config
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, tool_name
+from tui_agent.sanitize import one_line, visible
 
 
 def _servers(project: Path, trust_project: bool) -> dict[str, mcp_config.ServerConfig] | str:
@@ -27,7 +28,7 @@ def _servers(project: Path, trust_project: bool) -> dict[str, mcp_config.ServerC
 
 
 def _bad(message: str) -> int:
-    print(f"tui-agent: error: {message}", file=sys.stderr)
+    print(f"tui-agent: error: {one_line(message)}", file=sys.stderr)
     return 2
 
 
@@ -57,11 +58,11 @@ def mcp_list(args: argparse.Namespace) -> int:
             specs = {s.name: s for s in manager.specs()}
             for status in manager.servers():
                 why = f": {status.reason}" if status.reason else ""
-                print(f"{status.name} ({status.transport}) {status.state}{why}")
+                print(one_line(f"{status.name} ({status.transport}) {status.state}{why}"))
                 for tool in status.tools:
                     name = tool_name(status.name, tool)
                     hints = manager.hints(name) if name in specs else ()
-                    print(f"  {name}" + (f"  [{', '.join(hints)}]" if hints else ""))
+                    print(one_line(f"  {name}" + (f"  [{', '.join(hints)}]" if hints else "")))
 
     asyncio.run(run())
     return 0
@@ -82,14 +83,14 @@ def mcp_call(args: argparse.Namespace) -> int:
         async with manager:
             status = manager.servers()[0]
             if status.state != "ready":
-                print(f"tui-agent: error: {status.name} is {status.state}: {status.reason}", file=sys.stderr)
+                print(one_line(f"tui-agent: error: {status.name} is {status.state}: {status.reason}"), file=sys.stderr)
                 return 1
             if args.tool not in status.tools:
-                print(f"tui-agent: error: {status.name} has no tool {args.tool!r} "
-                      f"(tools: {', '.join(status.tools)})", file=sys.stderr)
+                print(one_line(f"tui-agent: error: {status.name} has no tool {args.tool!r} "
+                               f"(tools: {', '.join(status.tools)})"), file=sys.stderr)
                 return 2
             result = await manager.call(tool_name(status.name, args.tool), arguments)
-            print(result.content)
+            print(visible(result.content))
             return 1 if result.is_error else 0
 
     return asyncio.run(run())

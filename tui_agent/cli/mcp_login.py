@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 
 def show_url(server: str, url: str) -> None:
@@ -45,11 +44,3 @@ def mcp_login(args: argparse.Namespace) -> int:
 
     return asyncio.run(asyncio.wait_for(run(), SIGN_IN_TIMEOUT_S + 60))
 
-
-def add_parser(mcp_sub: argparse._SubParsersAction) -> None:
-    login = mcp_sub.add_parser("login", help="sign in to one of the project's HTTP MCP servers (OAuth)")
-    login.add_argument("server")
-    login.add_argument("--path", type=Path, default=Path("."), help="the project folder")
-    login.add_argument("--logout", action="store_true", help="forget the stored tokens instead")
-    login.add_argument("--trust-project", action="store_true", dest="trust_project",
-                       help="start the project's .mcp.json servers even if you have not trusted it yet")

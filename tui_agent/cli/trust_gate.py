@@ -6,7 +6,7 @@ import sys
 from typing import Callable
 
 from tui_agent import config
-from tui_agent.sanitize import sanitize
+from tui_agent.sanitize import visible
 
 
 async def asks_trust(settings: config.Settings, headless: bool,
@@ -24,5 +24,5 @@ async def asks_trust(settings: config.Settings, headless: bool,
             trust.record(settings.project)
             return trusted()
     for notice in settings.notices:
-        print(f"tui-agent: notice: {sanitize(notice, keep_colour=False)}", file=sys.stderr)
+        print(f"tui-agent: notice: {visible(notice)}", file=sys.stderr)
     return settings

@@ -9,6 +9,7 @@ import sys
 from tui_agent.agent.loop import BadCheck
 from tui_agent.cli.headless import printer
 from tui_agent.config import Settings
+from tui_agent.sanitize import one_line
 
 
 async def watch_headless(run, *, auto_fix: bool = True, stream=None) -> int:
@@ -25,7 +26,7 @@ async def watch_headless(run, *, auto_fix: bool = True, stream=None) -> int:
     try:
         return await watcher.run_until_stopped()
     except BadCheck as exc:
-        print(f"tui-agent: error: {exc}", file=sys.stderr)
+        print(f"tui-agent: error: {one_line(exc)}", file=sys.stderr)
         return 2
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -44,7 +45,7 @@ async def start_watch(settings: Settings, *, headless: bool, auto_fix: bool) -> 
         try:
             return await run_watch_tui(settings, auto_fix=auto_fix)
         except BadCheck as exc:
-            print(f"tui-agent: error: {exc}", file=sys.stderr)
+            print(f"tui-agent: error: {one_line(exc)}", file=sys.stderr)
             return 2
     run = await prepare(settings, who=NOBODY)
     return await watch_headless(run, auto_fix=auto_fix)

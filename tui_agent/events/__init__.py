@@ -11,7 +11,7 @@ from tui_agent.events.environment import (
 )
 from tui_agent.events.run import (
     SessionStarted, SessionResumed, PlanUpdated, IterationStarted, CheckStarted, OutputChunk, CheckFinished,
-    FixApplied, IterationFinished, Paused, Resumed, DeployReady, Deployed, DeployRefused, Finished, Error,
+    FixApplied, IterationFinished, Paused, Resumed, ModeChanged, DeployReady, Deployed, DeployRefused, Finished, Error,
 )
 from tui_agent.events.turns import (
     ModelRequested, ModelDelta, ModelResponded, ModelRetrying, ToolCallRequested, ToolCallDecided, ToolCallFinished,
@@ -23,8 +23,9 @@ from tui_agent.events.watch import (
 
 __all__ = [
     "Record", "Event", "SessionStarted", "SessionResumed", "PlanUpdated", "IterationStarted", "CheckStarted",
-    "OutputChunk", "CheckFinished", "FixApplied", "IterationFinished", "Paused", "Resumed", "DeployReady", "Deployed",
-    "DeployRefused", "Finished", "Error", "ModelRequested", "ModelDelta", "ModelResponded", "ModelRetrying",
+    "OutputChunk", "CheckFinished", "FixApplied", "IterationFinished", "Paused", "Resumed", "ModeChanged",
+    "DeployReady", "Deployed", "DeployRefused", "Finished", "Error", "ModelRequested", "ModelDelta", "ModelResponded",
+    "ModelRetrying",
     "ToolCallRequested", "ToolCallDecided", "ToolCallFinished", "ToolProgress", "WatchStarted", "ChangesSynced",
     "ChangesQueued", "FixRefused", "FixRebased", "AutoFixToggled", "WatchStopped", "EnvDetected", "EnvStep",
     "EnvOutput", "EnvReady", "EnvFailed", "EnvOutdated",

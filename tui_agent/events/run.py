@@ -120,6 +120,14 @@ class Resumed(Event):
 
 
 @dataclass(frozen=True)
+class ModeChanged(Event):
+    """The person switched the permission mode (auto, ask, plan) while the run goes on."""
+
+    type: ClassVar[str] = "mode_changed"
+    mode: str
+
+
+@dataclass(frozen=True)
 class DeployReady(Event):
     type: ClassVar[str] = "deploy_ready"
     diff: str

@@ -63,7 +63,8 @@ class ToolCallRequested(Event):
     iteration: int
     call_id: str
     name: str
-    arguments: dict
+    arguments: dict  # long strings shortened (the model's response holds them whole): see `shortened`
+    shortened: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class ToolCallDecided(Event):
     call_id: str
     name: str
     decision: str  # "allow" | "deny"
-    by: str  # "rule" | "person" | "headless" | "default"
+    by: str  # "rule" | "person" | "headless" | "default" | "mode" (auto allowed it, plan refused it)
     rule: str | None = None
     arguments: dict | None = None  # set when the person edited the arguments before allowing
 

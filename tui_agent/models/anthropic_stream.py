@@ -6,7 +6,9 @@ import dataclasses
 import json
 from typing import Any
 
-from tui_agent.models.base import DeltaCallback, ToolCall, Usage
+from tui_agent.models.base import MAX_TOOL_ARGUMENTS, DeltaCallback, ToolCall, Usage
+
+MAX_JSON = 2 * MAX_TOOL_ARGUMENTS  # JSON escapes can double a string: past this the call is over the cap
 
 
 class Accumulator:
@@ -16,7 +18,8 @@ class Accumulator:
         self.on_delta, self.announce_tools = on_delta, announce_tools
         self.msg: dict[str, Any] | None = None
         self.blocks: dict[int, dict] = {}
-        self.json: dict[int, str] = {}
+        self.json: dict[int, list[str]] = {}  # the parts of each tool_use block's JSON, joined at its end
+        self.json_size: dict[int, int] = {}
         self.tool_calls: list[ToolCall] = []
         self.stopped = False
 
@@ -29,7 +32,7 @@ class Accumulator:
             block = dict(ev.get("content_block") or {})
             self.blocks[ev["index"]] = block
             if block.get("type") == "tool_use":
-                self.json[ev["index"]] = ""
+                self.json[ev["index"]], self.json_size[ev["index"]] = [], 0
                 if self.announce_tools:
                     self.on_delta(f"\n[calling {block.get('name')}…]\n")
         elif kind == "content_block_delta":
@@ -43,7 +46,7 @@ class Accumulator:
                 if delta.get("text"):
                     self.on_delta(delta["text"])
             elif dtype == "input_json_delta":
-                self.json[ev["index"]] = self.json.get(ev["index"], "") + delta.get("partial_json", "")
+                self._json_part(ev["index"], delta.get("partial_json", ""))
             elif dtype == "thinking_delta":
                 block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
             elif dtype == "signature_delta":
@@ -60,11 +63,20 @@ class Accumulator:
         elif kind == "message_stop":
             self.stopped = True
 
+    def _json_part(self, index: int, part: str) -> None:
+        """Keep a part of a tool call's JSON, unless the call is already over the cap (then only count it)."""
+        size = self.json_size.get(index, 0) + len(part)
+        self.json_size[index] = size
+        if size <= MAX_JSON:
+            self.json.setdefault(index, []).append(part)
+
     def _close(self, index: int) -> None:
         block = self.blocks.get(index)
         if block is None or block.get("type") != "tool_use" or index not in self.json:
             return
-        raw, error, args = self.json.pop(index), None, {}
+        raw, error, args = "".join(self.json.pop(index)), None, {}
+        if self.json_size.get(index, 0) > MAX_JSON:
+            raw, error = "", f"tool arguments over {MAX_TOOL_ARGUMENTS:,} characters: refused, nothing ran"
         try:
             parsed = json.loads(raw) if raw.strip() else {}
             if isinstance(parsed, dict):

@@ -28,6 +28,9 @@ class ToolSpec:
         return {"name": self.name, "description": self.description, "input_schema": self.input_schema}
 
 
+MAX_TOOL_ARGUMENTS = 1_000_000  # characters in one tool call's arguments; a larger call is refused, never run
+
+
 @dataclass(frozen=True)
 class ToolCall:
     id: str

@@ -31,7 +31,10 @@ SPECS = [
              }}}}),
 ]
 NAMES = frozenset(spec.name for spec in SPECS)
-MAX_READ = 200_000
+MAX_READ = 200_000  # bytes of a file read_file returns (the rest is named, not read)
+MAX_EDIT = 4_000_000  # bytes of a file edit_file rewrites
+MAX_LISTED = 2_000  # file names list_files returns
+MAX_STEPS, MAX_TITLE = 100, 500  # an update_plan's steps, and characters in a step's title
 
 
 def _arg(arguments: dict, name: str, default: str | None = None) -> str:
@@ -71,9 +74,9 @@ class BuiltinTools:
 
     async def _read_file(self, arguments: dict) -> ToolResult:
         path = _arg(arguments, "path")
-        text = self.files.read_text(path)
-        if len(text) > MAX_READ:
-            text = text[:MAX_READ] + f"\n[... truncated: the file has {len(text)} characters ...]"
+        text, size = self.files.read_head(path, MAX_READ)
+        if size > MAX_READ:
+            text += f"\n[... truncated: the first {MAX_READ:,} of the file's {size:,} bytes are shown ...]"
         return ToolResult(text)
 
     async def _write_file(self, arguments: dict) -> ToolResult:
@@ -84,7 +87,7 @@ class BuiltinTools:
     async def _edit_file(self, arguments: dict) -> ToolResult:
         path = _arg(arguments, "path")
         old, new = _arg(arguments, "old_string"), _arg(arguments, "new_string")
-        text = self.files.read_text(path)
+        text = self.files.read_text(path, most=MAX_EDIT)
         count = text.count(old) if old else 0
         if count != 1:
             where = "not found" if count == 0 else f"found {count} times; add context to make it unique"
@@ -94,7 +97,8 @@ class BuiltinTools:
 
     async def _list_files(self, arguments: dict) -> ToolResult:
         files = self.files.list_files(_arg(arguments, "path", "."))
-        return ToolResult("\n".join(files) if files else "(no files)")
+        more = f"\n[... and {len(files) - MAX_LISTED:,} more files: list a folder] " if len(files) > MAX_LISTED else ""
+        return ToolResult("\n".join(files[:MAX_LISTED]) + more if files else "(no files)")
 
     async def _run_command(self, arguments: dict) -> ToolResult:
         exit_code, output = await self._run(_arg(arguments, "command"))
@@ -106,6 +110,9 @@ class BuiltinTools:
             isinstance(s, dict) and isinstance(s.get("title"), str) and s.get("status") in STATUSES for s in steps
         ):
             raise ToolError("update_plan: steps must be a list of {title, status: pending|in_progress|done}")
+        if len(steps) > MAX_STEPS or any(len(s["title"]) > MAX_TITLE for s in steps):
+            raise ToolError(f"update_plan: at most {MAX_STEPS} steps of at most {MAX_TITLE} characters each; "
+                            "the plan was not changed")
         plan = tuple({"title": s["title"], "status": s["status"]} for s in steps)
         self._on_plan(plan)
         return ToolResult(f"plan updated ({sum(s['status'] == 'done' for s in plan)}/{len(plan)} done)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
@@ -19,33 +20,23 @@ from tui_agent.events import DeployReady, Event, Finished, OutputChunk, ToolProg
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, QUIT, palette
 from tui_agent.tui.narration import Heading, LogText, Notice, narrate
-from tui_agent.tui.screens.breakpoints import BreakpointsScreen
-from tui_agent.tui.screens.inspector import InspectorScreen
+from tui_agent.tui.safe import SafeNotify
 from tui_agent.tui.screens.main import MainScreen
+from tui_agent.tui.startup import given, prepare_run
 from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.output_log import grouped
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the inspector, breakpoints and deploy screens load when first opened
     from tui_agent.tools.mcp.manager import ServerStatus
+    from tui_agent.tui.screens.breakpoints import BreakpointsScreen
 
 DRAIN_S = 1 / 20  # events are folded into the screen at most this often
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
 
-async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int | None = None) -> RunHandle:
-    from tui_agent.agent.gate import PERSON
-    from tui_agent.runner import prepare
-
-    return await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at)
-
-
-async def _given(run: RunHandle) -> RunHandle:
-    return run
-
-
-class AgentApp(App[int]):
+class AgentApp(SafeNotify, App[int]):
     """`start` builds the run (default: runner.prepare); `run` is one built already (e.g. a ReplayRun);
     `replay` shows recorded events with no run at all (snapshots). The keys are the main screen's."""
 
@@ -59,7 +50,7 @@ class AgentApp(App[int]):
                  run: RunHandle | None = None) -> None:
         super().__init__()
         self.settings, self.clock = settings, clock
-        self._start = start or ((lambda: _given(run)) if run is not None else
+        self._start = start or ((lambda: given(run)) if run is not None else
                                 (lambda: prepare_run(settings, resume_dir, fork_at)))
         self.replaying = run is not None and run.replay  # a recorded session played again: nothing runs
         if run is not None and run.replay:
@@ -78,6 +69,7 @@ class AgentApp(App[int]):
         self.hard_exit_after: float | None = None  # run_tui: seconds the screen gets to exit after such a signal
         self._inbox: list[Event] = []
         self._started_at: float | None = None
+        self.preparing = "starting sandbox" if start is None and run is None else None  # the badge until it runs
 
     def get_default_screen(self) -> Screen:
         self._main = MainScreen(self.settings, self.state, self.trace, on_ready=self.begin,
@@ -114,7 +106,12 @@ class AgentApp(App[int]):
             self.drain()
             return
         self.set_interval(1.0, self._tick)
-        self.loop_worker = self.run_worker(self._execute(), name="agent loop", group="loop", exit_on_error=False)
+        self.show_status()
+        self.call_after_refresh(self._launch)  # the panels are painted first, then the sandbox starts
+
+    def _launch(self) -> None:
+        if not self.closed:
+            self.loop_worker = self.run_worker(self._execute(), name="agent loop", group="loop", exit_on_error=False)
 
     def on_main_screen_sent(self) -> None:
         """What the command made the run emit (Resumed, DeployRefused...) and the screen note, shown at once."""
@@ -214,8 +211,9 @@ class AgentApp(App[int]):
             if isinstance(item, ToolProgress) and item.source.startswith("mcp:"):
                 self.server_changed(item.source.removeprefix("mcp:"), item.message)
         self.refresh_views()
+        inspector = sys.modules.get("tui_agent.tui.screens.inspector")  # loaded once the inspector was opened
         for screen in self.screen_stack:
-            if isinstance(screen, InspectorScreen) and screen.is_mounted:
+            if inspector is not None and isinstance(screen, inspector.InspectorScreen) and screen.is_mounted:
                 screen.refresh_items()
 
     def say(self, said: Heading | Notice | LogText) -> None:
@@ -247,7 +245,8 @@ class AgentApp(App[int]):
 
     def show_status(self) -> None:
         if self._main is not None and self._main.ready:
-            self._main.status.show(self.state, self.elapsed())
+            phase = self.preparing if self.agent_run is None and not self.state.started else None
+            self._main.status.show(self.state, self.elapsed(), phase)
 
     def _tick(self) -> None:
         if self.state.finished is None:

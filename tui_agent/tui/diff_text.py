@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui_agent.sanitize import visible
 from rich.text import Text
+
+from tui_agent.tui.safe import SafeText
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class DiffColours:
 
 def colour_diff(diff: str, colours: DiffColours = DiffColours()) -> Text:
     """Each line styled by its unified-diff role: file header, hunk, added, removed, context."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+    text = SafeText(no_wrap=True, overflow="ellipsis")
     for line in diff.splitlines():
         if line.startswith(("diff --git", "--- ", "+++ ")):
             style = colours.header
@@ -40,4 +43,4 @@ def colour_diff(diff: str, colours: DiffColours = DiffColours()) -> Text:
 def output_tail(output: str, lines: int = 20) -> Text:
     """The last lines of a check's output, its SGR colours kept."""
     kept = output.rstrip("\n").splitlines()[-lines:]
-    return Text.from_ansi("\n".join(kept), no_wrap=True)
+    return SafeText.from_ansi(visible("\n".join(kept), keep_sgr=True), no_wrap=True)

@@ -37,6 +37,8 @@ MAIN = (
     Key("i", "inspect", "Inspect", "Inspect each iteration: requests, responses, tool calls, tokens, cost"),
     Key("r", "restart_servers", "Restart MCP", "Restart the MCP servers that failed"),
     Key("b", "breakpoints", "Breakpoints", "List, add and remove breakpoints"),
+    Key("m", "cycle_mode", "Mode", "Switch the permission mode: auto (the sandbox runs freely), ask (every call "
+        "asks), plan (read-only); rules apply in every mode"),
     Key("1", "focus_panel('plan')", "Plan", "Focus the Plan panel", group=PANELS),
     Key("2", "focus_panel('output')", "Output", "Focus the Output panel", group=PANELS),
     Key("3", "focus_panel('fixes')", "Fixes", "Focus the Fixes panel", group=PANELS),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tui_agent.config import Settings
+from tui_agent.config import Settings, check_project
 from tui_agent.handle import RunHandle
+from tui_agent.sanitize import one_line
 
 
 async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at: int | None = None,
@@ -19,8 +20,6 @@ async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at
     from tui_agent.tui.signals import EXIT_GRACE_S, forget_ending_signals, on_ending_signals
 
     if run is None:
-        from tui_agent.runner import check_project
-
         check_project(Path(settings.project))  # fail before the screen opens when the folder is missing
     app = AgentApp(settings, resume_dir=resume_dir, fork_at=fork_at, run=run)
     app.hard_exit_after = EXIT_GRACE_S
@@ -33,5 +32,5 @@ async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at
     if app.startup_error is not None:
         raise app.startup_error
     if app.finished is not None and app.finished.outcome == "invalid":
-        print(f"tui-agent: error: {app.finished.reason}", file=sys.stderr)
+        print(f"tui-agent: error: {one_line(app.finished.reason)}", file=sys.stderr)
     return app.exit_code if code is None or code == 2 else code

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from rich.text import Text
+from tui_agent.tui.safe import SafeText
 
 BAR = "│ "
 
@@ -16,7 +16,7 @@ def _scalar(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _lines(text: Text, value, pad: str) -> None:
+def _lines(text: SafeText, value, pad: str) -> None:
     """Append `value` below a key (already written) at indentation `pad`."""
     if isinstance(value, dict):
         for key, item in value.items():
@@ -39,7 +39,7 @@ def _lines(text: Text, value, pad: str) -> None:
                 _block(text, _scalar(item), pad + "  ", inline=True)
 
 
-def _entry(text: Text, key: str, value, pad: str, inline: bool = False) -> None:
+def _entry(text: SafeText, key: str, value, pad: str, inline: bool = False) -> None:
     text.append(("" if inline else pad) + key + ":", style="bold")
     if isinstance(value, (dict, list, tuple)) and value:
         text.append("\n")
@@ -51,7 +51,7 @@ def _entry(text: Text, key: str, value, pad: str, inline: bool = False) -> None:
         _block(text, _scalar(value), pad + "  ", inline=True)
 
 
-def _block(text: Text, value: str, pad: str, inline: bool) -> None:
+def _block(text: SafeText, value: str, pad: str, inline: bool) -> None:
     if "\n" not in value.rstrip("\n"):
         text.append(value.rstrip("\n") + "\n")
         return
@@ -60,9 +60,9 @@ def _block(text: Text, value: str, pad: str, inline: bool) -> None:
         text.append(pad + BAR, style="dim").append(line + "\n")
 
 
-def readable(data, highlight: str = "", style: str = "black on yellow") -> Text:
+def readable(data, highlight: str = "", style: str = "black on yellow") -> SafeText:
     """The whole of `data` (nothing cut), with every case-insensitive match of `highlight` marked."""
-    text = Text()
+    text = SafeText()
     _lines(text, data, "")
     text.rstrip()
     if highlight:

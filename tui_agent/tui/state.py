@@ -8,7 +8,8 @@ from tui_agent.events import (
     CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, EnvDetected, EnvFailed, EnvReady, EnvStep,
     Error, Event, Finished, FixApplied,
     IterationFinished, IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, Paused,
-    PlanUpdated, Resumed, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished, ToolCallRequested,
+    ModeChanged, PlanUpdated, Resumed, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished,
+    ToolCallRequested,
     ToolProgress,
 )
 
@@ -86,6 +87,7 @@ class RunState:
     replay: bool = False  # a recorded session played again: nothing runs
     answered_ahead: dict[str, str] = field(default_factory=dict)  # call id -> answer given at a breakpoint
     env_building: str = ""  # the environment step under way ("" when no build runs)
+    mode: str = ""  # the permission mode: auto | ask | plan ("" for a session recorded before modes)
     dirty: set[str] = field(default_factory=set)
 
     # --- derived -------------------------------------------------------------------------
@@ -134,7 +136,12 @@ class RunState:
     def _on_session_started(self, e: SessionStarted) -> None:
         self.goal, self.check, self.project, self.model = e.goal, e.check, e.project, e.model
         self.sandbox, self.criteria, self.started = e.sandbox, dict(e.criteria), True
+        self.mode = str(e.options.get("mode", ""))
         self.dirty.add("plan")
+
+    def _on_mode_changed(self, e: ModeChanged) -> None:
+        self.mode = e.mode
+        self.dirty.add("perms")
 
     def _on_session_resumed(self, e: SessionResumed) -> None:
         self.started, self.iterations_done = True, e.iteration

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable, Iterable
 
-from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -18,6 +17,7 @@ from tui_agent.tui.diff_text import colour_diff
 from tui_agent.tui.keys import WATCH, bindings, palette
 from tui_agent.tui.narration import Heading, LogText, narrate_watch
 from tui_agent.tui.palette import diff_colours
+from tui_agent.tui.safe import SafeNotify, SafeText
 from tui_agent.tui.screens.deploy import Checklist, DeployScreen
 from tui_agent.tui.style_paths import style
 from tui_agent.tui.watch_state import WatchState
@@ -35,7 +35,7 @@ async def start_watcher(settings: Settings, auto_fix: bool) -> Watcher:
     return Watcher(run, auto_fix=auto_fix)
 
 
-class WatchApp(App[int]):
+class WatchApp(SafeNotify, App[int]):
     """`start` builds the Watcher (default: prepare a run on `settings`); the watcher runs as one worker and
     the screen is folded from its events (WatchState), like the main app's RunState."""
 
@@ -65,7 +65,7 @@ class WatchApp(App[int]):
             with Vertical(id="watch-right"):
                 yield Static(id="watch-ask")
                 with VerticalScroll(id="watch-fix", classes="panel"):
-                    yield Static(Text("No proposed fix.", style="dim"), id="watch-diff")
+                    yield Static(SafeText("No proposed fix.", style="dim"), id="watch-diff")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -157,16 +157,17 @@ class WatchApp(App[int]):
             ask.update("")
             return
         args = ", ".join(f"{k}={str(v)[:60]!r}" for k, v in call.arguments.items())
-        ask.update(Text.assemble(("The agent asks: ", "bold"), f"{call.name}({args})  ", ("y allow · n deny", "dim")))
+        asks = SafeText.assemble(("The agent asks: ", "bold"), f"{call.name}({args})  ", ("y allow · n deny", "dim"))
+        ask.update(asks)
 
     def _show_diff(self, diff: str) -> None:
-        body = colour_diff(diff, diff_colours(self)) if diff.strip() else Text("No proposed fix.", style="dim")
+        body = colour_diff(diff, diff_colours(self)) if diff.strip() else SafeText("No proposed fix.", style="dim")
         self.query_one("#watch-diff", Static).update(body)
 
     def show_status(self) -> None:
         s = self.state
         auto = "on" if s.auto_fix else "off"
-        line = Text.assemble((f" {s.phase} ", "reverse bold"), f"  watching {self.settings.project}  ·  ",
+        line = SafeText.assemble((f" {s.phase} ", "reverse bold"), f"  watching {self.settings.project}  ·  ",
                              (s.verdict, "bold"), f"  ·  checks {s.checks}  ·  auto-fix {auto}")
         if s.proposal is not None:
             line.append("  ·  fix ready: d", style="bold")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 from pathlib import Path, PurePosixPath
 
@@ -34,7 +35,23 @@ class Files:
             raise WorkspaceError(f"path leads outside the workspace: {rel}")
         return Path(full)
 
-    def read_text(self, rel: str) -> str:
+    def relative(self, rel: str) -> str | None:
+        """`rel` resolved through every symlink, relative to the workspace (`s/x` -> `secrets/x`); None if outside."""
+        try:
+            full = self.resolve(rel)
+        except WorkspaceError:
+            return None
+        return os.path.relpath(full, self._real).replace(os.sep, "/")
+
+    def read_text(self, rel: str, most: int | None = None) -> str:
+        """The whole file, decoded; with `most`, a WorkspaceError when it is larger than `most` bytes."""
+        text, size = self.read_head(rel, most)
+        if most is not None and size > most:
+            raise WorkspaceError(f"{rel} is too large ({size:,} bytes; at most {most:,})")
+        return text
+
+    def read_head(self, rel: str, most: int | None) -> tuple[str, int]:
+        """At most `most` bytes of a regular file (never more read), decoded, and the file's size in bytes."""
         path = self.resolve(rel)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -45,7 +62,9 @@ class Files:
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise WorkspaceError(f"not a regular file: {rel}")
-            return f.read().decode("utf-8", errors="replace")
+            size = os.fstat(fd).st_size
+            data = f.read() if most is None else f.read(most)
+            return data.decode("utf-8", errors="replace"), max(size, len(data))
 
     def write_text(self, rel: str, content: str) -> None:
         """Create or overwrite a text file (parents created, owned by the sandbox user)."""
@@ -62,20 +81,37 @@ class Files:
                 os.mkdir(d, 0o755)
                 if self.owner:
                     os.chown(d, *self.owner)
-            created = not os.path.lexists(path)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                os.close(fd)
-                raise WorkspaceError(f"not a regular file: {rel}")
-            os.ftruncate(fd, 0)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                if created and self.owner:
-                    os.fchown(fd, *self.owner)
-                f.write(content)
+            self._replace(path, rel, content)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise WorkspaceError(f"workspace is full (quota {self.quota_mb} MB): cannot write {rel}") from None
             raise WorkspaceError(f"cannot write {rel}: {exc.strerror or exc}") from None
+
+    def _replace(self, path: Path, rel: str, content: str) -> None:
+        """Write a new file beside `path` and rename it over: a hard link to the old file keeps the old content."""
+        try:
+            old = os.lstat(path)
+        except FileNotFoundError:
+            old = None
+        if old is not None and not stat.S_ISREG(old.st_mode):
+            raise WorkspaceError(f"not a regular file: {rel}")
+        tmp = path.with_name(f".tui-agent-{secrets.token_hex(6)}.tmp")  # short: any name's sibling fits
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                if old is not None:
+                    os.fchmod(fd, stat.S_IMODE(old.st_mode))
+                owner = (old.st_uid, old.st_gid) if old is not None else self.owner
+                if owner:
+                    os.fchown(fd, *owner)
+                f.write(content)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
 
     def list_files(self, rel: str = ".") -> list[str]:
         """Files and symlinks under `rel` (gitignored ones left out), relative to the workspace, sorted."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 import stat
 import time
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from tui_agent.workspace.gitignore import ALWAYS_SKIP, Ignore, RuleSet
 
@@ -108,6 +110,37 @@ def open_dir(root_fd: int, parts: list[str] | tuple[str, ...], create: int | Non
 
 def read_regular(root: Path, rel: str, limit: int | None = None) -> tuple[bytes, os.stat_result]:
     """Read a regular file beneath root without following any symlink; OSError otherwise."""
+    with _open_regular(root, rel) as (f, st):
+        data = f.read() if limit is None else f.read(limit + 1)
+        if limit is not None and len(data) > limit:
+            raise OSError(errno.EFBIG, f"file larger than {limit} bytes: {rel}")
+        return data, st
+
+
+def copy_regular(root: Path, rel: str, dest: Path, mode: int) -> None:
+    """Copy a regular file beneath root (no symlink followed) to `dest`, 1 MB at a time; holes stay holes."""
+    tmp = dest.with_name(f".{dest.name}.tui-agent-tmp")
+    with _open_regular(root, rel) as (f, _st):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            size = 0
+            while chunk := f.read(_CHUNK):
+                size += len(chunk)
+                if len(chunk) == _CHUNK and chunk == _ZEROS:
+                    out.seek(_CHUNK, os.SEEK_CUR)
+                else:
+                    out.write(chunk)
+            out.truncate(size)
+            os.fchmod(fd, mode & 0o7777)
+    os.replace(tmp, dest)
+
+
+_CHUNK = 1 << 20
+_ZEROS = bytes(_CHUNK)
+
+
+@contextlib.contextmanager
+def _open_regular(root: Path, rel: str) -> Iterator[tuple[BinaryIO, os.stat_result]]:
     parts = rel.split("/")
     rfd = os.open(root, O_DIR)
     try:
@@ -122,10 +155,7 @@ def read_regular(root: Path, rel: str, limit: int | None = None) -> tuple[bytes,
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, f"not a regular file: {rel}")
-        data = f.read() if limit is None else f.read(limit + 1)
-        if limit is not None and len(data) > limit:
-            raise OSError(errno.EFBIG, f"file larger than {limit} bytes: {rel}")
-        return data, st
+        yield f, st
 
 
 def write_file(path: Path, data: bytes, mode: int, owner: tuple[int, int] | None = None) -> None:
@@ -178,8 +208,7 @@ def copy_tree(src: Path, dst: Path, owner: tuple[int, int] | None = None) -> Non
         elif stat.S_ISLNK(st.st_mode):
             os.symlink(os.readlink(s), d)
         elif stat.S_ISREG(st.st_mode):
-            data, _ = read_regular(src, e.name)
-            write_file(d, data, st.st_mode & PERM)
+            copy_regular(src, e.name, d, st.st_mode & PERM)
         else:
             continue
         if owner:

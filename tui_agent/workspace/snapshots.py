@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import json
 import os
 import stat
@@ -18,6 +19,16 @@ Entry = tuple
 Manifest = dict  # relative path -> Entry
 
 RACY_NS = 50_000_000  # a file modified this close to a scan is re-read next time (coarse fs timestamps)
+CHUNK = 1 << 20  # files are hashed and stored a chunk at a time (a 2 GB file costs 1 MB of memory)
+ZEROS = bytes(CHUNK)
+_INCOMING = itertools.count()
+
+
+def _hash(f) -> str:
+    digest = hashlib.sha256()
+    while chunk := f.read(CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 class ObjectStore:
@@ -42,6 +53,28 @@ class ObjectStore:
             tmp = dest.with_name(f"{dest.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as f:
                 f.write(data)
+            os.replace(tmp, dest)
+        return sha
+
+    def put_file(self, f) -> str:
+        """Store what `f` reads from here on, in chunks: memory stays small and runs of zeros stay holes."""
+        digest, size = hashlib.sha256(), 0
+        tmp = self.root / f"incoming.{os.getpid()}.{next(_INCOMING)}.tmp"
+        with open(tmp, "wb") as out:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                if len(chunk) == CHUNK and chunk == ZEROS:
+                    out.seek(CHUNK, os.SEEK_CUR)
+                else:
+                    out.write(chunk)
+            out.truncate(size)
+        sha = digest.hexdigest()
+        dest = self.path(sha)
+        dest.parent.mkdir(exist_ok=True)
+        if dest.exists():
+            tmp.unlink()
+        else:
             os.replace(tmp, dest)
         return sha
 
@@ -74,10 +107,7 @@ def build(root: Path, ignore: Ignore | None, cache: Manifest, store: ObjectStore
                 fst = os.fstat(fd)
                 if fst.st_ino != st.st_ino or fst.st_dev != st.st_dev:
                     continue  # swapped since the scan (e.g. a parent became a symlink): never read through it
-                data = f.read()
-            sha = hashlib.sha256(data).hexdigest()
-            if store is not None:
-                store.put(data, sha)
+                sha = store.put_file(f) if store is not None else _hash(f)
         elif stat.S_ISLNK(mode):
             try:
                 data = os.fsencode(os.readlink(os.path.join(base, rel)))
@@ -188,10 +218,11 @@ def render(old: Manifest, new: Manifest, paths: list[str], read_old, read_new) -
         if a is not None and b is not None and a[1] == b[1]:
             continue
         out.append(f"index {a[1][:7] if a else '0000000'}..{b[1][:7] if b else '0000000'}\n")
-        da = read_old(rel, a) if a else b""
-        db = read_new(rel, b) if b else b""
-        la, lb = _text(da), _text(db)
         left, right = (f"a/{rel}" if a else "/dev/null"), (f"b/{rel}" if b else "/dev/null")
+        if (a is not None and a[2] > TEXT_DIFF_LIMIT) or (b is not None and b[2] > TEXT_DIFF_LIMIT):
+            out.append(f"Binary files {left} and {right} differ\n")
+            continue  # too large to show as text: never read
+        la, lb = _text(read_old(rel, a) if a else b""), _text(read_new(rel, b) if b else b"")
         if la is None or lb is None:
             out.append(f"Binary files {left} and {right} differ\n")
             continue

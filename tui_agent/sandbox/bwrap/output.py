@@ -31,6 +31,8 @@ class OutputProtocol(asyncio.SubprocessProtocol):
         self.noise = b""  # stderr before the marker: why the sandbox did not start
         self.must_kill = asyncio.Event()  # output cap reached, or on_output raised
         self.closed = loop.create_future()  # process exited and both pipes closed
+        self.drained = loop.create_future()  # both pipes closed: every writer is gone (the exit may be reaped later)
+        self._open = set(STREAMS)
         self.callback_error: BaseException | None = None
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
@@ -80,9 +82,15 @@ class OutputProtocol(asyncio.SubprocessProtocol):
             for fd in STREAMS:
                 self._emit(fd, b"", final=True)
 
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        self._open.discard(fd)
+        if not self._open and not self.drained.done():
+            self.drained.set_result(None)
+
     def connection_lost(self, exc: Exception | None) -> None:
-        if not self.closed.done():
-            self.closed.set_result(None)
+        for future in (self.drained, self.closed):
+            if not future.done():
+                future.set_result(None)
 
 
 class StatusProtocol(asyncio.Protocol):

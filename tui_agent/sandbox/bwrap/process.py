@@ -80,8 +80,9 @@ class SandboxProcess:
             if stdin is not None and not stdin.is_closing():
                 stdin.write(f"{command}\n{sentinel}\n".encode())
                 stdin.close()  # flushed, then closed
-            await asyncio.wait({self.out.closed, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            if not self.out.closed.done():
+            # the output is whole once both pipes close; bwrap's own exit is reaped off the critical path
+            await asyncio.wait({self.out.drained, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not self.out.drained.done():
                 timed_out = not stop.done()
                 self.kill()
                 await _bounded(self.out.closed, 5.0)
@@ -91,7 +92,10 @@ class SandboxProcess:
             raise
         finally:
             stop.cancel()
-            self.close_transports()
+            if self.status_transport is not None:
+                self.status_transport.close()
+            # bwrap itself is closed once reaped (closing it earlier would reap it behind asyncio's back)
+            self.out.closed.add_done_callback(lambda _: self.close_transports())
             self.out.flush()
         duration = time.monotonic() - began
         if not self.out.started:
@@ -130,6 +134,22 @@ class SandboxProcess:
                 self.out.on_output("stderr", line + "\n")
             except Exception as exc:
                 self.out.callback_error = exc
+
+    def init_gone(self) -> bool:
+        """Has the namespace's init exited? The kernel then has killed every process of the namespace and waited
+        for each to exit (zap_pid_ns_processes) before letting init go."""
+        if self.init is None:
+            return False
+        pid, start = self.init
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return True
+        return fields[0] in ("Z", "X") or fields[19] != start
+
+    async def init_ends(self, within_s: float = 0.05) -> bool:
+        """init_gone(), or killed and gone within `within_s` (bwrap reports the exit code before its init exits)."""
+        return self.init_gone() or (self.init is not None and await _wait_gone(*self.init, timeout_s=within_s))
 
     async def clean_up(self) -> bool:
         """True once no process of the sandbox is left (its cgroup is empty, or the namespace's init is gone)."""

@@ -14,6 +14,7 @@ from tui_agent.sandbox.bwrap import cgroup
 from tui_agent.sandbox.bwrap.process import SandboxProcess, inner
 from tui_agent.sandbox.bwrap.seccomp import denylist_program
 from tui_agent.sandbox.bwrap.setup import Host, Stage, host_tools, sandbox_args
+from tui_agent.workspace import bytecode
 
 # Run by /bin/sh as root: join the run's cgroups (their cgroup.procs files come first, up to "--"), then exec the
 # rest ([prlimit ->] setpriv -> bwrap), so that every process of the run is born inside the cgroups.
@@ -110,8 +111,18 @@ class BwrapSandbox:
             proc = None
         if proc is None:
             proc = await self._launch()
-        self._warming = asyncio.ensure_future(self._rewarm())
         return proc
+
+    async def ready(self) -> None:
+        """Wait until the next sandbox is warm (benchmarks use this; normal callers need not)."""
+        if self._warming is not None:
+            await asyncio.wait([self._warming])
+
+    def _warm_next(self) -> None:
+        """Start the next sandbox once a run is over: launching one (a fork of this process, namespaces, mounts)
+        while a check runs would compete with it for the CPU; between checks there is time to spare."""
+        if self._warming is None and not self._closed:
+            self._warming = asyncio.ensure_future(self._rewarm())
 
     async def _rewarm(self) -> None:
         try:
@@ -120,6 +131,16 @@ class BwrapSandbox:
         finally:
             self._warming = None
 
+    async def _clean_up(self, proc: SandboxProcess) -> bool:
+        try:
+            return await proc.clean_up()
+        finally:
+            self._active.discard(proc)
+
+    def _track(self, task: asyncio.Future) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _forget(self, proc: SandboxProcess) -> None:
         """Discard an unused sandbox in the background (close() waits for it)."""
         async def discard() -> None:
@@ -127,9 +148,7 @@ class BwrapSandbox:
                 await proc.discard()
             finally:
                 self._active.discard(proc)
-        task = asyncio.ensure_future(discard())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(asyncio.ensure_future(discard()))
 
     async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
         began = time.monotonic()
@@ -138,19 +157,33 @@ class BwrapSandbox:
         try:
             await self.start()
             self._stage.refresh()
+            bytecode.drop_stale(Path(self.spec.workspace))
         except SandboxUnavailable as exc:
             return RunResult(None, time.monotonic() - began, error=str(exc))
         limits = self.spec.limits
         timeout = limits.timeout_s if timeout_s is None else timeout_s
         proc = await self._take()
         try:
+            return await self._run(proc, command, on_output, timeout, began)
+        finally:
+            self._warm_next()
+
+    async def _run(self, proc: SandboxProcess, command: str, on_output: OutputCallback, timeout: float,
+                   began: float) -> RunResult:
+        limits = self.spec.limits
+        try:
             result = await proc.execute(command, self._sentinel, on_output, timeout, began)
             if proc.cg is not None:
                 for note in proc.cg.notes(limits.memory_mb, limits.pids):
                     proc.notify(f"[sandbox] {note}")
-        finally:
-            gone = await proc.clean_up()
-            self._active.discard(proc)
+        except BaseException:
+            await self._clean_up(proc)
+            raise
+        if await proc.init_ends():  # nothing of the run is left: the cgroup's removal goes on off the critical path
+            gone = True
+            self._track(asyncio.ensure_future(self._clean_up(proc)))
+        else:
+            gone = await self._clean_up(proc)
         if proc.out.callback_error is not None:
             raise proc.out.callback_error
         if not gone:  # should not happen: the pid namespace and the cgroup were both told to die

@@ -18,8 +18,7 @@ ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime",
 SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]
 STAGE_PREFIX = "tui-agent-bwrap-"  # stage folders are <prefix><pid>-<random>
 STAGED = ("passwd", "group", "hosts", "nsswitch.conf")  # files made for the sandbox's /etc
-ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
-       "PYTHONPYCACHEPREFIX": "/tmp/pycache", "TMPDIR": "/tmp"}
+ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}  # see docker/pool
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tui_agent.sandbox.base import SandboxSpec
-from tui_agent.sandbox.docker import channel
+from tui_agent.sandbox.docker import channel, host_supervisor
 from tui_agent.sandbox.docker.engine import machine_id
 
 LABEL = "tui-agent"  # value "1" on every container we create
 OWNER_LABEL = "tui-agent.owner"  # "pid:starttime" of the creating process
 WORKSPACE_LABEL = "tui-agent.workspace"
 CLIENT_LABEL = "tui-agent.client"  # the machine that made it: a shared remote engine serves several
-SUPERVISOR_SOURCE = Path(__file__).with_name("supervisor.py").read_text()
-ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
-       "PYTHONPYCACHEPREFIX": "/tmp/pycache"}
+# No PYTHONPYCACHEPREFIX: the image's and the environment's precompiled bytecode is used, and the workspace's
+# goes next to its sources (gitignored, so never in a diff or a deploy; bytecode.drop_stale keeps it honest).
+ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 
 _live: dict[str, Any] = {}  # id -> engine client, for containers this process created and has not removed yet
 _live_lock = threading.Lock()
@@ -46,16 +46,26 @@ def owner_alive(owner: str) -> bool:
     return pid.isdigit() and _start_time(int(pid)) == start
 
 
+def child_env(spec: SandboxSpec) -> dict[str, str]:
+    """The whole environment of a check: the supervisor hands its child this, never the image's ENV."""
+    return {**ENV, **dict(spec.env)}
+
+
 def container_config(spec: SandboxSpec) -> dict[str, Any]:
-    """containers.create() arguments: the hardening of DESIGN.md, nothing inherited from the host."""
+    """containers.create() arguments: the hardening of DESIGN.md, nothing inherited from the host, and the host's
+    own supervisor as the entrypoint (the image's entrypoint, command and healthcheck are cleared)."""
     lim = spec.limits
+    supervisor = host_supervisor.ensure()
     return dict(
         image=spec.image,
-        command=["python3", "-I", "-S", "-c", SUPERVISOR_SOURCE],
+        entrypoint=[host_supervisor.INSIDE],
+        command=[],
+        healthcheck={"test": ["NONE"]},
         user=f"{lim.uid}:{lim.gid}",
-        environment={**ENV, **dict(spec.env)},
+        environment=child_env(spec),
         working_dir="/workspace",
         volumes={str(Path(spec.workspace).resolve()): {"bind": "/workspace", "mode": "rw"},
+                 str(supervisor.folder): {"bind": host_supervisor.INSIDE_DIR, "mode": "ro"},
                  **{str(host): {"bind": inside, "mode": mode} for host, inside, mode in spec.binds}},
         network_mode="none",
         cap_drop=["ALL"],
@@ -243,12 +253,14 @@ class Pool:
         self._changed.set()
 
     async def take(self) -> Warm:
-        """A live warm container for the current workspace (created now if the pool is empty)."""
+        """A live warm container for the current workspace (created now if the pool is empty). The caller calls
+        refill() once its run is over: creating a container while a check runs competes with it for the CPU."""
         key = await asyncio.to_thread(workspace_key, self.spec) if not self.ready else workspace_key(self.spec)
         while self.ready:
             warm = self.ready.pop(0)
             if warm.workspace_key == key and warm.alive():
-                self.refill()
+                if not self.ready:
+                    self.refill()  # nothing left for the next run: do not wait for this one to end
                 return warm
             self.discard(warm)
         warm = await asyncio.to_thread(create_warm, self.client, self.spec, self.created, self.adapt)

@@ -6,11 +6,10 @@ import asyncio
 import codecs
 import json
 import logging
-import struct
 import time
 from dataclasses import replace
 
-from tui_agent.sandbox.docker import channel, engine_probe
+from tui_agent.sandbox.docker import channel, engine_probe, host_supervisor
 from tui_agent.sandbox.docker import engine as engines
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
@@ -18,6 +17,7 @@ from tui_agent.sandbox.docker.frames import Frames
 from tui_agent.sandbox.docker.image import DEFAULT_IMAGE
 from tui_agent.sandbox.docker.shipping import ShippedWorkspace
 from tui_agent.sanitize import sanitize
+from tui_agent.workspace import bytecode
 
 log = logging.getLogger(__name__)
 STREAMS = {b"O": "stdout", b"E": "stderr"}
@@ -66,6 +66,7 @@ class DockerSandbox:
         problem = await asyncio.to_thread(self.probe, self.spec)
         if problem:
             raise SandboxUnavailable(problem)
+        await asyncio.to_thread(host_supervisor.ensure)  # built once (gcc -static), then from the cache
         if not self.spec.workspace.is_dir():
             raise SandboxUnavailable(f"workspace {self.spec.workspace} is not a directory")
         try:
@@ -90,6 +91,9 @@ class DockerSandbox:
             await self.pool.wait_full(timeout_s)
 
     async def run(self, command: str, on_output: OutputCallback, timeout_s: float | None = None) -> RunResult:
+        if "\0" in command:
+            return RunResult(None, 0.0, error="the command contains a NUL byte")
+        bytecode.drop_stale(self.spec.workspace)  # before the workspace goes anywhere
         if self.shipped is None or self.pool is None:
             return await self._run(command, on_output, timeout_s)
         started = time.monotonic()
@@ -122,6 +126,14 @@ class DockerSandbox:
         except Exception as exc:
             self.pool.flush()
             return RunResult(None, time.monotonic() - started, error=f"no sandbox container: {_one_line(exc)}")
+        try:
+            return await self._supervised(warm, command, on_output, timeout, started)
+        finally:
+            self.pool.refill()
+
+    async def _supervised(self, warm, command: str, on_output: OutputCallback, timeout: float,
+                          started: float) -> RunResult:
+        assert self.pool is not None
         state: dict = {"truncated": False, "frames": Frames()}
         try:
             trailer = await asyncio.wait_for(self._converse(warm, command, on_output, state), timeout)
@@ -165,8 +177,7 @@ class DockerSandbox:
 
     async def _converse(self, warm, command: str, on_output: OutputCallback, state: dict) -> dict | None:
         cap = self.spec.limits.output_bytes
-        request = json.dumps({"cmd": command, "cap": cap}).encode()
-        await channel.send_all(warm.sock, struct.pack(">I", len(request)) + request)
+        await channel.send_all(warm.sock, host_supervisor.request(command, docker_pool.child_env(self.spec), cap))
         frames, seen, received = state["frames"], 0, 0
         decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in STREAMS.values()}
         while True:

@@ -14,10 +14,12 @@ import uuid
 from pathlib import Path
 
 from tui_agent.sandbox.base import SandboxSpec
+from tui_agent.sandbox.docker import host_supervisor, supervisor_volume
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.docker import untrusted_tar
 from tui_agent.sandbox.docker.engine import machine_id
 from tui_agent.sandbox.docker.frames import Frames
+from tui_agent.sandbox.docker.image import DEFAULT_IMAGE
 from tui_agent.workspace.safefs import O_DIR, PERM, open_dir, read_regular
 
 KEEPER_SOURCE = Path(__file__).with_name("keeper.py").read_text()
@@ -71,6 +73,7 @@ class ShippedWorkspace:
         self._cache: dict[str, tuple] = {}  # rel -> (lstat key, Entry) of the local folder
         self._stats: dict[str, os.stat_result] = {}
         self._keeper = None
+        self.supervisor = ""  # the supervisor's volume on that engine
         st = os.lstat(self.root)
         self.owner = (st.st_uid, st.st_gid) if os.geteuid() == 0 else None
         lim = spec.limits
@@ -78,8 +81,10 @@ class ShippedWorkspace:
         self.stream_cap = self.limit_bytes + (self.limit_bytes >> 2) + (8 << 20)  # tar headers and padding
 
     def adapt(self, config: dict) -> dict:
-        """A container config that mounts the volume at /workspace instead of a host folder."""
-        return {**config, "volumes": {self.volume: {"bind": "/workspace", "mode": "rw"}}}
+        """A container config that mounts the volume at /workspace instead of a host folder, and the supervisor's
+        volume (start() made it) instead of its cache folder."""
+        return {**config, "volumes": {self.volume: {"bind": "/workspace", "mode": "rw"},
+                                      self.supervisor: {"bind": host_supervisor.INSIDE_DIR, "mode": "ro"}}}
 
     # --- lifecycle (blocking: call in a thread) ----------------------------------------------
 
@@ -92,8 +97,10 @@ class ShippedWorkspace:
         options = f"size={lim.workspace_mb}m,uid={lim.uid},gid={lim.gid},mode=0755,nosuid,nodev"
         self.client.volumes.create(self.volume, driver="local", labels=labels,
                                    driver_opts={"type": "tmpfs", "device": "tmpfs", "o": options})
+        self.supervisor = supervisor_volume.ensure(self.client, host_supervisor.ensure())
         config = adapt(docker_pool.container_config(self.spec))
-        config.update(entrypoint=["python3", "-I", "-S", "-c", KEEPER_SOURCE], command=None,
+        # the keeper runs on the sandbox image, never on a project's environment image (its python3 is theirs)
+        config.update(image=DEFAULT_IMAGE, entrypoint=["python3", "-I", "-S", "-c", KEEPER_SOURCE], command=[],
                       labels={**config["labels"], ROLE_LABEL: "keeper"})
         container = self.client.containers.create(**config)
         docker_pool.remember(self.client, container.id)

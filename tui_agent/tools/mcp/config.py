@@ -86,6 +86,8 @@ def _server(name: str, spec: object, path: Path, text: str, environ: dict[str, s
     where = f"{path}{_line_of(text, name)}: server {name!r}"
     if not SERVER_NAME.match(name):
         raise ConfigError(f"{where}: a server name may only use letters, digits, '_' and '-' (at most 48)")
+    if "__" in name:  # tools are offered as mcp__SERVER__TOOL: a rule for `git` must never match `git__evil`
+        raise ConfigError(f"{where}: a server name may not contain '__' (it would blur which server a rule names)")
     if not isinstance(spec, dict):
         raise ConfigError(f"{where}: expected an object with \"command\" or \"url\"")
     kind = spec.get("type", "http" if "url" in spec and "command" not in spec else "stdio")

@@ -8,13 +8,16 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from tui_agent import trust
 from tui_agent.tools.permissions.rules import (
-    COMMAND_TOOLS, PATH_TOOLS, Rule, RuleError, argument_for, escape, parse_rules,
+    COMMAND_TOOLS, PATH_TOOLS, Argument, Rule, RuleError, argument_for, escape, parse_rules,
 )
 
 READ_ONLY_TOOLS = ("read_file", "list_files", "update_plan")
+WORKSPACE_TOOLS = ("write_file", "edit_file", "run_command")  # change only the scratch copy, in the sandbox
+MODES = ("auto", "ask", "plan")  # auto: the sandboxed tools run without asking; ask: today's asking; plan: read-only
 ACTIONS = ("deny", "ask", "allow")  # evaluation order: deny wins over ask over allow
 PERMISSIONS_FILE = Path(".tui-agent") / "permissions.json"
 
@@ -27,7 +30,8 @@ class PolicyError(ValueError):
 class Verdict:
     action: str  # "allow" | "ask" | "deny"
     rule: str | None = None  # the rule that decided, None for the default
-    by: str = "rule"  # "rule" | "default"
+    by: str = "rule"  # "rule" | "default" | "mode"
+    reason: str = ""  # why the default asks or denies, when it is not obvious (told to the model when denied)
 
 
 def _default_path() -> Path:
@@ -64,12 +68,19 @@ class AuditLog:
         return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
 
 
-def _default_verdict(name: str, arguments: dict) -> Verdict:
-    """Reading the workspace and planning are allowed; everything else asks."""
+PLAN_REFUSAL = Verdict("deny", None, by="mode", reason="the run is in plan mode (read-only): nothing may change")
+
+
+def _default_verdict(name: str, args: list[Argument], mode: str) -> Verdict:
+    """Without a rule: reads and the plan run; in auto, edits and sandboxed commands too; plan denies edits."""
+    if name in PATH_TOOLS and any(arg.kind == "path" and arg.unsafe for arg in args):
+        return Verdict("ask", None, by="default")
     if name in READ_ONLY_TOOLS:
-        arg = argument_for(name, arguments)
-        if not (arg.kind == "path" and arg.unsafe):
-            return Verdict("allow", None, by="default")
+        return Verdict("allow", None, by="default")
+    if name in WORKSPACE_TOOLS and mode == "plan":
+        return PLAN_REFUSAL
+    if name in WORKSPACE_TOOLS and mode == "auto":
+        return Verdict("allow", None, by="mode")
     return Verdict("ask", None, by="default")
 
 
@@ -105,8 +116,13 @@ class Policy:
     deny: list[str] = field(default_factory=list)
     project: Path | None = None  # where allow_always persists rules
     audit: AuditLog | None = None
+    mode: str = "ask"  # a run's comes from Settings.mode (auto by default); "ask" here keeps a bare Policy() strict
+    # a path tool's path as it resolves in the workspace (through symlinks), workspace-relative; None: as written
+    resolve: Callable[[str], str | None] | None = None
 
     def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise PolicyError(f"unknown mode {self.mode!r} (use {', '.join(MODES)})")
         self._parsed: dict[str, list[Rule]] = {}
         for action in ACTIONS:
             try:
@@ -116,7 +132,7 @@ class Policy:
 
     @classmethod
     def load(cls, project: Path, extra: dict | None = None, *, audit: AuditLog | None = None,
-             trusted: bool = True) -> "Policy":
+             trusted: bool = True, mode: str = "ask") -> "Policy":
         """Rules from PROJECT/.tui-agent/permissions.json plus `extra` ({"allow": [...], ...}, from config/flags).
 
         An untrusted project's file only narrows: its deny and ask rules count, its allow rules do not."""
@@ -130,24 +146,58 @@ class Policy:
             if isinstance(more, str):
                 more = [more]
             merged[action] += [r for r in more if r not in merged[action]]
-        return cls(allow=merged["allow"], ask=merged["ask"], deny=merged["deny"], project=Path(project), audit=audit)
+        return cls(allow=merged["allow"], ask=merged["ask"], deny=merged["deny"], project=Path(project), audit=audit,
+                   mode=mode)
 
     @property
     def path(self) -> Path | None:
         return self.project / PERMISSIONS_FILE if self.project is not None else None
 
     def evaluate(self, name: str, arguments: dict) -> Verdict:
+        """Deny wins, then ask, then allow, over every spelling of the argument; then the mode's default."""
         arguments = arguments if isinstance(arguments, dict) else {}
-        arg = argument_for(name, arguments)
-        verdict = None
-        for action in ACTIONS:
+        args = self._arguments(name, arguments)
+        for action in ("deny", "ask"):
+            if action == "ask" and self.mode == "plan" and name in WORKSPACE_TOOLS:
+                return PLAN_REFUSAL  # read-only: no allow or ask rule lets an edit or a command through
             for rule in self._parsed[action]:
-                if rule.matches(name, arg, for_allow=action == "allow"):
-                    verdict = Verdict(action, rule.text)
-                    break
-            if verdict:
-                break
-        return verdict or _default_verdict(name, arguments)
+                if any(rule.matches(name, arg, for_allow=False) for arg in args):
+                    return Verdict(action, rule.text)
+        opaque = ""
+        if args[0].kind == "command" and not args[0].literal and self.names_command(name):
+            opaque = f"the command is not literal ({args[0].opaque}), so the rules can't say what it runs"
+        for rule in self._parsed["allow"]:
+            if opaque and not rule.exactly(name, args[0].value):
+                continue  # only the person's approval of exactly this text covers what the rules can't read
+            if all(rule.matches(name, arg, for_allow=True) for arg in args):
+                return Verdict("allow", rule.text)
+        if opaque:
+            return Verdict("ask", None, by="default", reason=opaque)
+        return _default_verdict(name, args, self.mode)
+
+    def _arguments(self, name: str, arguments: dict) -> list[Argument]:
+        """The call's argument, and for a path tool the path it resolves to in the workspace when that differs."""
+        arg = argument_for(name, arguments)
+        if name not in PATH_TOOLS or self.resolve is None or arg.unsafe:
+            return [arg]
+        real = self.resolve(arg.value)
+        if real is None:  # leads outside the workspace: as unsafe as an escape
+            return [arg, Argument("path", arg.value, unsafe=True)]
+        return [arg] if real == arg.value else [arg, Argument("path", real)]
+
+    def names_command(self, name: str) -> bool:
+        """Does a deny or ask rule name this command tool? (Then a command that isn't literal asks.)"""
+        return any(rule.matches_name(name) for action in ("deny", "ask") for rule in self._parsed[action])
+
+    def denies_path(self, name: str, path: str) -> str | None:
+        """The deny rule of tool `name` matching this workspace-relative path (as written), if any."""
+        arg = argument_for(name, {"path": path})
+        return next((rule.text for rule in self._parsed["deny"] if rule.matches(name, arg, for_allow=False)), None)
+
+    def write_denied(self, path: str) -> str | None:
+        """The deny rule that forbids writing this workspace-relative path (write_file or edit_file), if any:
+        for the deploy plan, since run_command can change any workspace file behind the rules' back."""
+        return self.denies_path("write_file", path) or self.denies_path("edit_file", path)
 
     def add_rule(self, action: str, text: str) -> None:
         rule = Rule.parse(text)

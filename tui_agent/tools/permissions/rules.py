@@ -5,8 +5,10 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass
+
+from tui_agent.tools.permissions.shell import split
+from tui_agent.tools.permissions.unwrap import normalise
 
 PATH_TOOLS = ("read_file", "write_file", "edit_file", "list_files")
 COMMAND_TOOLS = ("run_command",)
@@ -14,7 +16,7 @@ COMMAND_TOOLS = ("run_command",)
 PRIMARY_ARGUMENTS = ("path", "command", "code", "url", "uri", "repo_path", "file", "query", "name")
 # a command with any of these never matches an allow rule by pattern: it could chain or substitute
 SHELL_META = re.compile(r"[;&|`<>$()\n\r\\]")
-_SEGMENT_SPLIT = re.compile(r"\|\||&&|\$\(|[;&|\n\r()`]")
+MAX_PATH = 4096
 _RULE = re.compile(r"^\s*([A-Za-z0-9_*?.\-]+)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
 
@@ -29,8 +31,10 @@ class Argument:
     kind: str  # "path" | "command" | "other" | "none"
     value: str = ""
     unsafe: bool = False  # escapes the workspace / has shell metacharacters: never allowed by a pattern
-    segments: tuple[str, ...] = ()  # command pieces between control operators (for deny/ask)
     alternates: tuple[str, ...] = ()  # other spellings of the same value (quotes and blanks normalised)
+    parts: tuple[str, ...] = ()  # commands: every simple command, wrappers unwrapped, program basenames (deny/ask)
+    literal: bool = True  # commands: reducible to literal simple commands (no variable program, eval, $(..)...)
+    opaque: str = ""  # commands: why not literal
 
 
 def normalise_path(raw: object) -> tuple[str, bool]:
@@ -48,17 +52,16 @@ def normalise_path(raw: object) -> tuple[str, bool]:
 
 
 def normalise_command(raw: object) -> Argument:
+    """A command as rules see it, in time linear in its length: the pieces, the unwrapped parts, literal or not."""
     if not isinstance(raw, str):
-        return Argument("command", "", unsafe=True)
+        return Argument("command", "", unsafe=True, literal=False, opaque="not a string")
     command = raw.strip()
-    segments = tuple(s.strip() for s in _SEGMENT_SPLIT.split(command) if s.strip())
-    try:
-        joined = " ".join(shlex.split(command))
-    except ValueError:
-        joined = command
+    parsed = split(command)
+    joined = " ".join(parsed.commands[0]) if len(parsed.commands) == 1 else command
     alternates = (joined,) if joined and joined != command else ()
-    return Argument("command", command, unsafe=bool(SHELL_META.search(command)), segments=segments,
-                    alternates=alternates)
+    norm = normalise(command, parsed)
+    return Argument("command", command, unsafe=bool(SHELL_META.search(command)),
+                    alternates=alternates, parts=norm.parts, literal=norm.literal, opaque=norm.reason)
 
 
 def argument_for(name: str, arguments: dict) -> Argument:
@@ -108,6 +111,36 @@ def _glob_regex(pattern: str, path_mode: bool) -> str:
     return "".join(out)
 
 
+def glob_match(pattern: str, value: str) -> bool:
+    """Does the glob (`*` any text, `\\x` a literal x) match all of value? Leftmost chunks: no backtracking."""
+    chunks, current, i = [], [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            current.append(pattern[i + 1])
+            i += 2
+            continue
+        if ch == "*":
+            chunks.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    chunks.append("".join(current))
+    if len(chunks) == 1:
+        return value == chunks[0]
+    first, *middle, last = chunks
+    if not value.startswith(first) or len(value) < len(first) + len(last) or not value.endswith(last):
+        return False
+    pos, end = len(first), len(value) - len(last)
+    for chunk in middle:
+        found = value.find(chunk, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(chunk)
+    return True
+
+
 def _has_wildcard(pattern: str, path_mode: bool) -> bool:
     """An unescaped `*` (or `?` for paths) in the pattern."""
     return bool(re.search(r"(?<!\\)(?:\\\\)*" + ("[*?]" if path_mode else "[*]"), pattern))
@@ -144,10 +177,15 @@ class Rule:
         return Rule(text.strip(), tool, pattern)
 
     def matches_name(self, name: str) -> bool:
-        if fnmatch.fnmatchcase(name, self.tool):
-            return True
-        # Claude Code: `mcp__server` alone covers every tool of that server
-        return self.tool.startswith("mcp__") and self.tool.count("__") == 1 and name.startswith(self.tool + "__")
+        if self.tool.startswith("mcp__") and name.startswith("mcp__"):
+            # the server is the segment after mcp__ (server names have no `__`); a tool's own name may have some
+            rule_server, _, rule_tool = self.tool[5:].partition("__")
+            server, _, tool = name[5:].partition("__")
+            if not fnmatch.fnmatchcase(server, rule_server):
+                return False
+            # Claude Code: `mcp__server` alone covers every tool of that server
+            return not rule_tool or fnmatch.fnmatchcase(tool, rule_tool)
+        return fnmatch.fnmatchcase(name, self.tool)
 
     def matches(self, name: str, arg: Argument, for_allow: bool) -> bool:
         """Does this rule cover the call? `for_allow`: an unsafe argument only matches an exact rule."""
@@ -159,6 +197,8 @@ class Rule:
         if arg.kind == "none":
             return False
         if arg.kind == "path":
+            if len(arg.value) > MAX_PATH:  # no such path can be written; never let its length slow a match
+                return not for_allow
             pattern = self.pattern
             if pattern.startswith("./"):
                 pattern = pattern[2:]
@@ -166,21 +206,30 @@ class Rule:
                 return False
             return re.fullmatch(_glob_regex(pattern, True), arg.value, re.DOTALL) is not None
         if arg.kind == "command":
-            regex = self._command_regex()
             if for_allow:
                 if arg.unsafe:  # compound / substituted command: only the person's exact approval covers it
                     return not _has_wildcard(self.pattern, False) and unescape(self.pattern) == arg.value
-                return any(re.fullmatch(regex, v, re.DOTALL) for v in (arg.value, *arg.alternates))
-            # deny / ask: any piece of a compound command counts
-            return any(re.fullmatch(regex, v, re.DOTALL) for v in (arg.value, *arg.alternates, *arg.segments))
-        return re.fullmatch(_glob_regex(self.pattern, False), arg.value, re.DOTALL) is not None
+                return any(self.command_matches(v) for v in (arg.value, *arg.alternates))
+            # deny / ask: any piece of a compound command counts, and every unwrapped simple command
+            return any(self.command_matches(v) for v in (arg.value, *arg.alternates, *arg.parts))
+        return glob_match(self.pattern, arg.value)
 
-    def _command_regex(self) -> str:
+    def exactly(self, name: str, value: str) -> bool:
+        """Is this a rule for exactly this call (no wildcard in its pattern), as "allow always" writes them?"""
+        return (self.matches_name(name) and self.pattern is not None and not _has_wildcard(self.pattern, False)
+                and unescape(self.pattern) == value)
+
+    def command_matches(self, value: str) -> bool:
+        """`pattern` on a command; `X *` and `X:*` also match `X` alone. Linear in the command's length."""
         pattern = self.pattern or ""
         for tail in (":*", " *"):
             if pattern.endswith(tail) and not pattern.endswith("\\" + tail[-1]):
-                return _glob_regex(pattern[: -len(tail)].rstrip(), False) + r"(?:\s.*)?"
-        return _glob_regex(pattern, False)
+                head = pattern[: -len(tail)].rstrip()
+                if glob_match(head, value):
+                    return True
+                return glob_match(head + " *", value) or any(
+                    glob_match(head + sep + "*", value) for sep in ("\t", "\n"))
+        return glob_match(pattern, value)
 
 
 def parse_rules(rules: list, where: str) -> list[Rule]:

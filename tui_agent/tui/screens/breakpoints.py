@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_agent.commands import AddBreakpoint, RemoveBreakpoint
+from tui_agent.tui.safe import safe
 from tui_agent.tui.style_paths import style
 
 HELP = ("tool · tool:RULE (e.g. tool:edit_file, tool:run_command(pytest *)) · check · failure · "
@@ -45,8 +46,8 @@ class BreakpointsScreen(ModalScreen[None]):
             yield Input(placeholder="add a breakpoint, e.g. tool:edit_file (Enter adds it)", id="bp-input")
             yield Static(HELP, id="bp-help")
             yield Static(id="bp-error")
-            yield Static(self.note + ("\n" if self.note else "") +
-                         "Enter adds · Tab to the list, then r or Delete removes · Esc closes", id="bp-keys")
+            yield Static(safe(self.note + ("\n" if self.note else "") +
+                              "Enter adds · Tab to the list, then r or Delete removes · Esc closes"), id="bp-keys")
 
     def on_mount(self) -> None:
         self.query_one("#bp-dialog").border_title = "Breakpoints"
@@ -62,14 +63,14 @@ class BreakpointsScreen(ModalScreen[None]):
         listing = self.listing
         listing.clear_options()
         if specs:
-            listing.add_options([Option(spec, id=spec) for spec in specs])
+            listing.add_options([Option(safe(spec, newlines=False), id=spec) for spec in specs])
             listing.highlighted = specs.index(select) if select in specs else 0
         else:
             listing.add_option(Option("none: the agent only pauses when you press p or s", disabled=True))
 
     def _error(self, message: str) -> None:
         error = self.query_one("#bp-error", Static)
-        error.update(message)
+        error.update(safe(message))
         error.set_class(bool(message), "-shown")
 
     @on(Input.Submitted, "#bp-input")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,9 +12,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, Static
 
 from tui_agent.config import Settings
-from tui_agent.sanitize import sanitize
+from tui_agent.sanitize import visible
 from tui_agent.tui.diff_text import colour_diff
 from tui_agent.tui.palette import colour, diff_colours
+from tui_agent.tui.safe import SafeText, safe
 from tui_agent.tui.state import RunState
 from tui_agent.tui.style_paths import style
 from tui_agent.workspace.deploy_risk import CONTROL_NAME
@@ -47,7 +47,8 @@ class Checklist:
 
 
 def _clean(text: str) -> str:
-    return sanitize(text, keep_colour=False)
+    """Shown, not removed: a flagged file's escape sequences are what the person must see."""
+    return visible(text)
 
 
 def _name(path: str) -> str:
@@ -72,21 +73,22 @@ class DeployScreen(ModalScreen["tuple[str, ...] | None"]):
     def compose(self) -> ComposeResult:
         c = self.checklist
         with Vertical(id="deploy-dialog"):
-            yield Label(f"Deploy into {c.project}?", id="deploy-title")
+            yield Label(safe(f"Deploy into {c.project}?", newlines=False), id="deploy-title")
             yield Static(self._checklist(), id="deploy-checklist")
             with VerticalScroll(id="deploy-diff"):
                 if c.flagged:
-                    yield Static(Text("Flagged: these can run code on your machine or change what tui-agent does. "
+                    yield Static(SafeText("Flagged: these can run code on your machine or change what tui-agent does. "
                                       "Each stays out unless you check it; read it first.", style="bold"),
                                  classes="deploy-section")
                 for i, (path, why, content) in enumerate(c.flagged):
-                    yield Checkbox(Text(f"{_name(path)}: {_clean(why)}"), False, id=f"flag-{i}", classes="deploy-flag")
-                    yield Static(Text(_clean(content) or "(empty)"), classes="deploy-content")
+                    yield Checkbox(SafeText(f"{_name(path)}: {_clean(why)}"), False, id=f"flag-{i}",
+                                   classes="deploy-flag")
+                    yield Static(SafeText(_clean(content) or "(empty)"), classes="deploy-content")
                 if c.refused:
                     yield Static(self._refused(), classes="deploy-section")
                 yield Static(self._files(), id="deploy-files", classes="deploy-section")
                 yield Static(colour_diff(self.diff, diff_colours(self.app)) if self.diff.strip()
-                             else Text("No change to deploy.", style="dim"))
+                             else SafeText("No change to deploy.", style="dim"))
             with Horizontal(id="deploy-buttons"):
                 yield Button("Deploy (y)", variant="success", id="confirm")
                 yield Button("Cancel (esc)", variant="default", id="cancel")
@@ -95,10 +97,10 @@ class DeployScreen(ModalScreen["tuple[str, ...] | None"]):
         self.query_one("#deploy-dialog").border_title = "Ready to deploy"
         self.query_one("#cancel", Button).focus()
 
-    def _checklist(self) -> Text:
+    def _checklist(self) -> SafeText:
         c = self.checklist
         good, bad = colour(self.app, "text-success", "green"), colour(self.app, "text-error", "red")
-        text = Text()
+        text = SafeText()
 
         def item(ok: bool, line: str) -> None:
             text.append("✓ " if ok else "✗ ", style=good if ok else bad).append(line + "\n")
@@ -115,15 +117,15 @@ class DeployScreen(ModalScreen["tuple[str, ...] | None"]):
                     style="" if c.deploy_command else "dim")
         return text
 
-    def _refused(self) -> Text:
-        text = Text("Never deployed:\n", style="bold")
+    def _refused(self) -> SafeText:
+        text = SafeText("Never deployed:\n", style="bold")
         for path, why in self.checklist.refused:
             text.append(f"  {_name(path)}", style="bold").append(f"  {_clean(why)}\n", style="")
         return text
 
-    def _files(self) -> Text:
+    def _files(self) -> SafeText:
         flagged = {path for path, _, _ in self.checklist.flagged}
-        text = Text("Files:\n", style="bold")
+        text = SafeText("Files:\n", style="bold")
         for path in sorted(self.checklist.files, key=lambda f: (f not in flagged, "__pycache__" in f, f)):
             text.append(f"  {'⚑ ' if path in flagged else ''}{_name(path)}\n")
         return text

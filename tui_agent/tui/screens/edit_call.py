@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
 from tui_agent.events import ToolCallRequested
+from tui_agent.sanitize import json_visible, visible
+from tui_agent.tui.safe import SafeText, safe
 from tui_agent.tui.state import summarize
 from tui_agent.tui.style_paths import style
 
@@ -24,6 +26,12 @@ def parse_arguments(text: str) -> dict:
     if not isinstance(value, dict):
         raise ValueError("the arguments must be a JSON object ({...})")
     return value
+
+
+def plain_editable(name: str, arguments: dict) -> bool:
+    """An edit_file's new_string is edited as plain text unless it holds characters a terminal would act on."""
+    value = arguments.get("new_string")
+    return name == "edit_file" and isinstance(value, str) and visible(value) == value
 
 
 class EditCallScreen(ModalScreen[dict | None]):
@@ -40,7 +48,7 @@ class EditCallScreen(ModalScreen[dict | None]):
         super().__init__()
         self.call, self.at_breakpoint = call, at_breakpoint
         self.arguments = dict(call.arguments) if isinstance(call.arguments, dict) else {}
-        self.plain = call.name == "edit_file" and isinstance(self.arguments.get("new_string"), str)
+        self.plain = plain_editable(call.name, self.arguments)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-dialog"):
@@ -53,21 +61,22 @@ class EditCallScreen(ModalScreen[dict | None]):
                 yield Button("Cancel (esc)", id="edit-cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#edit-dialog").border_title = f"Edit {summarize(self.call.name, self.arguments)} before it runs"
+        what = summarize(self.call.name, self.arguments)
+        self.query_one("#edit-dialog").border_title = safe(f"Edit {what} before it runs", newlines=False)
         self._describe()
         self.query_one(TextArea).focus()
 
     def _text(self) -> str:
         if self.plain:
             return self.arguments["new_string"]
-        return json.dumps(self.arguments, ensure_ascii=False, indent=2)
+        return json_visible(json.dumps(self.arguments, ensure_ascii=False, indent=2))
 
     def _describe(self) -> None:
         what = ("the new_string of this edit_file (plain text; ctrl+t edits all arguments as JSON)" if self.plain
                 else f"the arguments of {self.call.name} as JSON")
         when = ("; allowed now, it runs when the loop goes on (p resume, s step)" if self.at_breakpoint
                 else "; allowing runs the call with your version")
-        self.query_one("#edit-what", Label).update(f"Editing {what}{when}.")
+        self.query_one("#edit-what", Label).update(SafeText(f"Editing {what}{when}."))
 
     def edited(self) -> dict:
         text = self.query_one(TextArea).text
@@ -77,7 +86,7 @@ class EditCallScreen(ModalScreen[dict | None]):
 
     def _error(self, message: str) -> None:
         error = self.query_one("#edit-error", Static)
-        error.update(message)
+        error.update(safe(message))
         error.set_class(bool(message), "-shown")
 
     def action_allow(self) -> None:
@@ -94,8 +103,8 @@ class EditCallScreen(ModalScreen[dict | None]):
         except ValueError as exc:
             self._error(f"Fix the JSON first: {exc}")
             return
-        if not self.plain and not (self.call.name == "edit_file" and isinstance(self.arguments.get("new_string"), str)):
-            self._error("Only an edit_file's new_string can be edited as plain text.")
+        if not self.plain and not plain_editable(self.call.name, self.arguments):
+            self._error("Only an edit_file's new_string without control characters can be edited as plain text.")
             return
         self.plain = not self.plain
         area = self.query_one(TextArea)

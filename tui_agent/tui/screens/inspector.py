@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from rich.text import Text
+from tui_agent.tui.safe import SafeText, safe
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -79,7 +79,7 @@ class InspectorScreen(Screen):
             self.shown = items
             options = self.items_list
             options.clear_options()
-            options.add_options([Option(i.label, id=i.key) for i in items])
+            options.add_options([Option(safe(i.label, newlines=False), id=i.key) for i in items])
             keys = [i.key for i in items]
             if keys:
                 options.highlighted = keys.index(keep) if keep in keys else 0
@@ -90,7 +90,7 @@ class InspectorScreen(Screen):
 
     def _head(self) -> None:
         numbers = self.trace.numbers
-        text = Text()
+        text = SafeText()
         if not numbers:
             text.append("Inspector · no model request yet", style="bold")
         else:
@@ -117,13 +117,13 @@ class InspectorScreen(Screen):
         body = self.query_one("#insp-text", Static)
         if item is None:
             self._shown_data = None
-            body.update(Text("Nothing to show here.", style="dim"))
+            body.update(SafeText("Nothing to show here.", style="dim"))
             return
         if (item.key, item.data) == self._shown_data:
             return
         self._shown_data = (item.key, item.data)
         detail = self.query_one("#insp-detail", VerticalScroll)
-        detail.border_title = item.label
+        detail.border_title = safe(item.label, newlines=False)
         text = readable(item.data, self.query_text)
         body.update(text)
         at = text.plain.lower().find(self.query_text.lower()) if self.query_text else -1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from typing import Callable, TypeVar, cast
 
 from textual import events
 from textual.app import ComposeResult
@@ -11,25 +11,23 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
-from tui_agent.commands import ANSWERS, Answer, Command, Deploy, Pause, Reply, RestartServers, Resume, Step, Stop
+from tui_agent.commands import (
+    ANSWERS, Answer, Command, Deploy, Pause, Reply, RestartServers, Resume, SetMode, Step, Stop,
+)
 from tui_agent.config import Settings
 from tui_agent.handle import RunHandle
-from tui_agent.sanitize import sanitize
 from tui_agent.tui.keys import MAIN, bindings
-from tui_agent.tui.narration import Heading
-from tui_agent.tui.screens.breakpoints import BreakpointsScreen
-from tui_agent.tui.screens.deploy import Checklist, DeployScreen
-from tui_agent.tui.screens.edit_call import EditCallScreen
-from tui_agent.tui.screens.inspector import InspectorScreen
 from tui_agent.tui.state import RunState
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.fixes import FixesPanel
+from tui_agent.tui.widgets.footer import KeysFooter
 from tui_agent.tui.widgets.output_log import OutputLog
 from tui_agent.tui.widgets.permissions import PermissionsPanel
 from tui_agent.tui.widgets.plan import PlanPanel
 from tui_agent.tui.widgets.status import StatusLine
+
+W = TypeVar("W", bound=Widget)
 
 NARROW = 120  # below this many columns the layout gives the Output panel more room
 
@@ -49,6 +47,7 @@ class MainScreen(Screen[None]):
         self.run: RunHandle | None = None
         self.ready = False  # its panels exist (set in on_mount, before is_mounted turns true)
         self.deploy_process: asyncio.subprocess.Process | None = None
+        self._found: dict[type, Widget] = {}
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -59,7 +58,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="right"):
                 yield FixesPanel(id="fixes")
                 yield PermissionsPanel(id="permissions")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.output.border_title = "2 Output"
@@ -69,25 +68,32 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
 
+    def _one(self, kind: type[W]) -> W:
+        """A panel, found once (a query walks the whole screen, and the panels are asked for on every batch)."""
+        found = self._found.get(kind)
+        if found is None:
+            found = self._found[kind] = self.query_one(kind)
+        return cast(W, found)
+
     @property
     def status(self) -> StatusLine:
-        return self.query_one(StatusLine)
+        return self._one(StatusLine)
 
     @property
     def plan(self) -> PlanPanel:
-        return self.query_one(PlanPanel)
+        return self._one(PlanPanel)
 
     @property
     def output(self) -> OutputLog:
-        return self.query_one(OutputLog)
+        return self._one(OutputLog)
 
     @property
     def fixes(self) -> FixesPanel:
-        return self.query_one(FixesPanel)
+        return self._one(FixesPanel)
 
     @property
     def permissions(self) -> PermissionsPanel:
-        return self.query_one(PermissionsPanel)
+        return self._one(PermissionsPanel)
 
     # --- which keys apply now (hidden: False, shown dimmed: None) ------------------------
 
@@ -169,6 +175,11 @@ class MainScreen(Screen[None]):
         if call_id is None or call_id not in self.state.pending:
             self.notify("No tool call is waiting: nothing to edit.")
             return
+        if self.state.pending[call_id].shortened:
+            self.notify("This call's arguments are too long to edit here (they are shown shortened): allow or deny it.")
+            return
+        from tui_agent.tui.screens.edit_call import EditCallScreen  # loaded when first used: a faster first paint
+
         at_breakpoint = self.state.paused  # the loop waits at a point before asking: the answer is given ahead
         self.app.push_screen(EditCallScreen(self.state.pending[call_id], at_breakpoint=at_breakpoint),
                              self._edited)
@@ -185,12 +196,21 @@ class MainScreen(Screen[None]):
             self.state.restarting |= set(names)
             self.notify(f"Restarting MCP server{'s' if len(names) > 1 else ''}: {', '.join(names)}", timeout=5)
 
+    def action_cycle_mode(self) -> None:
+        modes = ("auto", "ask", "plan")
+        current = self.state.mode if self.state.mode in modes else "auto"
+        self.send(SetMode(modes[(modes.index(current) + 1) % len(modes)]))
+
     def action_breakpoints(self) -> None:
+        from tui_agent.tui.screens.breakpoints import BreakpointsScreen
+
         if self.run is not None:
             note = "This is a replay: breakpoints apply to live runs, not to recorded events." if self.replay else ""
             self.app.push_screen(BreakpointsScreen(self.run.breakpoints(), note=note))
 
     def action_inspect(self) -> None:
+        from tui_agent.tui.screens.inspector import InspectorScreen
+
         session = self.run.session_dir if self.run is not None else None
         self.app.push_screen(InspectorScreen(self.trace, session=session, iteration=self.state.iteration or None))
 
@@ -204,6 +224,8 @@ class MainScreen(Screen[None]):
         if state.deploy_ready is None:
             self.notify("Nothing to deploy yet: the check must pass first.", severity="warning")
             return
+        from tui_agent.tui.screens.deploy import Checklist, DeployScreen
+
         self.app.clear_notifications()  # nothing may cover the dialog's buttons
         checklist = Checklist.of(state, self.settings)
         self.app.push_screen(DeployScreen(state.deploy_ready.diff, checklist), self._deploy_answered)
@@ -215,19 +237,9 @@ class MainScreen(Screen[None]):
             self.run_worker(self._deploy_command(self.settings.deploy_command), group="deploy", exit_on_error=False)
 
     async def _deploy_command(self, command: str) -> None:
-        """The configured deploy command, on the host in the project folder, after the person approved."""
-        self.output.write_heading(Heading(f"── deploy command: {command}", mark="deploy"))
-        self.deploy_process = proc = await asyncio.create_subprocess_shell(
-            command, cwd=str(self.settings.project), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
-        assert proc.stdout is not None
-        while chunk := await proc.stdout.read(65536):
-            self.output.append(sanitize(chunk.decode("utf-8", errors="replace")))
-        code = await proc.wait()
-        ok = code == 0
-        self.output.write_heading(Heading(f"── deploy command exited {code}", "good" if ok else "bad"))
-        self.notify(f"Deploy command {'finished' if ok else f'failed (exit {code})'}: {command}",
-                    severity="information" if ok else "error", timeout=30)
+        from tui_agent.tui.deploy_command import run_deploy_command
+
+        await run_deploy_command(self, command)
 
     async def stop_deploy_command(self) -> None:
         proc = self.deploy_process

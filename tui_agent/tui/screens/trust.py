@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Label, Static
 
-from tui_agent.sanitize import sanitize
 from tui_agent.trust import Review
+from tui_agent.tui.safe import SafeText, safe
 from tui_agent.tui.style_paths import style
 
 ANSWERS = ("trust", "untrusted", "quit")
 
 
-def describe(review: Review) -> Text:
-    """The review in sections; every string from the project is sanitised (it is the project's, not ours)."""
-    text = Text()
+def describe(review: Review) -> SafeText:
+    """The review in sections; every string from the project has its hidden characters shown (it is the project's)."""
+    text = SafeText()
 
     def section(title: str, lines: list[str], empty: str) -> None:
         text.append(title + "\n", style="bold")
         for line in lines or [empty]:
-            text.append("  " + sanitize(line, keep_colour=False) + "\n", style="" if lines else "dim")
+            text.append("  " + line + "\n", style="" if lines else "dim")
         text.append("\n")
 
     section("MCP servers it would start on this machine", review.servers, "none")
@@ -52,7 +51,7 @@ class TrustScreen(Screen[str]):
         why = ("Its configuration changed since you trusted it." if self.changed
                else "You have not trusted this folder yet.")
         with Vertical(id="trust-dialog"):
-            yield Label(f"Trust {sanitize(self.project, keep_colour=False)}?", id="trust-title")
+            yield Label(safe(f"Trust {self.project}?", newlines=False), id="trust-title")
             yield Static(why + " Its own files would make tui-agent do this:", id="trust-why")
             with VerticalScroll(id="trust-review"):
                 yield Static(describe(self.review))

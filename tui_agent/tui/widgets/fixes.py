@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rich.text import Text
+
+from tui_agent.tui.safe import SafeText
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
@@ -78,20 +80,20 @@ class FixesPanel(Vertical):
         self.query_one("#fix-title", Static).update(title)
         if self.cumulative:
             diff.update(colour_diff(self.cumulative_diff, diff_colours(self.app)) if self.cumulative_diff
-                        else Text("No change yet.", style="dim"))
+                        else SafeText("No change yet.", style="dim"))
             cause.update("")
             return
         fix = self.current
         if fix is None:
-            diff.update(Text("No fix yet: the diff of each iteration shows here.", style="dim"))
+            diff.update(SafeText("No fix yet: the diff of each iteration shows here.", style="dim"))
             cause.update("")
             return
         diff.update(colour_diff(fix.diff, diff_colours(self.app)) if fix.diff.strip()
-                    else Text("This iteration changed nothing.", style="dim"))
+                    else SafeText("This iteration changed nothing.", style="dim"))
         cause.update(self._cause(fix))
 
     def _title(self) -> Text:
-        text = Text()
+        text = SafeText()
         if self.cumulative:
             text.append("All changes since the start", style="bold")
             return text.append("  (c: back to each fix)", style="dim")
@@ -106,7 +108,7 @@ class FixesPanel(Vertical):
         return text
 
     def _cause(self, fix: Fix) -> Text:
-        text = Text("\n")
+        text = SafeText("\n")
         check = fix.cause
         if check is None:
             return text.append("The check output that led to this fix was not recorded.", style="dim")

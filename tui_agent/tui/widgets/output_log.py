@@ -14,6 +14,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_agent.events import Event, OutputChunk
+from tui_agent.sanitize import visible
 from tui_agent.tui.narration import Heading
 from tui_agent.tui.palette import RESET, sgr
 
@@ -22,7 +23,7 @@ _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
 def visible_width(line: str) -> int:
     if "\x1b" in line:
-        return cell_len(_SGR.sub("", line))
+        line = _SGR.sub("", line)
     return len(line) if line.isascii() else cell_len(line)
 
 
@@ -97,7 +98,11 @@ class OutputLog(ScrollView, can_focus=True):
         elif new:
             self._open = True
         if new:
-            width = max(width, max(map(visible_width, new)))
+            if text.isascii():  # one pass over the whole batch: an ASCII line is as wide as it is long, sans SGR
+                plain = _SGR.sub("", text) if "\x1b" in text else text
+                width = max(width, max(map(len, plain.split("\n"))))
+            else:
+                width = max(width, max(map(visible_width, new)))
             dropped = max(0, len(lines) + len(new) - self.max_lines)
             lines.extend(new)
             self._first += dropped
@@ -119,7 +124,7 @@ class OutputLog(ScrollView, can_focus=True):
 
     def write_heading(self, heading: Heading) -> None:
         """A narration heading, in the theme's colour for its role."""
-        self.heading(sgr(self.app, heading.role) + heading.text + RESET, mark=heading.mark)
+        self.heading(sgr(self.app, heading.role) + visible(heading.text, newlines=False) + RESET, mark=heading.mark)
 
     def jump(self, mark: str) -> bool:
         """Scroll so the marked line is at the top; False when it was never written or already dropped."""
@@ -153,7 +158,7 @@ class OutputLog(ScrollView, can_focus=True):
         absolute = self._first + index
         strip = self._strips.get(absolute)
         if strip is None:
-            text = Text.from_ansi(self._lines[index].expandtabs(), no_wrap=True, end="")
+            text = Text.from_ansi(visible(self._lines[index], keep_sgr=True).expandtabs(), no_wrap=True, end="")
             text.stylize_before(rich_style)
             strip = Strip(text.render(self.app.console), text.cell_len)
             self._strips[absolute] = strip

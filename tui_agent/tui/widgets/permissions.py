@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from rich.text import Text
+from tui_agent.tui.safe import SafeText, safe
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -15,13 +15,18 @@ from tui_agent.events import ToolCallRequested
 from tui_agent.tui.palette import colour
 from tui_agent.tui.state import Decision, RunState, summarize
 
-DEFAULT_RULES = "by default: read_file, list_files and update_plan are allowed; anything else asks"
+DEFAULT_RULES = {  # what runs without a rule, in each mode ("": a session recorded before modes)
+    "auto": "mode auto (m switches): reads, workspace edits and sandboxed commands run; MCP tools ask",
+    "ask": "mode ask (m switches): read_file, list_files and update_plan run; anything else asks",
+    "plan": "mode plan (m switches): read-only; edits and commands are refused; MCP tools ask",
+    "": "by default: read_file, list_files and update_plan are allowed; anything else asks",
+}
 SHOWN_DECISIONS = 200
 
 
-def arguments_text(call: ToolCallRequested) -> Text:
+def arguments_text(call: ToolCallRequested) -> SafeText:
     """Every argument in full; multi-line strings as indented blocks."""
-    text = Text()
+    text = SafeText()
     text.append(call.name, style="bold").append(f"  iteration {call.iteration} · {call.call_id}\n", style="dim")
     arguments = call.arguments if isinstance(call.arguments, dict) else {"arguments": call.arguments}
     for key, value in arguments.items():
@@ -45,6 +50,7 @@ class PermissionsPanel(Vertical):
         self.rules: dict[str, list[str]] = {}
         self.decisions: list[Decision] = []
         self.answered: dict[str, str] = {}  # answered ahead, at a breakpoint
+        self.mode = ""
         self.at_breakpoint = False
         self.servers: tuple = ()  # the MCP servers (ServerStatus)
 
@@ -76,13 +82,14 @@ class PermissionsPanel(Vertical):
 
     def show(self, state: RunState, rules: dict[str, list[str]]) -> None:
         self.rules, self.decisions, self.answered = rules, state.decisions, state.answered_ahead
-        self.at_breakpoint, self.servers = state.at_breakpoint, state.servers
+        self.at_breakpoint, self.servers, self.mode = state.at_breakpoint, state.servers, state.mode
         if list(state.pending) != list(self.pending):
             keep = self.selected
             self.pending = dict(state.pending)
             options = self.options
             options.clear_options()
-            options.add_options([Option(summarize(c.name, c.arguments), id=c.call_id) for c in self.pending.values()])
+            options.add_options([Option(safe(summarize(c.name, c.arguments), newlines=False), id=c.call_id)
+                                 for c in self.pending.values()])
             ids = list(self.pending)
             if ids:
                 options.highlighted = ids.index(keep) if keep in ids else 0
@@ -98,7 +105,7 @@ class PermissionsPanel(Vertical):
         call = self.pending.get(self.selected or "")
         args = self.query_one("#call-args", Static)
         if call is None:
-            args.update(Text("No tool call is waiting for you.", style="dim"))
+            args.update(SafeText("No tool call is waiting for you.", style="dim"))
         else:
             warn = "bold " + colour(self.app, "text-warning", "yellow")
             answered = self.answered.get(call.call_id)
@@ -108,7 +115,7 @@ class PermissionsPanel(Vertical):
                 say = "Paused at a breakpoint before this call: e edit · y allow · n deny\n"
             else:
                 say = "Waiting for you: y allow · a always · n deny · e edit\n"
-            waiting = Text().append(say, style=warn)
+            waiting = SafeText().append(say, style=warn)
             args.update(waiting.append_text(arguments_text(call)))
         self.query_one("#rules", Static).update(self._rules())
         servers = self.query_one("#servers", Static)
@@ -116,16 +123,16 @@ class PermissionsPanel(Vertical):
         servers.update(server_lines(self.app, self.servers))
         self.query_one("#decisions", Static).update(self._decisions())
 
-    def _rules(self) -> Text:
-        text = Text().append("\nRules in force\n", style="bold")
+    def _rules(self) -> SafeText:
+        text = SafeText().append("\nRules in force\n", style="bold")
         for action in ("allow", "ask", "deny"):
             rules = self.rules.get(action) or []
             text.append(f"{action}: ", style="bold").append(", ".join(rules) or "—", style="" if rules else "dim")
             text.append("\n")
-        return text.append(DEFAULT_RULES, style="dim")
+        return text.append(DEFAULT_RULES.get(self.mode, DEFAULT_RULES[""]), style="dim")
 
-    def _decisions(self) -> Text:
-        text = Text().append("\n\nDecisions\n", style="bold")
+    def _decisions(self) -> SafeText:
+        text = SafeText().append("\n\nDecisions\n", style="bold")
         if not self.decisions:
             return text.append("none yet", style="dim")
         good, bad = colour(self.app, "text-success", "green"), colour(self.app, "text-error", "red")
@@ -141,9 +148,9 @@ STATE_STYLES = {"ready": ("●", "text-success", "green"), "failed": ("✗", "te
                 "starting": ("○", "text-warning", "yellow"), "restarting": ("⟳", "text-warning", "yellow")}
 
 
-def server_lines(app, servers) -> Text:
+def server_lines(app, servers) -> SafeText:
     """`● time ready · get_current_time, convert_time` / `✗ ghost failed: …` (r restarts a failed one)."""
-    text = Text().append("\nMCP servers\n", style="bold")
+    text = SafeText().append("\nMCP servers\n", style="bold")
     for n, srv in enumerate(servers):
         icon, variable, fallback = STATE_STYLES.get(srv.state, ("○", "text-muted", "white"))
         text.append(("\n" if n else "") + f"{icon} ", style=colour(app, variable, fallback))

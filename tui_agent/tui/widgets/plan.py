@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rich.text import Text
+
+from tui_agent.tui.safe import SafeText
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -25,7 +27,7 @@ class PlanPanel(VerticalScroll, can_focus=True):
         self.border_title = "1 Plan"
 
     def show(self, state: RunState) -> None:
-        goal = Text()
+        goal = SafeText()
         goal.append(state.goal or "starting…", style="bold")
         if state.check:
             goal.append("\ncheck: ", style="dim").append(state.check)
@@ -34,7 +36,7 @@ class PlanPanel(VerticalScroll, can_focus=True):
         self.query_one("#activity", Static).update(self._activity(state))
 
     def _steps(self, state: RunState) -> Text:
-        text = Text()
+        text = SafeText()
         if not state.plan:
             return text.append("No plan yet.", style="dim")
         styles = {"done": colour(self.app, "text-success", "green"),
@@ -50,15 +52,16 @@ class PlanPanel(VerticalScroll, can_focus=True):
         """What needs the person's eye first (the error that ended the run, a model retry), then what happens now."""
         lines = []
         if state.fatal_error:
-            lines.append(Text().append("✗ " + state.fatal_error, style="bold " + colour(self.app, "text-error", "red")))
+            error = "bold " + colour(self.app, "text-error", "red")
+            lines.append(SafeText().append("✗ " + state.fatal_error, style=error))
         if (retry := state.retrying) is not None:
-            lines.append(Text().append(f"⟳ model busy: {retry.reason}; retry {retry.attempt} in {retry.wait_s:.1f} s",
-                                       style="bold " + colour(self.app, "text-warning", "yellow")))
+            busy = f"⟳ model busy: {retry.reason}; retry {retry.attempt} in {retry.wait_s:.1f} s"
+            lines.append(SafeText().append(busy, style="bold " + colour(self.app, "text-warning", "yellow")))
         said = " ".join(state.activity.split())
         if said:
-            lines.append(Text().append("model: ", style="dim").append(said[-240:], style="italic"))
+            lines.append(SafeText().append("model: ", style="dim").append(said[-240:], style="italic"))
         if state.last_tool:
-            lines.append(Text().append("tool: ", style="dim").append(state.last_tool))
+            lines.append(SafeText().append("tool: ", style="dim").append(state.last_tool))
         if state.progress:
-            lines.append(Text().append("progress: ", style="dim").append(state.progress))
-        return Text("\n").join(lines)
+            lines.append(SafeText().append("progress: ", style="dim").append(state.progress))
+        return SafeText("\n").join(lines)

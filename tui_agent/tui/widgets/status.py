@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from tui_agent.tui.safe import safe
 from tui_agent.tui.state import RunState
 
 PHASE_CLASSES = ("-running", "-paused", "-breakpoint", "-waiting", "-done", "-ready", "-deployed", "-failed")
@@ -34,7 +35,7 @@ def phase_class(phase: str, state: RunState) -> str:
 
 
 def facts(state: RunState, elapsed: float, compact: bool = False) -> str:
-    """`iteration 2 │ 2/10 iterations │ $0.0123 / $1.00 │ 0:04 / 10:00 │ check ✗ │ docker`"""
+    """`iteration 2 │ 2/10 iterations │ $0.0123 / $1.00 │ 0:04 / 10:00 │ check ✗ │ docker │ mode auto`"""
     c = state.criteria
     max_it, budget, wall = c.get("max_iterations"), c.get("budget_usd"), c.get("wall_time_s")
     last = state.last_check
@@ -46,6 +47,8 @@ def facts(state: RunState, elapsed: float, compact: bool = False) -> str:
         "check …" if last is None else ("check ✓" if last.passed else "check ✗"),
         state.sandbox or "sandbox …",
     ]
+    if state.mode:
+        parts.append(f"mode {state.mode}")
     if compact:
         parts[0], parts[1] = f"it {state.iteration}", f"{state.iterations_done}/{max_it or '∞'}"
         return "│".join(parts).replace(" / ", "/")
@@ -56,6 +59,8 @@ class StatusLine(Horizontal):
     """One line at the top: a coloured state badge, then the facts."""
 
     _shown: tuple | None = None
+    _texts: tuple[str, str] = ("", "")
+    _labels: tuple[Label, Label] | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(id="phase")
@@ -68,9 +73,16 @@ class StatusLine(Horizontal):
     def show(self, state: RunState, elapsed: float, phase: str | None = None) -> None:
         self._shown = (state, elapsed, phase)
         phase = phase or state.phase
-        badge = self.query_one("#phase", Label)
-        badge.update(f" REPLAY · {phase.upper()} " if state.replay else f" {phase.upper()} ")
-        badge.remove_class(*PHASE_CLASSES)
-        badge.add_class(phase_class(phase, state))
+        badge, line = self._labels or (self.query_one("#phase", Label), self.query_one("#facts", Label))
+        self._labels = (badge, line)
+        text = f" REPLAY · {phase.upper()} " if state.replay else f" {phase.upper()} "
+        if text != self._texts[0]:  # an update lays out the whole screen again: only when the words change
+            badge.update(safe(text, newlines=False))
+        if not badge.has_class(kind := phase_class(phase, state)):
+            badge.remove_class(*PHASE_CLASSES)
+            badge.add_class(kind)
         why = f"{state.pause_reason} │ " if state.at_breakpoint else ""
-        self.query_one("#facts", Label).update(" " + why + facts(state, elapsed, compact=self.size.width < 120))
+        said = " " + why + facts(state, elapsed, compact=self.size.width < 120)
+        if said != self._texts[1]:
+            line.update(safe(said, newlines=False), layout=False)  # 1fr wide: its size never depends on its words
+        self._texts = (text, said)

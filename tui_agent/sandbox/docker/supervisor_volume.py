@@ -1,0 +1,74 @@
+"""The host's supervisor on a remote engine: a volume named by the binary's hash, filled and checked through the API.
+
+A remote engine cannot bind a folder of this machine, so the supervisor goes into a volume once (put_archive into a
+created, never started, helper container of the sandbox image) and every container mounts it read-only. A volume
+of that name whose content does not hash to its name is replaced, never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+
+from tui_agent.sandbox.docker import host_supervisor
+from tui_agent.sandbox.docker import pool as docker_pool
+from tui_agent.sandbox.docker.engine import machine_id
+from tui_agent.sandbox.docker.image import DEFAULT_IMAGE
+
+PREFIX = "tui-agent-supervisor-"
+ROLE = "supervisor-volume"
+
+
+def volume_name(binary: host_supervisor.Binary) -> str:
+    return PREFIX + binary.digest[:40]
+
+
+def _helper(client, volume: str, mode: str):
+    return client.containers.create(
+        image=DEFAULT_IMAGE, entrypoint=["/nonexistent"], command=[], network_mode="none", user="0:0",
+        volumes={volume: {"bind": "/s", "mode": mode}},
+        labels={docker_pool.LABEL: "1", docker_pool.OWNER_LABEL: docker_pool.owner_id(),
+                docker_pool.CLIENT_LABEL: machine_id(), "tui-agent.role": ROLE})
+
+
+def _content(client, volume: str) -> bytes | None:
+    helper = _helper(client, volume, "ro")
+    try:
+        stream, _ = helper.get_archive(f"/s/{host_supervisor.NAME}")
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = tar.getmember(host_supervisor.NAME)
+            got = tar.extractfile(member) if member.isfile() and member.mode & 0o022 == 0 else None
+            return got.read() if got else None
+    except Exception:
+        return None
+    finally:
+        docker_pool.remove_quietly(client, helper.id)
+
+
+def ensure(client, binary: host_supervisor.Binary) -> str:
+    """The name of a volume on `client`'s engine holding exactly this supervisor (made or repaired now)."""
+    name = volume_name(binary)
+    data = binary.path.read_bytes()
+    existing = {v.get("Name") for v in client.api.volumes(filters={"name": name}).get("Volumes") or []}
+    if name in existing:
+        content = _content(client, name)
+        if content is not None and hashlib.sha256(content).hexdigest() == binary.digest:
+            return name
+        client.api.remove_volume(name, force=True)
+    client.volumes.create(name, driver="local", labels={docker_pool.LABEL: "1", "tui-agent.role": ROLE})
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(host_supervisor.NAME)
+        info.size, info.mode = len(data), 0o555
+        tar.addfile(info, io.BytesIO(data))
+    helper = _helper(client, name, "rw")
+    try:
+        if not helper.put_archive("/s", buf.getvalue()):
+            raise RuntimeError(f"could not fill volume {name}")
+    finally:
+        docker_pool.remove_quietly(client, helper.id)
+    content = _content(client, name)
+    if content is None or hashlib.sha256(content).hexdigest() != binary.digest:
+        raise RuntimeError(f"volume {name} does not hold the supervisor it was filled with")
+    return name
