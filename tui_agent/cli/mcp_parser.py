@@ -1,4 +1,4 @@
-"""The `tui-agent mcp` subcommands' arguments: serve (the sandbox over MCP); list, call, login (the project's servers)."""
+"""The `tui-agent mcp` subcommands' arguments: serve (the sandbox over MCP); list, call, login (project servers)."""
 
 from __future__ import annotations
 
