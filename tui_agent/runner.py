@@ -215,6 +215,8 @@ async def prepare(
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
         mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop,
                                           host=control.questions if questions and who.present else None)
+        if not who.present:  # headless: nobody to sign in; a server that needs it fails naming `mcp login`
+            mcp.show_sign_in = None
     config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
     loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else (), environment), control)
     def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point

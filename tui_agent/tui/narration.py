@@ -8,7 +8,7 @@ from typing import Literal
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused,
     EnvDetected, EnvFailed, EnvOutdated, EnvOutput, EnvReady, EnvStep, Error, Event, Finished, FixRebased, FixRefused,
-    IterationStarted, Paused, QuestionAnswered, QuestionAsked, ToolCallDecided,
+    IterationStarted, Paused, QuestionAnswered, QuestionAsked, ToolCallDecided, ToolProgress,
 )
 from tui_agent.tui.state import RunState
 
@@ -70,6 +70,16 @@ def narrate_environment(event: Event) -> list[Said]:
     return []
 
 
+def narrate_sign_in(event: Event) -> list[Said]:
+    """OAuth's browser step for an MCP server: the whole URL in the log (to copy), and a notice; no browser."""
+    if not (isinstance(event, ToolProgress) and event.source.startswith("mcp:")
+            and event.message.startswith("authentication: open ")):
+        return []
+    server, url = event.source.removeprefix("mcp:"), event.message.removeprefix("authentication: open ")
+    return [LogText(f"MCP server {server} asks you to sign in: open {url}\n"),
+            Notice(f"MCP server {server} asks you to sign in: the URL is in the log.", "warning", 30)]
+
+
 def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said]:
     """The main screen's headings and notices for one event (already folded into `state`)."""
     if said := narrate_environment(event):
@@ -86,6 +96,8 @@ def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said
         return [Notice(f"Paused: {event.reason}.{more} s steps, p resumes, x stops.", "warning", 15)]
     if isinstance(event, (QuestionAsked, QuestionAnswered)):
         return narrate_question(event, replay)
+    if said := narrate_sign_in(event):
+        return said
     if isinstance(event, Error):
         return [Notice(event.message, "error", 30)]
     if isinstance(event, Deployed):
@@ -152,6 +164,8 @@ def narrate_watch(event: Event, project: str) -> list[Said]:
         return [Notice(f"The fix is paused: {event.reason}. p resumes, x stops it.", "warning", 20)]
     if isinstance(event, AutoFixToggled):
         return [Heading(f"── auto-fix {'on' if event.on else 'off'}", "note")]
+    if said := narrate_sign_in(event):
+        return said
     if isinstance(event, Error):
         return [Notice(event.message, "error", 30)]
     return []

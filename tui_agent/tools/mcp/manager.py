@@ -48,6 +48,11 @@ class McpManager(Lifecycle):
         self._closing = False
         # headless by default: questions are declined, sampling denied, and the events say so
         self.client_side = client_side or ClientSide(self._emit)
+        # the OAuth browser step, (server, url): an event line; None (headless): a needed sign-in fails, naming
+        # `tui-agent mcp login`
+        self.show_sign_in: Callable[[str, str], None] | None = \
+            lambda server, url: self._emit(server, f"authentication: open {url} in a browser to sign in")
+        self.oauth_folder: Path | None = None  # the tokens' folder (None: the user's data folder)
 
     @classmethod
     def from_project(cls, project: Path, **kwargs: Any) -> "McpManager":
