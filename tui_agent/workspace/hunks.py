@@ -1,0 +1,82 @@
+"""A file's change cut into hunks (the groups a unified diff shows), and the bytes that result from taking only
+some of them, or an edited text in place of one: what a per-hunk deploy writes."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+CONTEXT = 3  # lines of context around a change, as in `git diff`; changes closer than this share a hunk
+
+
+class HunkError(ValueError):
+    """A selection that does not fit the file's hunks (a stale review, an unknown hunk); nothing is deployed."""
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """Lines [a0, a1) of the old file become lines [b0, b1) of the new one; `text` is the hunk as a diff shows it."""
+
+    a0: int
+    a1: int
+    b0: int
+    b1: int
+    text: str
+
+    def new_text(self, new: list[str]) -> str:
+        return "".join(new[self.b0:self.b1])
+
+
+def lines(data: bytes) -> list[str] | None:
+    """The file's lines (line ends kept), or None when it is not text (binary, not UTF-8): taken whole or not."""
+    if b"\0" in data[:8000]:
+        return None
+    try:
+        return data.decode("utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        return None
+
+
+def _shown(a: list[str], b: list[str], a0: int, a1: int, b0: int, b1: int) -> str:
+    out = [f"@@ -{a0 + 1},{a1 - a0} +{b0 + 1},{b1 - b0} @@\n"]
+    matcher = difflib.SequenceMatcher(None, a[a0:a1], b[b0:b1], autojunk=False)
+    for tag, i0, i1, j0, j1 in matcher.get_opcodes():
+        if tag == "equal":
+            out += [" " + line for line in a[a0 + i0:a0 + i1]]
+            continue
+        out += ["-" + line for line in a[a0 + i0:a0 + i1]]
+        out += ["+" + line for line in b[b0 + j0:b0 + j1]]
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
+
+
+def split(a: list[str], b: list[str]) -> list[Hunk]:
+    """The hunks that turn `a` into `b`, in order; each can be taken or left alone independently."""
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    hunks = []
+    for group in matcher.get_grouped_opcodes(CONTEXT):
+        a0, a1, b0, b1 = group[0][1], group[-1][2], group[0][3], group[-1][4]
+        # the hunk replaces only its changed span: context lines stay the old file's
+        first = next(op for op in group if op[0] != "equal")
+        last = next(op for op in reversed(group) if op[0] != "equal")
+        ca0, ca1, cb0, cb1 = first[1], last[2], first[3], last[4]
+        hunks.append(Hunk(ca0, ca1, cb0, cb1, _shown(a, b, a0, a1, b0, b1)))
+    return hunks
+
+
+def compose(a: list[str], b: list[str], accepted: dict[int, str | None]) -> bytes:
+    """`a` with the accepted hunks of split(a, b) applied: {index: None (as proposed) or the edited new text}."""
+    hunks = split(a, b)
+    unknown = [i for i in accepted if not 0 <= i < len(hunks)]
+    if unknown:
+        raise HunkError(f"no hunk {unknown[0] + 1} in this change (it has {len(hunks)}): review it again")
+    out: list[str] = []
+    at = 0
+    for i, hunk in enumerate(hunks):
+        if i not in accepted:
+            continue
+        out += a[at:hunk.a0]
+        edited = accepted[i]
+        out.append(hunk.new_text(b) if edited is None else edited)
+        at = hunk.a1
+    out += a[at:]
+    return "".join(out).encode("utf-8")
