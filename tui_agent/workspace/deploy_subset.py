@@ -56,6 +56,12 @@ def review(ws, plan: DeployPlan) -> list[FileChange]:
     return out
 
 
+def review_of(ws, plan: DeployPlan) -> tuple:
+    """The review as plain data for the DeployReady event (see its `review` field)."""
+    return tuple((c.path, c.kind, c.new, c.flagged, tuple((h.text, h.new_text_of(ws.store.get(c.new)))
+                                                          for h in c.hunks)) for c in review(ws, plan))
+
+
 def approve(ws, changes: list[FileChange], selection) -> dict[str, Target]:
     """What each selected path gets: the proposed content, or the baseline with only the accepted (or edited)
     hunks, stored in the session's store. Raises HunkError for a stale or unknown selection."""
@@ -149,4 +155,17 @@ def rebase(ws, landed: dict[str, Target]) -> None:
                                              specials=True, skip=ws.project_skip))
 
 
-__all__ = ["FileChange", "HunkError", "review", "approve", "plan_for", "deploy", "rebase"]
+def undo_deploy(ws) -> tuple[str, list[str]]:
+    """Put the folder back as it was before the last deploy (or undo); (what was undone, the paths). Refused,
+    saying what changed, if the folder changed since."""
+    try:
+        ws._check_project()
+    except DeployError as exc:
+        raise undo.UndoError(str(exc).replace("since the workspace was made", "since the last deploy").replace(
+            "nothing was deployed", "nothing was undone")) from None
+    of, files, landed = undo.undo_last(ws.session_dir, ws.project, ws.store, ws.quota_mb << 20)
+    rebase(ws, landed)
+    return of, files
+
+
+__all__ = ["FileChange", "HunkError", "review", "review_of", "approve", "plan_for", "deploy", "rebase", "undo_deploy"]

@@ -26,6 +26,9 @@ class Hunk:
     def new_text(self, new: list[str]) -> str:
         return "".join(new[self.b0:self.b1])
 
+    def new_text_of(self, data: bytes) -> str:
+        return self.new_text(lines(data) or [])
+
 
 def lines(data: bytes) -> list[str] | None:
     """The file's lines (line ends kept), or None when it is not text (binary, not UTF-8): taken whole or not."""
