@@ -84,6 +84,19 @@ def last(session_dir: Path) -> tuple[Path, dict] | None:
     return None
 
 
+def last_for(root: Path, project: Path) -> Path | None:
+    """The session (under `root`) of the newest deploy or undo of `project` not undone yet."""
+    best: tuple[float, Path] | None = None
+    for session in root.iterdir() if root.is_dir() else []:
+        found = last(session) if (session / "refs").is_dir() else None
+        if found is None or os.path.realpath(found[1].get("project", "")) != os.path.realpath(project):
+            continue
+        at = float(found[1].get("at", 0))
+        if best is None or at > best[0]:
+            best = (at, session)
+    return best[1] if best else None
+
+
 def _target(value) -> Target:
     return (int(value[0]), str(value[1])) if value else None
 
