@@ -67,9 +67,8 @@ def undo(args: argparse.Namespace) -> int:
     from tui_agent.workspace.workspace import Workspace
 
     root = args.session_root or config.load(Path.cwd()).session_root
-    if args.session:
-        session = find_session(args.session, root)
-    elif (session := last_for(Path(root).expanduser(), Path.cwd())) is None:
+    session = find_session(args.session, root) if args.session else last_for(Path(root).expanduser(), Path.cwd())
+    if session is None:
         raise config.ConfigError(f"no deploy of {Path.cwd()} to undo in {root} (name a session)")
     ws = Workspace.open(session)
     try:
