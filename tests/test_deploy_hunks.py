@@ -46,7 +46,7 @@ def deploy(w: Workspace, selection, include=()) -> tuple[list[str], object]:
 
 
 def sha(w: Workspace, rel: str) -> str:
-    return {c.path: c for c in subset.review(w, w.plan_deploy())}[rel].new
+    return {c.path: c for c in subset.review(w, w.plan_deploy())}[rel].key
 
 
 def test_split_and_compose_take_only_the_accepted_hunks():
@@ -70,7 +70,7 @@ def test_review_lists_every_file_with_its_hunks(ws):
 
 def test_a_subset_lands_by_hash_and_the_rest_stays_pending(ws):
     project = ws.project
-    files, plan = deploy(ws, [("a.py", sha(ws, "a.py"), [(1, None)]), ("gone.py", "", "all")])
+    files, plan = deploy(ws, [("a.py", sha(ws, "a.py"), [(1, None)]), ("gone.py", sha(ws, "gone.py"), "all")])
     assert sorted(files) == ["a.py", "gone.py"]
     assert (project / "a.py").read_text() == OLD.replace("line 25\n", "line twenty-five\n")
     assert not (project / "gone.py").exists()
@@ -95,7 +95,7 @@ def test_what_lands_is_the_approved_bytes_not_the_workspace_after_review(ws):
 
 
 def test_stale_selection_and_flagged_and_changed_folder_are_refused(ws):
-    with pytest.raises(HunkError, match="changed in the workspace"):
+    with pytest.raises(HunkError, match="changed since you reviewed it"):
         deploy(ws, [("b.py", "0" * 64, "all")])
     files, plan = deploy(ws, [("Makefile", sha(ws, "Makefile"), "all")])
     assert files == [] and ("Makefile", "flagged, and you left it unchecked") in plan.skipped
@@ -118,8 +118,7 @@ def test_no_symlink_is_followed(ws, tmp_path):
 
 def test_undo_restores_the_folder_and_can_itself_be_undone(ws):
     before = {p: (ws.project / p).read_text() for p in ("a.py", "b.py", "gone.py")}
-    deploy(ws, [("a.py", sha(ws, "a.py"), "all"), ("b.py", sha(ws, "b.py"), "all"), ("gone.py", "", "all"),
-                ("new.py", sha(ws, "new.py"), "all")])
+    deploy(ws, [(p, sha(ws, p), "all") for p in ("a.py", "b.py", "gone.py", "new.py")])
     pinned = json.loads((ws.session_dir / "refs" / "deploy-1.json").read_text())
     collect_ok = set(pinned["objects"])
     ws.close()

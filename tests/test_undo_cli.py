@@ -28,7 +28,7 @@ def deployed(tmp_path: Path) -> tuple[Path, Path]:
     (ws.path / "a.py").write_text("a = 2\n")
     (ws.path / "new.py").write_text("new\n")
     changes = subset.review(ws, ws.plan_deploy())
-    targets = subset.approve(ws, changes, [(c.path, c.new, "all") for c in changes])
+    targets = subset.approve(ws, changes, [(c.path, c.key, "all") for c in changes])
     subset.deploy(ws, subset.plan_for(ws, changes, targets, ()), targets, 1 << 20)
     ws.close()
     (root / "s1" / "events.jsonl").write_text("")  # a session folder, as find_session knows one

@@ -79,7 +79,7 @@ class Deploy(Command):
     """The person approved the deploy: copy the changes into their folder (the run emits Deployed or DeployRefused).
 
     A flagged file (one that can run code on the host or change tui-agent) goes only when named in `include`.
-    `hunks`: the per-hunk review's selection ((path, sha, "all" or ((hunk index, edited text or None), ...)), ...);
+    `hunks`: the per-hunk review's selection ((path, key, "all" or ((hunk index, edited text or None), ...)), ...);
     only the files named go, and the check runs first on exactly that subset unless `recheck` is False."""
 
     type: ClassVar[str] = "deploy"

@@ -9,11 +9,12 @@ from tui_agent.agent.context import trim_output
 from tui_agent.agent.termination import check_passed
 from tui_agent.commands import Deploy, Feedback, Reply
 from tui_agent.events import (
-    Deployed, DeployRefused, FeedbackGiven, RecheckFinished, RecheckStarted, Undone, UndoRefused,
+    Deployed, DeployReady, DeployRefused, FeedbackGiven, RecheckFinished, RecheckStarted, Undone, UndoRefused,
 )
 from tui_agent.workspace import deploy_subset as subset
 from tui_agent.workspace import snapshots
 from tui_agent.workspace.deploy_plan import DeployError
+from tui_agent.workspace.deploy_risk import shown
 from tui_agent.workspace.hunks import HunkError
 
 
@@ -64,6 +65,15 @@ class ReviewGate:
             self.loop.emit(DeployRefused(str(exc)))
             return
         self.loop.emit(Deployed(tuple(files), left_out=tuple(plan.skipped)))
+        self.offer()
+
+    def offer(self) -> None:
+        """What is still not deployed, reviewed afresh against the person's folder as it is now."""
+        ws = self.ws
+        diff, files = ws.diff(ws.baseline)
+        plan = ws.plan_deploy()
+        self.loop.emit(DeployReady(diff, tuple(files), shown(ws.path, plan), tuple(plan.skipped),
+                                   subset.review_of(ws, plan)))
 
     async def recheck(self, plan, targets) -> bool:
         """Run the check on a copy of the baseline with only what would land (the workspace, put back after)."""
@@ -96,6 +106,7 @@ class ReviewGate:
             self.loop.emit(UndoRefused(str(exc)))
             return Reply(False, str(exc))
         self.loop.emit(Undone(tuple(files), of))
+        self.offer()
         return Reply(True, f"{len(files)} file(s)")
 
     def feedback(self, command: Feedback) -> Reply:

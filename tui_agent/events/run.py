@@ -134,7 +134,8 @@ class DeployReady(Event):
     files: tuple
     flagged: tuple = ()  # (path, why, content) of each file deployed only when the person checks it
     refused: tuple = ()  # (path, why) never deployed (control characters in the name, git internals, specials)
-    # the per-hunk review: (path, kind, sha, flagged why, ((hunk as a diff shows it, its new text), ...)) per file
+    # the per-hunk review, per file: (path, kind, key ("base sha:new sha"), flagged why,
+    # ((hunk as a diff shows it, its new text), ...))
     review: tuple = ()
 
 

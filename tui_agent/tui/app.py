@@ -215,6 +215,8 @@ class AgentApp(SafeNotify, App[int]):
         for screen in self.screen_stack:
             if inspector is not None and isinstance(screen, inspector.InspectorScreen) and screen.is_mounted:
                 screen.refresh_items()
+            elif hasattr(screen, "run_events") and screen.is_mounted:  # the per-hunk deploy's recheck, live
+                screen.run_events(events)
 
     def say(self, said: Heading | Notice | LogText) -> None:
         if isinstance(said, Heading):

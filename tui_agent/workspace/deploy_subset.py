@@ -1,9 +1,10 @@
 """The per-hunk deploy: the review (each changed file and its hunks), the approved bytes a selection of hunks
 gives (content-addressed in the session's store), and their safe copy-back, by hash, with undo data kept.
 
-A selection is plain data (it travels in the Deploy command): ((path, sha, accepted), ...) where `sha` is the
-workspace content the person reviewed (the deploy is refused if it changed since) and `accepted` is "all" (the
-file as proposed, or its deletion) or ((hunk index, edited text or None), ...). A file not named is not deployed."""
+A selection is plain data (it travels in the Deploy command): ((path, key, accepted), ...) where `key` names the
+change the person reviewed, "base sha:workspace sha" (the deploy is refused if either moved since) and
+`accepted` is "all" (the file as proposed, or its deletion) or ((hunk index, edited text or None), ...).
+A file not named is not deployed."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ class FileChange:
     hunks: tuple[Hunk, ...] = ()
     flagged: str = ""  # why it can run code on the person's machine ("" if not)
 
+    @property
+    def key(self) -> str:
+        """What the person reviewed: this change from this content (a selection of another one is refused)."""
+        return f"{self.old}:{self.new}"
+
 
 def review(ws, plan: DeployPlan) -> list[FileChange]:
     """The files `plan` (ws.plan_deploy()) would write or delete, with their hunks against the baseline."""
@@ -58,7 +64,7 @@ def review(ws, plan: DeployPlan) -> list[FileChange]:
 
 def review_of(ws, plan: DeployPlan) -> tuple:
     """The review as plain data for the DeployReady event (see its `review` field)."""
-    return tuple((c.path, c.kind, c.new, c.flagged, tuple((h.text, h.new_text_of(ws.store.get(c.new)))
+    return tuple((c.path, c.kind, c.key, c.flagged, tuple((h.text, h.new_text_of(ws.store.get(c.new)))
                                                           for h in c.hunks)) for c in review(ws, plan))
 
 
@@ -71,8 +77,9 @@ def approve(ws, changes: list[FileChange], selection) -> dict[str, Target]:
         change = by_path.get(rel)
         if change is None:
             raise HunkError(f"{rel!r} is not a change of this deploy: review it again")
-        if sha != change.new:
-            raise HunkError(f"{rel!r} changed in the workspace since you reviewed it: review it again")
+        if sha != change.key:
+            raise HunkError(f"{rel!r} changed since you reviewed it (in the workspace, or a deploy or undo moved "
+                            "its base): review it again")
         if accepted == "all" or not change.hunks:
             if accepted != "all":
                 raise HunkError(f"{rel!r} has no hunks: it is taken whole or not at all")
