@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-CONTEXT = 3  # lines of context around a change, as in `git diff`; changes closer than this share a hunk
+CONTEXT = 3  # lines of context shown around a change, as in `git diff`
 
 
 class HunkError(ValueError):
@@ -53,16 +53,16 @@ def _shown(a: list[str], b: list[str], a0: int, a1: int, b0: int, b1: int) -> st
 
 
 def split(a: list[str], b: list[str]) -> list[Hunk]:
-    """The hunks that turn `a` into `b`, in order; each can be taken or left alone independently."""
+    """The hunks that turn `a` into `b`, in order, one per changed run of lines (as `git add -p` splits them), each
+    shown with up to CONTEXT lines around it; each can be taken or left alone independently."""
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     hunks = []
-    for group in matcher.get_grouped_opcodes(CONTEXT):
-        a0, a1, b0, b1 = group[0][1], group[-1][2], group[0][3], group[-1][4]
-        # the hunk replaces only its changed span: context lines stay the old file's
-        first = next(op for op in group if op[0] != "equal")
-        last = next(op for op in reversed(group) if op[0] != "equal")
-        ca0, ca1, cb0, cb1 = first[1], last[2], first[3], last[4]
-        hunks.append(Hunk(ca0, ca1, cb0, cb1, _shown(a, b, a0, a1, b0, b1)))
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        a0, a1 = max(0, i1 - CONTEXT), min(len(a), i2 + CONTEXT)
+        b0, b1 = j1 - (i1 - a0), j2 + (a1 - i2)
+        hunks.append(Hunk(i1, i2, j1, j2, _shown(a, b, a0, a1, b0, b1)))
     return hunks
 
 
