@@ -137,3 +137,14 @@ def test_undo_is_refused_after_a_change(ws):
     with pytest.raises(undo.UndoError, match=r"changed since the deploy \(b.py"):
         undo.undo_last(ws.session_dir, ws.project, ws.store, 1 << 20)
     assert (ws.project / "b.py").read_text() == "changed by the person\n"
+
+
+def test_forged_undo_data_is_refused(ws, tmp_path):
+    deploy(ws, [("b.py", sha(ws, "b.py"), "all")])
+    pin = ws.session_dir / "refs" / "deploy-1.json"
+    data = json.loads(pin.read_text())
+    data["before"] = {"../outside.txt": [0o100644, data["before"]["b.py"][1]]}
+    pin.write_text(json.dumps(data))
+    with pytest.raises(undo.UndoError, match="not undo data"):
+        undo.undo_last(ws.session_dir, ws.project, ws.store, 1 << 20)
+    assert not (tmp_path / "outside.txt").exists()

@@ -44,6 +44,9 @@ class ReviewRun(ReplayRun):
 
     def send(self, command: Command) -> Reply:
         if isinstance(command, Deploy):
+            if command.hunks is not None:  # never the whole change in place of the person's subset
+                self._emit(DeployRefused("a review of a finished session deploys whole; no per-hunk deploy here"))
+                return Reply(False, "no per-hunk deploy in a review")
             return self._deploy(command.include)
         return super().send(command)
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import time
 from pathlib import Path
 
+from tui_agent.workspace.deploy_journal import JournalError, safe_rel
 from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, check_targets
 from tui_agent.workspace.deploy_stage import from_store
 from tui_agent.workspace.deploy_swap import apply
@@ -98,7 +100,11 @@ def last_for(root: Path, project: Path) -> Path | None:
 
 
 def _target(value) -> Target:
-    return (int(value[0]), str(value[1])) if value else None
+    if not value:
+        return None
+    if not re.fullmatch("[0-9a-f]{64}", str(value[1])):
+        raise ValueError(f"not a content hash: {value[1]!r}")
+    return (int(value[0]), str(value[1]))
 
 
 def undo_last(session_dir: Path, project: Path, store, max_bytes: int) -> tuple[str, list[str], dict]:
@@ -109,8 +115,11 @@ def undo_last(session_dir: Path, project: Path, store, max_bytes: int) -> tuple[
     path, data = found
     if os.path.realpath(data.get("project", "")) != os.path.realpath(project):
         raise UndoError(f"that deploy went to {data.get('project')}, not {project}")
-    before = {rel: _target(v) for rel, v in data["before"].items()}
-    after = {rel: _target(v) for rel, v in data["after"].items()}
+    try:
+        before = {safe_rel(rel): _target(v) for rel, v in data["before"].items()}
+        after = {safe_rel(rel): _target(v) for rel, v in data["after"].items()}
+    except (JournalError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise UndoError(f"{path}: not undo data ({exc})") from None
     changed = [rel for rel, want in sorted(after.items()) if _state(project, rel) != want]
     if changed:
         more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
