@@ -148,3 +148,12 @@ def test_forged_undo_data_is_refused(ws, tmp_path):
     with pytest.raises(undo.UndoError, match="not undo data"):
         undo.undo_last(ws.session_dir, ws.project, ws.store, 1 << 20)
     assert not (tmp_path / "outside.txt").exists()
+
+
+def test_the_whole_deploy_is_undoable_too(ws):
+    files = subset.deploy_whole(ws, {"Makefile": "flagged, and you left it unchecked"})
+    assert sorted(files) == ["a.py", "b.py", "gone.py", "new.py"]
+    kind, paths, _ = undo.undo_last(ws.session_dir, ws.project, ws.store, 1 << 20)
+    assert kind == "deploy" and sorted(paths) == sorted(files)
+    assert (ws.project / "a.py").read_text() == OLD and (ws.project / "gone.py").read_text() == "x\n"
+    assert not (ws.project / "new.py").exists() and (ws.project / "Makefile").read_text() == "all:\n"

@@ -29,6 +29,7 @@ from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
 from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
+from tui_agent.workspace.deploy_subset import deploy_whole
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
 
 SANDBOX_UID = 1000
@@ -103,7 +104,7 @@ class Run:
         (run_command can change any workspace file, so the write rules are enforced here too)."""
         try:
             skip = left_out(self.workspace.plan_deploy(), include, denied_by(self.control.gate.policy))
-            files = self.workspace.deploy(skip=skip)
+            files = deploy_whole(self.workspace, skip)  # undo data kept
         except DeployError as exc:
             self.loop.emit(DeployRefused(str(exc)))
             return Reply(False, str(exc))

@@ -148,6 +148,21 @@ def deploy(ws, plan: DeployPlan, targets: dict[str, Target], max_bytes: int) -> 
     return done
 
 
+def deploy_whole(ws, skip: dict[str, str]) -> list[str]:
+    """Today's whole deploy (ws.deploy), with the folder's previous content kept for undo as a per-hunk one."""
+    plan = ws.plan_deploy(skip=skip)
+    going = [rel for rel in plan.paths if rel not in skip]
+    try:
+        before = undo.capture(ws.project, ws.store, going)
+    except OSError as exc:
+        raise DeployError(f"deploy failed before touching the project: {exc}") from None
+    files = ws.deploy(skip=skip)
+    if files:
+        after = {rel: undo.state(ws.project, rel) for rel in files}
+        undo.pin(ws.session_dir, ws.project, "deploy", {rel: before.get(rel) for rel in files}, after)
+    return files
+
+
 def rebase(ws, landed: dict[str, Target]) -> None:
     """The person's folder now holds `landed` on top of the baseline: move the baseline (and the project's
     manifest) there, so the next review shows only what is still not deployed."""
@@ -175,4 +190,5 @@ def undo_deploy(ws) -> tuple[str, list[str]]:
     return of, files
 
 
-__all__ = ["FileChange", "HunkError", "review", "review_of", "approve", "plan_for", "deploy", "rebase", "undo_deploy"]
+__all__ = ["FileChange", "HunkError", "review", "review_of", "approve", "plan_for", "deploy", "deploy_whole", "rebase",
+           "undo_deploy"]

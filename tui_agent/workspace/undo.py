@@ -38,9 +38,24 @@ def _state(project: Path, rel: str, store=None) -> Target:
     return (stat.S_IFREG | (st.st_mode & PERM), sha)
 
 
+def state(project: Path, rel: str) -> Target:
+    """(mode, sha) of a path of the project as a deploy left it (None: absent)."""
+    try:
+        return _state(project, rel)
+    except DeployError:
+        return (0, "")
+
+
 def capture(project: Path, store, paths: list[str]) -> dict[str, Target]:
-    """The project's content at `paths` now, put in the store (what an undo brings back)."""
-    return {rel: _state(project, rel, store) for rel in paths}
+    """The project's content at `paths` now, put in the store (what an undo brings back); a symlink or special
+    file there is marked (0, "") and makes the undo refuse (it cannot bring one back)."""
+    out: dict[str, Target] = {}
+    for rel in paths:
+        try:
+            out[rel] = _state(project, rel, store)
+        except DeployError:
+            out[rel] = (0, "")
+    return out
 
 
 def _pins(session_dir: Path) -> list[tuple[int, Path, dict]]:
@@ -64,7 +79,7 @@ def _write(path: Path, data: dict) -> None:
 def pin(session_dir: Path, project: Path, kind: str, before: dict, after: dict) -> Path:
     """Record a change of the person's folder (before/after of each path) as a pin the GC understands."""
     n = max((num for num, _, _ in _pins(session_dir)), default=0) + 1
-    objects = sorted({t[1] for t in list(before.values()) + list(after.values()) if t})
+    objects = sorted({t[1] for t in list(before.values()) + list(after.values()) if t and t[1]})
     path = session_dir / "refs" / f"deploy-{n}.json"
     _write(path, {"keep": False, "reason": f"undo data of {kind} {n}", "kind": kind, "project": str(project),
                   "at": time.time(), "undone": False, "objects": objects, "snapshots": [],
@@ -75,6 +90,8 @@ def pin(session_dir: Path, project: Path, kind: str, before: dict, after: dict) 
 
 def _plain(target: Target) -> list | None:
     """As the file lands in the folder: a regular file, setuid/setgid/sticky bits stripped."""
+    if target and not target[1]:
+        return [0, ""]  # not a regular file: not kept
     return [stat.S_IFREG | (target[0] & PERM), target[1]] if target else None
 
 
@@ -102,6 +119,9 @@ def last_for(root: Path, project: Path) -> Path | None:
 def _target(value) -> Target:
     if not value:
         return None
+    if not value[1]:
+        raise UndoError("the deploy replaced a symlink or special file, which undo cannot bring back; nothing was "
+                        "undone")
     if not re.fullmatch("[0-9a-f]{64}", str(value[1])):
         raise ValueError(f"not a content hash: {value[1]!r}")
     return (int(value[0]), str(value[1]))
@@ -118,6 +138,8 @@ def undo_last(session_dir: Path, project: Path, store, max_bytes: int) -> tuple[
     try:
         before = {safe_rel(rel): _target(v) for rel, v in data["before"].items()}
         after = {safe_rel(rel): _target(v) for rel, v in data["after"].items()}
+    except UndoError:
+        raise
     except (JournalError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise UndoError(f"{path}: not undo data ({exc})") from None
     changed = [rel for rel, want in sorted(after.items()) if _state(project, rel) != want]
