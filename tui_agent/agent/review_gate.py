@@ -44,6 +44,8 @@ class ReviewGate:
 
     def deploy(self, command: Deploy) -> Reply:
         """Check the selection now (a stale one is refused at once); the recheck and the copy-back run after."""
+        if busy := self.busy():
+            return busy
         try:
             changes = subset.review(self.ws, self.ws.plan_deploy())
             targets = subset.approve(self.ws, changes, command.hunks or ())
@@ -100,6 +102,8 @@ class ReviewGate:
         return passed
 
     def undo(self) -> Reply:
+        if busy := self.busy():
+            return busy
         try:
             of, files = subset.undo_deploy(self.ws)
         except DeployError as exc:
@@ -109,7 +113,16 @@ class ReviewGate:
         self.offer()
         return Reply(True, f"{len(files)} file(s)")
 
+    def busy(self) -> Reply | None:
+        if any(not task.done() for task in self.tasks):
+            why = "a recheck, a deploy or an iteration from your feedback is still running; nothing was done"
+            self.loop.emit(DeployRefused(why))
+            return Reply(False, why)
+        return None
+
     def feedback(self, command: Feedback) -> Reply:
+        if busy := self.busy():
+            return busy
         if not command.notes:
             return Reply(False, "no rejected hunk to tell the model about")
         self._spawn(self.loop.go_on(FeedbackGiven(feedback_text(command.notes))))
