@@ -75,7 +75,10 @@ async def test_reject_one_hunk_edit_another_failed_recheck_then_deploy_anyway(tm
         area.text = "    if not numbers:\n        return 0  # edited\n    return sum(numbers) / len(numbers)\n"
         await pilot.press("ctrl+s")
         assert app.screen is screen and screen.selection.edits[0, 1].endswith("len(numbers)\n")
-        await pilot.press("y", "y")
+        await pilot.press("y")
+        shown = str(app.screen.query_one("#hunk-confirm-files").render())  # the exact bytes that would land
+        assert "return 0  # edited" in shown and "if b == 0" not in shown and "sha256" in shown
+        await pilot.press("y")
         await until(pilot, lambda: app.screen.phase == "failed", what="the failed recheck")
         status = str(app.screen.query_one("#hunk-confirm-status").render())
         assert "FAILS" in status

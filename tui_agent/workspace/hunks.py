@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+TEXT_LIMIT = 4 << 20  # bigger files are taken whole, as the diff shows them as binary
 CONTEXT = 3  # lines of context shown around a change, as in `git diff`
 
 
@@ -32,7 +33,7 @@ class Hunk:
 
 def lines(data: bytes) -> list[str] | None:
     """The file's lines (line ends kept), or None when it is not text (binary, not UTF-8): taken whole or not."""
-    if b"\0" in data[:8000]:
+    if len(data) > TEXT_LIMIT or b"\0" in data[:8000]:
         return None
     try:
         return data.decode("utf-8").splitlines(keepends=True)

@@ -16,6 +16,7 @@ from tui_agent.tui.palette import diff_colours
 from tui_agent.tui.safe import SafeText, safe
 from tui_agent.tui.screens.deploy import _clean, _name
 from tui_agent.tui.style_paths import style
+from tui_agent.workspace.deploy_risk import CONTROL_NAME
 
 
 class HunkReviewScreen(ModalScreen[None]):
@@ -113,6 +114,10 @@ class HunkReviewScreen(ModalScreen[None]):
         from tui_agent.tui.screens.hunk_edit import HunkEditScreen
 
         current = self.selection.edits.get((i, j), self.selection.review[i][4][j][1])
+        if CONTROL_NAME.search(current.replace("\n", "").replace("\t", "")):  # a TextArea would render them raw
+            self.notify("This hunk holds control or bidi characters: accept or reject it; it cannot be edited here.",
+                        severity="warning")
+            return
 
         def done(text: str | None) -> None:
             if text is not None:
