@@ -13,7 +13,7 @@ fi
 # 1. system packages, only those whose command is missing (package:command)
 missing=()
 for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux strace:strace python3-pip:pip3 \
-            python-is-python3:python podman:podman openssl:openssl gcc:gcc; do
+            python-is-python3:python podman:podman openssl:openssl gcc:gcc npm:npm; do
     pkg=${pair%%:*}
     cmd=${pair##*:}
     if [ "$pkg" = python3-pip ] && python3 -m pip --version >/dev/null 2>&1; then continue; fi
@@ -60,6 +60,12 @@ fi
 # 3. third-party MCP servers some tests talk to (another script owns the details)
 if [ -x scripts/install-mcp-test-servers.sh ]; then
     scripts/install-mcp-test-servers.sh || say "WARNING: MCP test servers not installed (see above)"
+fi
+# the MCP conformance suite needs Node >= 22 (fetched from the npm registry into .cache/node when missing)
+if NODE22=$(scripts/node.sh --conformance); then
+    say "Node for the MCP conformance suite: $NODE22"
+else
+    say "WARNING: Node 22 / MCP conformance suite not installed (see above); its test will be skipped"
 fi
 
 # 4. a Docker engine, without a bridge or iptables rules: sandboxes get no network anyway

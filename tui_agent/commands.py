@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 from tui_agent.events import Record
 
 ANSWERS = ("allow", "always", "deny")  # "always": allow, and keep a rule so that it is not asked again
+ACTIONS_OF = {"form": ("accept", "decline", "cancel"), "url": ("accept", "decline", "cancel"),
+              "sampling": ("approve", "deny")}  # the answers to an MCP server's question, by its kind
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,25 @@ class RestartServers(Command):
 
     type: ClassVar[str] = "restart_servers"
     names: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class AnswerQuestion(Command):
+    """The person's answer to an MCP server's question: accept (with the form's content) / decline / cancel."""
+
+    type: ClassVar[str] = "answer_question"
+    question_id: str
+    action: str  # accept | decline | cancel
+    content: dict[str, Any] | None = None  # an accepted form's values, typed as its schema says
+
+
+@dataclass(frozen=True)
+class ApproveSampling(Command):
+    """The person's say-so on an MCP server's sampling request (it spends the person's money on the model)."""
+
+    type: ClassVar[str] = "approve_sampling"
+    question_id: str
+    approve: bool
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,14 @@ from tui_agent.environments.session import for_run
 from tui_agent.commands import DONE, Command, Deploy, Feedback, Reply, RestartServers, Undo
 from tui_agent.config import ConfigError, Settings, check_project
 from tui_agent.events import (
-    Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
+    Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, QuestionAsked, SessionStarted,
+    ToolProgress,
 )
 from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
+from tui_agent.tools.mcp.prompts import PromptEntry
 from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
 from tui_agent.workspace.deploy_subset import deploy_whole
@@ -94,6 +96,14 @@ class Run:
     def servers(self) -> tuple[ServerStatus, ...]:
         return tuple(self.mcp.servers()) if self.mcp is not None else ()
 
+    async def prompts(self) -> list[PromptEntry]:
+        return await self.mcp.prompts() if self.mcp is not None else []
+
+    async def prompt_text(self, server: str, name: str, arguments: dict[str, str] | None = None) -> str:
+        if self.mcp is None:
+            raise ValueError("this run has no MCP servers")
+        return await self.mcp.prompt_text(server, name, arguments)
+
     def changes(self) -> str:
         return self.workspace.diff(self.loop.first_snapshot)[0]
 
@@ -151,9 +161,12 @@ def _limits(settings: Settings) -> sandboxes.Limits:
 
 async def prepare(
     settings: Settings, *, who: WhoAnswers, resume_dir: Path | None = None, fork_at: int | None = None,
-    session_dir: Path | None = None,
+    session_dir: Path | None = None, questions: bool = False,
 ) -> Run:
-    """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
+    """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run.
+
+    `questions`: the UI shows MCP servers' questions and sampling requests (QuestionAsked) and sends the person's
+    answers (the TUI's Permissions panel); otherwise they are declined, as headless."""
     project = check_project(Path(settings.project))
     breakpoints = Breakpoints.parse(list(settings.breakpoints))
     # a malformed .mcp.json is bad input, before anything starts; an untrusted one starts nothing; the trust is
@@ -216,7 +229,10 @@ async def prepare(
     if servers:  # the loop starts them: a server that fails is marked failed, the run goes on
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
-        mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop)
+        mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop,
+                                          host=control.questions if questions and who.present else None)
+        if not who.present:  # headless: nobody to sign in; a server that needs it fails naming `mcp login`
+            mcp.show_sign_in = None
     config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
     loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else (), environment), control)
     def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point
@@ -234,6 +250,8 @@ async def prepare(
     loop.subscribe(recorder.write)
     if history:
         loop.restore(history)
+        recorded = history if fork_at is not None else read_events(session_dir)  # with an unfinished iteration's
+        control.questions.start_after(sum(isinstance(e, QuestionAsked) for e in recorded))
     return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp, notices)
 
 

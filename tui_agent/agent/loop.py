@@ -18,7 +18,7 @@ from tui_agent.config import ConfigError
 from tui_agent.events import (
     CheckFinished, CheckStarted, DeployReady, Error, Event, FeedbackGiven, Finished, FixApplied, IterationFinished,
     IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, OutputChunk, PlanUpdated,
-    SessionResumed, SessionStarted, ToolCallFinished, ToolCallRequested, ToolProgress,
+    SessionResumed, SessionStarted, SamplingSpent, ToolCallFinished, ToolCallRequested, ToolProgress,
 )
 from tui_agent.models.base import ModelError, ModelRequest, ModelTurn, ToolCall
 from tui_agent.sandbox.base import RunResult
@@ -79,7 +79,7 @@ class AgentLoop:
         """Resume: apply the recorded events of the whole iterations (see sessions.recorder.whole_iterations)."""
         for event in events:
             self.conversation.apply(event)
-            if isinstance(event, ModelResponded):
+            if isinstance(event, (ModelResponded, SamplingSpent)):
                 self.progress.cost_usd += event.cost_usd
             elif isinstance(event, IterationFinished):
                 self.progress.iterations, self.snapshot = event.iteration, event.snapshot
@@ -220,8 +220,8 @@ class AgentLoop:
         return response
 
     async def _tool_call(self, k: int, call: ToolCall) -> None:
-        echoed = shorten(call.arguments)
-        self.emit(ToolCallRequested(k, call.id, call.name, echoed, shortened=echoed != call.arguments))
+        echoed, hints = shorten(call.arguments), self.toolbox.hints(call.name) if not call.error else ()
+        self.emit(ToolCallRequested(k, call.id, call.name, echoed, shortened=echoed != call.arguments, hints=hints))
         started = time.monotonic()
         if call.error:
             result = ToolResult(call.error, is_error=True)

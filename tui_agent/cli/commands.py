@@ -119,6 +119,10 @@ def mcp(args: argparse.Namespace) -> int:
         return mcp_list(args)
     if args.action == "call":
         return mcp_call(args)
+    if args.action == "login":
+        from tui_agent.cli.mcp_login import mcp_login
+
+        return mcp_login(args)
 
     serve(args.path, sandbox=args.sandbox, transport="http" if args.http else "stdio", port=args.port)
     return 0

@@ -18,6 +18,9 @@ from tui_agent.events.turns import (
     ModelRequested, ModelDelta, ModelResponded, ModelRetrying, ToolCallRequested, ToolCallDecided, ToolCallFinished,
     ToolProgress,
 )
+from tui_agent.events.questions import (
+    QuestionAsked, QuestionAnswered, SamplingSpent,
+)
 from tui_agent.events.watch import (
     WatchStarted, ChangesSynced, ChangesQueued, FixRefused, FixRebased, AutoFixToggled, WatchStopped,
 )
@@ -30,5 +33,5 @@ __all__ = [
     "ModelRetrying",
     "ToolCallRequested", "ToolCallDecided", "ToolCallFinished", "ToolProgress", "WatchStarted", "ChangesSynced",
     "ChangesQueued", "FixRefused", "FixRebased", "AutoFixToggled", "WatchStopped", "EnvDetected", "EnvStep",
-    "EnvOutput", "EnvReady", "EnvFailed", "EnvOutdated",
+    "EnvOutput", "EnvReady", "EnvFailed", "EnvOutdated", "QuestionAsked", "QuestionAnswered", "SamplingSpent",
 ]

@@ -46,7 +46,7 @@ async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int 
     from tui_agent.agent.gate import PERSON
     from tui_agent.runner import prepare
 
-    return await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at)
+    return await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at, questions=True)
 
 
 async def given(run: RunHandle) -> RunHandle:
