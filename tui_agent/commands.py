@@ -80,10 +80,29 @@ class RemoveBreakpoint(Command):
 class Deploy(Command):
     """The person approved the deploy: copy the changes into their folder (the run emits Deployed or DeployRefused).
 
-    A flagged file (one that can run code on the host or change tui-agent) goes only when named in `include`."""
+    A flagged file (one that can run code on the host or change tui-agent) goes only when named in `include`.
+    `hunks`: the per-hunk review's selection ((path, key, "all" or ((hunk index, edited text or None), ...)), ...);
+    only the files named go, and the check runs first on exactly that subset unless `recheck` is False."""
 
     type: ClassVar[str] = "deploy"
     include: tuple[str, ...] = ()
+    hunks: tuple[Any, ...] | None = None
+    recheck: bool = True
+
+
+@dataclass(frozen=True)
+class Undo(Command):
+    """Put the person's folder back as it was before the last deploy (or undo), refused if it changed since."""
+
+    type: ClassVar[str] = "undo"
+
+
+@dataclass(frozen=True)
+class Feedback(Command):
+    """Instead of deploying: the person's reasons for rejecting hunks go to the model, and another iteration runs."""
+
+    type: ClassVar[str] = "feedback"
+    notes: tuple[Any, ...] = ()  # (path, hunk as a diff shows it, reason)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.control import Controller
 from tui_agent.agent.gate import WhoAnswers
 from tui_agent.agent.loop import AgentLoop
+from tui_agent.agent.review_gate import ReviewGate
 from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
 from tui_agent.environments.session import for_run
-from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
+from tui_agent.commands import DONE, Command, Deploy, Feedback, Reply, RestartServers, Undo
 from tui_agent.config import ConfigError, Settings, check_project
 from tui_agent.events import (
     Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, QuestionAsked, SessionStarted,
@@ -30,6 +31,7 @@ from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_sid
 from tui_agent.tools.mcp.prompts import PromptEntry
 from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
+from tui_agent.workspace.deploy_subset import deploy_whole
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
 
 SANDBOX_UID = 1000
@@ -50,9 +52,17 @@ class Run:
     notices: tuple = ()  # said first when the run starts (e.g. a damaged session line set aside)
     replay = False
     _restarts: set[asyncio.Future] = field(default_factory=set)
+    _gate: ReviewGate | None = None
 
     def subscribe(self, sink) -> None:
         self.loop.subscribe(sink)
+
+    @property
+    def gate(self) -> ReviewGate:
+        """The per-hunk deploy, undo and feedback (made when first used)."""
+        if self._gate is None:
+            self._gate = ReviewGate(self.loop, denied_by(self.control.gate.policy))
+        return self._gate
 
     async def execute(self) -> Finished:
         for notice in self.notices:
@@ -61,8 +71,14 @@ class Run:
 
     def send(self, command: Command) -> Reply:
         match command:
-            case Deploy(include=include):
+            case Deploy(include=include, hunks=None):
                 return self._deploy(include)
+            case Deploy():
+                return self.gate.deploy(command)
+            case Undo():
+                return self.gate.undo()
+            case Feedback():
+                return self.gate.feedback(command)
             case RestartServers(names=names):
                 return self._restart(names)
         return self.control.send(command)
@@ -98,7 +114,7 @@ class Run:
         (run_command can change any workspace file, so the write rules are enforced here too)."""
         try:
             skip = left_out(self.workspace.plan_deploy(), include, denied_by(self.control.gate.policy))
-            files = self.workspace.deploy(skip=skip)
+            files = deploy_whole(self.workspace, skip)  # undo data kept
         except DeployError as exc:
             self.loop.emit(DeployRefused(str(exc)))
             return Reply(False, str(exc))
@@ -116,7 +132,7 @@ class Run:
         return DONE
 
     async def close(self) -> None:
-        for task in list(self._restarts):
+        for task in list(self._restarts) + list(self._gate.tasks if self._gate else ()):
             task.cancel()
         if self.mcp is not None:
             await self.mcp.close()

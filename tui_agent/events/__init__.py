@@ -12,6 +12,7 @@ from tui_agent.events.environment import (
 from tui_agent.events.run import (
     SessionStarted, SessionResumed, PlanUpdated, IterationStarted, CheckStarted, OutputChunk, CheckFinished,
     FixApplied, IterationFinished, Paused, Resumed, ModeChanged, DeployReady, Deployed, DeployRefused, Finished, Error,
+    Undone, UndoRefused, RecheckStarted, RecheckFinished, FeedbackGiven,
 )
 from tui_agent.events.turns import (
     ModelRequested, ModelDelta, ModelResponded, ModelRetrying, ToolCallRequested, ToolCallDecided, ToolCallFinished,
@@ -27,7 +28,8 @@ from tui_agent.events.watch import (
 __all__ = [
     "Record", "Event", "SessionStarted", "SessionResumed", "PlanUpdated", "IterationStarted", "CheckStarted",
     "OutputChunk", "CheckFinished", "FixApplied", "IterationFinished", "Paused", "Resumed", "ModeChanged",
-    "DeployReady", "Deployed", "DeployRefused", "Finished", "Error", "ModelRequested", "ModelDelta", "ModelResponded",
+    "DeployReady", "Deployed", "DeployRefused", "Undone", "UndoRefused", "RecheckStarted",
+    "RecheckFinished", "FeedbackGiven", "Finished", "Error", "ModelRequested", "ModelDelta", "ModelResponded",
     "ModelRetrying",
     "ToolCallRequested", "ToolCallDecided", "ToolCallFinished", "ToolProgress", "WatchStarted", "ChangesSynced",
     "ChangesQueued", "FixRefused", "FixRebased", "AutoFixToggled", "WatchStopped", "EnvDetected", "EnvStep",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
@@ -213,10 +212,9 @@ class AgentApp(SafeNotify, App[int]):
             if isinstance(item, ToolProgress) and item.source.startswith("mcp:"):
                 self.server_changed(item.source.removeprefix("mcp:"), item.message)
         self.refresh_views()
-        inspector = sys.modules.get("tui_agent.tui.screens.inspector")  # loaded once the inspector was opened
-        for screen in self.screen_stack:
-            if inspector is not None and isinstance(screen, inspector.InspectorScreen) and screen.is_mounted:
-                screen.refresh_items()
+        for screen in self.screen_stack:  # the inspector's items, the per-hunk deploy's recheck (live)
+            if hasattr(screen, "run_events") and screen.is_mounted:
+                screen.run_events(events)
 
     def say(self, said: Heading | Notice | LogText) -> None:
         if isinstance(said, Heading):

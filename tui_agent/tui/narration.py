@@ -8,7 +8,8 @@ from typing import Literal
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused,
     EnvDetected, EnvFailed, EnvOutdated, EnvOutput, EnvReady, EnvStep, Error, Event, Finished, FixRebased, FixRefused,
-    IterationStarted, Paused, QuestionAnswered, QuestionAsked, ToolCallDecided, ToolProgress,
+    IterationStarted, Paused, QuestionAnswered, QuestionAsked, RecheckStarted, ToolCallDecided, ToolProgress, Undone,
+    UndoRefused,
 )
 from tui_agent.tui.state import RunState
 
@@ -104,6 +105,13 @@ def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said
         return [Notice(f"Deployed {len(event.files)} file(s) into {state.project or 'your folder'}.", timeout=15)]
     if isinstance(event, DeployRefused):
         return [Notice(f"Deploy refused, your folder was not changed: {event.reason}", "error", 60)]
+    if isinstance(event, RecheckStarted):
+        return [Heading(f"── recheck of the accepted changes ({names(event.files)}): {event.command}")]
+    if isinstance(event, Undone):
+        return [Notice(f"Undid the {event.of}: {len(event.files)} file(s) back as they were; u again redoes it.",
+                       timeout=15)]
+    if isinstance(event, UndoRefused):
+        return [Notice(f"Undo refused, your folder was not changed: {event.reason}", "error", 60)]
     if isinstance(event, Finished):
         if event.outcome == "error" and event.reason in state.errors:
             return []  # the Error event's notification says it already

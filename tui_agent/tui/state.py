@@ -247,6 +247,9 @@ class RunState:
     def _on_deployed(self, e: Deployed) -> None:
         self.deployed, self.deploy_refused = e, ""
 
+    def _on_undone(self, e: object) -> None:
+        self.deployed = None  # the folder is back: the changes can be deployed again
+
     def _on_deploy_refused(self, e: DeployRefused) -> None:
         self.deploy_refused = e.reason
 

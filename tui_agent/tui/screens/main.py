@@ -12,12 +12,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 
-from tui_agent.commands import (
-    ANSWERS, Answer, Command, Deploy, Pause, Reply, RestartServers, Resume, SetMode, Step, Stop,
-)
+from tui_agent.commands import (ANSWERS, Answer, Command, Deploy, Pause, Reply, RestartServers, Resume, SetMode, Step,
+                                Stop)
 from tui_agent.config import Settings
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, bindings
+from tui_agent.tui.screens.hunk_actions import HunkActions
 from tui_agent.tui.state import RunState
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.fixes import FixesPanel
@@ -32,7 +32,7 @@ W = TypeVar("W", bound=Widget)
 NARROW = 120  # below this many columns the layout gives the Output panel more room
 
 
-class MainScreen(Screen[None]):
+class MainScreen(HunkActions, Screen[None]):
     """The app hands down the run (`run`, None until it is built), the folded `state` and the `trace`; the
     screen sends the person's commands to the run and posts Sent. Its styles/main.tcss is loaded by the app."""
 
