@@ -13,7 +13,7 @@ fi
 # 1. system packages, only those whose command is missing (package:command)
 missing=()
 for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux strace:strace python3-pip:pip3 \
-            python-is-python3:python podman:podman openssl:openssl gcc:gcc \
+            python-is-python3:python podman:podman openssl:openssl gcc:gcc npm:npm \
             chromium:chromium chromium-driver:chromedriver; do  # the browser test of `tui-agent serve`
     pkg=${pair%%:*}
     cmd=${pair##*:}
@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace, podman, openssl, gcc, libc6-dev, chromium, chromium-driver)"
+    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace, podman, openssl, gcc, libc6-dev, npm, chromium, chromium-driver)"
 fi
 # gVisor, where this Debian release packages it (its tests say "skipped: <reason>" where it cannot run)
 if ! command -v runsc >/dev/null 2>&1; then
@@ -61,6 +61,12 @@ fi
 # 3. third-party MCP servers some tests talk to (another script owns the details)
 if [ -x scripts/install-mcp-test-servers.sh ]; then
     scripts/install-mcp-test-servers.sh || say "WARNING: MCP test servers not installed (see above)"
+fi
+# the MCP conformance suite needs Node >= 22 (fetched from the npm registry into .cache/node when missing)
+if NODE22=$(scripts/node.sh --conformance); then
+    say "Node for the MCP conformance suite: $NODE22"
+else
+    say "WARNING: Node 22 / MCP conformance suite not installed (see above); its test will be skipped"
 fi
 
 # 4. a Docker engine, without a bridge or iptables rules: sandboxes get no network anyway

@@ -80,6 +80,11 @@ async def shoot(work: Path, png: bool) -> list[Path]:
         await pilot.pause(0.1)
         save("ready-to-deploy-light")
         app.theme = "textual-dark"
+        app.clear_notifications()
+        await pilot.press("h", "down", "down", "r")  # the per-hunk review, the second hunk rejected
+        await pilot.pause(0.2)
+        save("hunk-review")
+        await pilot.press("escape")
         await pilot.press("d")
         await pilot.pause(0.2)
         save("deploy-confirmation")

@@ -55,3 +55,15 @@ def test_a_result_without_result_type_is_complete_and_one_with_it_is_kept():
     asked = SessionMessage(JSONRPCResponse(jsonrpc="2.0", id=2, result={"resultType": "input_required"}))
     complete_by_default(asked)
     assert asked.message.result["resultType"] == "input_required"
+
+
+def test_numbers_are_checked_against_the_schemas_bounds():
+    field_ = form_fields({"properties": {"n": {"type": "integer", "title": "N", "minimum": 1, "maximum": 100}}})[0]
+    assert (field_.minimum, field_.maximum) == (1, 100) and coerce(field_, "100") == 100
+    for text, said in (("0", "N: 0 is out of range (1 to 100)"), ("x", "N: 'x' is not a valid integer")):
+        try:
+            coerce(field_, text)
+        except ValueError as exc:
+            assert str(exc) == said
+        else:
+            raise AssertionError(f"{text!r} was taken")

@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 from tui_agent.events import Record
 
 ANSWERS = ("allow", "always", "deny")  # "always": allow, and keep a rule so that it is not asked again
+ACTIONS_OF = {"form": ("accept", "decline", "cancel"), "url": ("accept", "decline", "cancel"),
+              "sampling": ("approve", "deny")}  # the answers to an MCP server's question, by its kind
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,29 @@ class RemoveBreakpoint(Command):
 class Deploy(Command):
     """The person approved the deploy: copy the changes into their folder (the run emits Deployed or DeployRefused).
 
-    A flagged file (one that can run code on the host or change tui-agent) goes only when named in `include`."""
+    A flagged file (one that can run code on the host or change tui-agent) goes only when named in `include`.
+    `hunks`: the per-hunk review's selection ((path, key, "all" or ((hunk index, edited text or None), ...)), ...);
+    only the files named go, and the check runs first on exactly that subset unless `recheck` is False."""
 
     type: ClassVar[str] = "deploy"
     include: tuple[str, ...] = ()
+    hunks: tuple[Any, ...] | None = None
+    recheck: bool = True
+
+
+@dataclass(frozen=True)
+class Undo(Command):
+    """Put the person's folder back as it was before the last deploy (or undo), refused if it changed since."""
+
+    type: ClassVar[str] = "undo"
+
+
+@dataclass(frozen=True)
+class Feedback(Command):
+    """Instead of deploying: the person's reasons for rejecting hunks go to the model, and another iteration runs."""
+
+    type: ClassVar[str] = "feedback"
+    notes: tuple[Any, ...] = ()  # (path, hunk as a diff shows it, reason)
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,25 @@ class RestartServers(Command):
 
     type: ClassVar[str] = "restart_servers"
     names: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class AnswerQuestion(Command):
+    """The person's answer to an MCP server's question: accept (with the form's content) / decline / cancel."""
+
+    type: ClassVar[str] = "answer_question"
+    question_id: str
+    action: str  # accept | decline | cancel
+    content: dict[str, Any] | None = None  # an accepted form's values, typed as its schema says
+
+
+@dataclass(frozen=True)
+class ApproveSampling(Command):
+    """The person's say-so on an MCP server's sampling request (it spends the person's money on the model)."""
+
+    type: ClassVar[str] = "approve_sampling"
+    question_id: str
+    approve: bool
 
 
 @dataclass(frozen=True)

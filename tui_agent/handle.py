@@ -10,6 +10,7 @@ from tui_agent.events import Event, Finished
 
 if TYPE_CHECKING:
     from tui_agent.tools.mcp.manager import ServerStatus
+    from tui_agent.tools.mcp.prompts import PromptEntry
 
 Sink = Callable[[Event], None]
 
@@ -42,6 +43,12 @@ class RunHandle(Protocol):
 
     def servers(self) -> tuple[ServerStatus, ...]:
         """Each MCP server's state, tools and reason; () when the project has none."""
+
+    async def prompts(self) -> list[PromptEntry]:
+        """The ready MCP servers' prompts, for the command palette; [] when there are none (a replay: none)."""
+
+    async def prompt_text(self, server: str, name: str, arguments: dict[str, str] | None = None) -> str:
+        """A prompt's text for the person to use; ValueError says why it cannot be had."""
 
     def changes(self) -> str:
         """Every change since the start, as one unified diff (what a deploy would write)."""

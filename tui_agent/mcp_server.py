@@ -9,11 +9,14 @@ import socket
 import sys
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+import mcp_types as types
+from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+from tui_agent import __version__
 from tui_agent import sandbox as sandboxes
 from tui_agent.config import ConfigError
 from tui_agent.sandbox.base import Limits, Sandbox, SandboxSpec, SandboxUnavailable
@@ -136,8 +139,31 @@ class SandboxTools:
             self._started = False
 
 
+# what the SDK would serve (and so advertise) without anything behind it: no prompts, no resources
+_UNOFFERED = ("prompts/list", "resources/list", "resources/read", "resources/templates/list", "resources/subscribe",
+              "resources/unsubscribe")
+
+
+class SandboxServer(MCPServer):
+    """Advertises only its tools (fixed: no listChanged, no subscriptions); unknown tools and prompts are -32602."""
+
+    def __init__(self) -> None:
+        super().__init__("tui-agent-sandbox", instructions=INSTRUCTIONS, log_level="WARNING", version=__version__,
+                         subscriptions=False)
+        for method in _UNOFFERED:
+            self._lowlevel_server._request_handlers.pop(method, None)
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        if self._tool_manager.get_tool(name) is None:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {name}")
+        return await super().call_tool(name, arguments, context)
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
+        raise MCPError(types.INVALID_PARAMS, f"Unknown prompt: {name} (this server offers no prompts)")
+
+
 def build_server(tools: SandboxTools) -> MCPServer:
-    server = MCPServer("tui-agent-sandbox", instructions=INSTRUCTIONS, log_level="WARNING")
+    server = SandboxServer()
 
     async def progress(ctx: Context, counter: list[int], text: str) -> None:
         counter[0] += 1

@@ -95,6 +95,12 @@ class ReplayRun:
     def servers(self) -> tuple:
         return ()
 
+    async def prompts(self) -> list:
+        return []  # nothing runs in a replay: no MCP server to ask
+
+    async def prompt_text(self, server: str, name: str, arguments: dict[str, str] | None = None) -> str:
+        raise ValueError("this is a replay: no MCP server runs")
+
     def changes(self) -> str:
         return "(a replay has no workspace to compare: [ and ] show each recorded fix)"
 

@@ -11,6 +11,7 @@ from tui_agent.events import Deployed, DeployReady, DeployRefused, Finished
 from tui_agent.replay_run import ReplayRun
 from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out, shown
+from tui_agent.workspace.deploy_subset import deploy_whole
 from tui_agent.workspace.workspace import DeployError, Workspace
 
 NOT_MET = "only a session whose goal was met can be deployed (resume it to go on)"
@@ -44,6 +45,9 @@ class ReviewRun(ReplayRun):
 
     def send(self, command: Command) -> Reply:
         if isinstance(command, Deploy):
+            if command.hunks is not None:  # never the whole change in place of the person's subset
+                self._emit(DeployRefused("a review of a finished session deploys whole; no per-hunk deploy here"))
+                return Reply(False, "no per-hunk deploy in a review")
             return self._deploy(command.include)
         return super().send(command)
 
@@ -56,7 +60,7 @@ class ReviewRun(ReplayRun):
             settings = config.load(project)  # the person's rules as they are now, the project's only if trusted
             policy = Policy.load(project, settings.permissions, trusted=settings.project_trusted)
             skip = left_out(self.workspace.plan_deploy(), include, denied_by(policy))
-            files = self.workspace.deploy(skip=skip)
+            files = deploy_whole(self.workspace, skip)  # undo data kept
         except (DeployError, config.ConfigError, PolicyError) as exc:
             self._emit(DeployRefused(str(exc)))
             return Reply(False, str(exc))

@@ -15,19 +15,23 @@ from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.control import Controller
 from tui_agent.agent.gate import WhoAnswers
 from tui_agent.agent.loop import AgentLoop
+from tui_agent.agent.review_gate import ReviewGate
 from tui_agent.agent.setup import RESUMED_OPTIONS, LoopConfig, LoopParts
 from tui_agent.environments.session import for_run
-from tui_agent.commands import DONE, Command, Deploy, Reply, RestartServers
+from tui_agent.commands import DONE, Command, Deploy, Feedback, Reply, RestartServers, Undo
 from tui_agent.config import ConfigError, Settings, check_project
 from tui_agent.events import (
-    Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, SessionStarted, ToolProgress,
+    Deployed, DeployRefused, Error, Event, Finished, IterationFinished, ModelResponded, QuestionAsked, SessionStarted,
+    ToolProgress,
 )
 from tui_agent.models import create_model
 from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
+from tui_agent.tools.mcp.prompts import PromptEntry
 from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
+from tui_agent.workspace.deploy_subset import deploy_whole
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
 
 SANDBOX_UID = 1000
@@ -48,9 +52,17 @@ class Run:
     notices: tuple = ()  # said first when the run starts (e.g. a damaged session line set aside)
     replay = False
     _restarts: set[asyncio.Future] = field(default_factory=set)
+    _gate: ReviewGate | None = None
 
     def subscribe(self, sink) -> None:
         self.loop.subscribe(sink)
+
+    @property
+    def gate(self) -> ReviewGate:
+        """The per-hunk deploy, undo and feedback (made when first used)."""
+        if self._gate is None:
+            self._gate = ReviewGate(self.loop, denied_by(self.control.gate.policy))
+        return self._gate
 
     async def execute(self) -> Finished:
         for notice in self.notices:
@@ -59,8 +71,14 @@ class Run:
 
     def send(self, command: Command) -> Reply:
         match command:
-            case Deploy(include=include):
+            case Deploy(include=include, hunks=None):
                 return self._deploy(include)
+            case Deploy():
+                return self.gate.deploy(command)
+            case Undo():
+                return self.gate.undo()
+            case Feedback():
+                return self.gate.feedback(command)
             case RestartServers(names=names):
                 return self._restart(names)
         return self.control.send(command)
@@ -78,6 +96,14 @@ class Run:
     def servers(self) -> tuple[ServerStatus, ...]:
         return tuple(self.mcp.servers()) if self.mcp is not None else ()
 
+    async def prompts(self) -> list[PromptEntry]:
+        return await self.mcp.prompts() if self.mcp is not None else []
+
+    async def prompt_text(self, server: str, name: str, arguments: dict[str, str] | None = None) -> str:
+        if self.mcp is None:
+            raise ValueError("this run has no MCP servers")
+        return await self.mcp.prompt_text(server, name, arguments)
+
     def changes(self) -> str:
         return self.workspace.diff(self.loop.first_snapshot)[0]
 
@@ -88,7 +114,7 @@ class Run:
         (run_command can change any workspace file, so the write rules are enforced here too)."""
         try:
             skip = left_out(self.workspace.plan_deploy(), include, denied_by(self.control.gate.policy))
-            files = self.workspace.deploy(skip=skip)
+            files = deploy_whole(self.workspace, skip)  # undo data kept
         except DeployError as exc:
             self.loop.emit(DeployRefused(str(exc)))
             return Reply(False, str(exc))
@@ -106,7 +132,7 @@ class Run:
         return DONE
 
     async def close(self) -> None:
-        for task in list(self._restarts):
+        for task in list(self._restarts) + list(self._gate.tasks if self._gate else ()):
             task.cancel()
         if self.mcp is not None:
             await self.mcp.close()
@@ -135,9 +161,12 @@ def _limits(settings: Settings) -> sandboxes.Limits:
 
 async def prepare(
     settings: Settings, *, who: WhoAnswers, resume_dir: Path | None = None, fork_at: int | None = None,
-    session_dir: Path | None = None,
+    session_dir: Path | None = None, questions: bool = False,
 ) -> Run:
-    """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run."""
+    """Validate the input (raising ConfigError, BadModelSpec or SandboxUnavailable: exit 2), then build the run.
+
+    `questions`: the UI shows MCP servers' questions and sampling requests (QuestionAsked) and sends the person's
+    answers (the TUI's Permissions panel); otherwise they are declined, as headless."""
     project = check_project(Path(settings.project))
     breakpoints = Breakpoints.parse(list(settings.breakpoints))
     # a malformed .mcp.json is bad input, before anything starts; an untrusted one starts nothing; the trust is
@@ -200,7 +229,10 @@ async def prepare(
     if servers:  # the loop starts them: a server that fails is marked failed, the run goes on
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
-        mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop)
+        mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop,
+                                          host=control.questions if questions and who.present else None)
+        if not who.present:  # headless: nobody to sign in; a server that needs it fails naming `mcp login`
+            mcp.show_sign_in = None
     config = LoopConfig.of(settings, sandbox_name=backend, session_id=session_dir.name)
     loop = AgentLoop(config, LoopParts(model, sandbox, workspace, (mcp,) if mcp else (), environment), control)
     def recording_failed(why: str) -> None:  # a full disk: say so, and stop at the next safe point
@@ -218,6 +250,8 @@ async def prepare(
     loop.subscribe(recorder.write)
     if history:
         loop.restore(history)
+        recorded = history if fork_at is not None else read_events(session_dir)  # with an unfinished iteration's
+        control.questions.start_after(sum(isinstance(e, QuestionAsked) for e in recorded))
     return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp, notices)
 
 

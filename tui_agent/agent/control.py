@@ -7,8 +7,10 @@ from typing import Any, Callable
 
 from tui_agent.agent.breakpoints import Breakpoints
 from tui_agent.agent.gate import PERSON, PermissionGate, Permit, WhoAnswers
+from tui_agent.agent.questions import QuestionDesk
 from tui_agent.commands import (
-    DONE, AddBreakpoint, Answer, Command, Pause, RemoveBreakpoint, Reply, Resume, SetMode, Step, Stop,
+    DONE, AddBreakpoint, Answer, AnswerQuestion, ApproveSampling, Command, Pause, RemoveBreakpoint, Reply, Resume,
+    SetMode, Step, Stop,
 )
 from tui_agent.config import ConfigError
 from tui_agent.events import Event, ModeChanged, Paused, Resumed
@@ -46,9 +48,10 @@ class Controller:
         self._ahead: dict[str, Answer] = {}  # answered while paused before the call was asked
         self._at_call: str | None = None  # the call between its request and its decision
         self._emit: Callable[[Event], None] = lambda event: None
+        self.questions = QuestionDesk()  # what MCP servers ask the person (the run's ClientHost when one is present)
 
     def bind(self, emit: Callable[[Event], None]) -> None:
-        self._emit = self.gate.emit = emit
+        self._emit = self.gate.emit = self.questions.emit = emit
 
     def for_round(self) -> "Controller":
         """A controller of its own for a watch round: the same person, rules and breakpoints."""
@@ -68,6 +71,10 @@ class Controller:
                 self.stop(reason)
             case Answer():
                 return self.answer(command.call_id, command.action, command.arguments)
+            case AnswerQuestion():
+                return self.questions.answer(command.question_id, command.action, command.content)
+            case ApproveSampling():
+                return self.questions.answer(command.question_id, "approve" if command.approve else "deny")
             case AddBreakpoint(spec=spec):
                 try:
                     self.breakpoints.add(spec)
@@ -115,6 +122,7 @@ class Controller:
             self._stop_reason = reason
         self._stopped.set()
         self._running.set()
+        self.questions.close()
         for call_id, future in list(self._pending.items()):
             if not future.done():
                 future.set_result(Answer(call_id, "deny"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from tui_agent.events import (
-    CheckFinished, Event, ModelResponded, PlanUpdated, SessionStarted, ToolCallFinished,
+    CheckFinished, Event, FeedbackGiven, ModelResponded, PlanUpdated, SessionStarted, ToolCallFinished,
 )
 
 
@@ -60,6 +60,8 @@ class Conversation:
                 steps = "\n".join(f"- [{s['status']}] {s['title']}" for s in self.plan)
                 text += f"\n\nYour current plan:\n{steps}"
             self._user_text(text)
+        elif isinstance(event, FeedbackGiven):
+            self._user_text(event.text)
 
     def _user_block(self, block: dict) -> None:
         if not self.messages or self.messages[-1]["role"] != "user":

@@ -16,9 +16,9 @@ from tui_agent.agent.setup import LoopConfig, LoopParts
 from tui_agent.agent.termination import Progress, check_passed
 from tui_agent.config import ConfigError
 from tui_agent.events import (
-    CheckFinished, CheckStarted, DeployReady, Error, Event, Finished, FixApplied, IterationFinished, IterationStarted,
-    ModelDelta, ModelRequested, ModelResponded, ModelRetrying, OutputChunk, PlanUpdated, SessionResumed, SessionStarted,
-    ToolCallFinished, ToolCallRequested, ToolProgress,
+    CheckFinished, CheckStarted, DeployReady, Error, Event, FeedbackGiven, Finished, FixApplied, IterationFinished,
+    IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, OutputChunk, PlanUpdated,
+    SessionResumed, SessionStarted, SamplingSpent, ToolCallFinished, ToolCallRequested, ToolProgress,
 )
 from tui_agent.models.base import ModelError, ModelRequest, ModelTurn, ToolCall
 from tui_agent.sandbox.base import RunResult
@@ -26,6 +26,7 @@ from tui_agent.tools.base import ToolResult
 from tui_agent.tools.builtin import BuiltinTools
 from tui_agent.tools.toolbox import Toolbox
 from tui_agent.workspace.deploy_risk import shown
+from tui_agent.workspace.deploy_subset import review_of
 
 NOT_FOUND = 127  # the shell's "command not found"
 
@@ -78,7 +79,7 @@ class AgentLoop:
         """Resume: apply the recorded events of the whole iterations (see sessions.recorder.whole_iterations)."""
         for event in events:
             self.conversation.apply(event)
-            if isinstance(event, ModelResponded):
+            if isinstance(event, (ModelResponded, SamplingSpent)):
                 self.progress.cost_usd += event.cost_usd
             elif isinstance(event, IterationFinished):
                 self.progress.iterations, self.snapshot = event.iteration, event.snapshot
@@ -96,9 +97,18 @@ class AgentLoop:
 
     async def run(self) -> Finished:
         self._aloop, self._thread, self._start = asyncio.get_running_loop(), threading.get_ident(), time.monotonic()
+        return await self._go(opening=True)
+
+    async def go_on(self, note: FeedbackGiven) -> Finished:
+        """After the run finished: the person's feedback (rejected hunks, why) starts another iteration."""
+        self.emit(note)
+        return await self._go(opening=False)
+
+    async def _go(self, opening: bool) -> Finished:
         outcome, reason = "stopped", ""
         try:
-            await self._open()
+            if opening:
+                await self._open()
             while True:
                 k = self.progress.iterations + 1
                 await self.control.at("iteration", k)
@@ -174,7 +184,8 @@ class AgentLoop:
         if outcome == "met" and self.control.who.present and not self.config.fix_round:
             diff, files = self.workspace.diff(self.first_snapshot)
             plan = self.workspace.plan_deploy()
-            self.emit(DeployReady(diff, tuple(files), shown(self.workspace.path, plan), tuple(plan.skipped)))
+            self.emit(DeployReady(diff, tuple(files), shown(self.workspace.path, plan), tuple(plan.skipped),
+                                  review_of(self.workspace, plan)))
         p = self.progress
         finished = Finished(outcome, reason, p.iterations, round(p.cost_usd, 6), round(self._elapsed(), 3))
         self.emit(finished)
@@ -209,8 +220,8 @@ class AgentLoop:
         return response
 
     async def _tool_call(self, k: int, call: ToolCall) -> None:
-        echoed = shorten(call.arguments)
-        self.emit(ToolCallRequested(k, call.id, call.name, echoed, shortened=echoed != call.arguments))
+        echoed, hints = shorten(call.arguments), self.toolbox.hints(call.name) if not call.error else ()
+        self.emit(ToolCallRequested(k, call.id, call.name, echoed, shortened=echoed != call.arguments, hints=hints))
         started = time.monotonic()
         if call.error:
             result = ToolResult(call.error, is_error=True)

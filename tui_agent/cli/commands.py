@@ -1,4 +1,4 @@
-"""The small subcommands: sandbox build, doctor, sessions (list, prune), mcp serve, list, call."""
+"""The small subcommands: sandbox build, doctor, sessions (list, prune), undo, mcp serve, list, call."""
 
 from __future__ import annotations
 
@@ -55,6 +55,33 @@ def sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def undo(args: argparse.Namespace) -> int:
+    """`tui-agent undo [SESSION]`: 0 undone; 1 refused (the folder changed since: what changed is said); 2 bad input."""
+    from pathlib import Path
+
+    from tui_agent import config
+    from tui_agent.sessions.recorder import find_session
+    from tui_agent.workspace.deploy_plan import DeployError
+    from tui_agent.workspace.deploy_subset import undo_deploy
+    from tui_agent.workspace.undo import last_for
+    from tui_agent.workspace.workspace import Workspace
+
+    root = args.session_root or config.load(Path.cwd()).session_root
+    session = find_session(args.session, root) if args.session else last_for(Path(root).expanduser(), Path.cwd())
+    if session is None:
+        raise config.ConfigError(f"no deploy of {Path.cwd()} to undo in {root} (name a session)")
+    ws = Workspace.open(session)
+    try:
+        of, files = undo_deploy(ws)
+    except DeployError as exc:
+        print(f"tui-agent: {one_line(exc)}", file=sys.stderr)
+        return 2 if "has no deploy to undo" in str(exc) else 1
+    finally:
+        ws.close()
+    print(one_line(f"undid the {of} of session {session.name}: {len(files)} file(s) back in {ws.project}"))
+    return 0
+
+
 def _size(text: str) -> int:
     from tui_agent.config import ConfigError
 
@@ -92,6 +119,10 @@ def mcp(args: argparse.Namespace) -> int:
         return mcp_list(args)
     if args.action == "call":
         return mcp_call(args)
+    if args.action == "login":
+        from tui_agent.cli.mcp_login import mcp_login
+
+        return mcp_login(args)
 
     serve(args.path, sandbox=args.sandbox, transport="http" if args.http else "stdio", port=args.port)
     return 0

@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--force", action="store_true", help="build again even when the environment is cached")
     env.add_argument("--sandbox", choices=SANDBOXES, help="which backend's environment")
 
+    undo = sub.add_parser("undo", help="put your folder back as it was before the last deploy (an undo undoes too)")
+    undo.add_argument("session", nargs="?", help="a session folder or name (default: this folder's last deploy)")
+    undo.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
     sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date; prune")
     sessions.add_argument("action", nargs="?", choices=["prune"], help="prune: remove old finished sessions and "
                           "content nothing references (never a running one, nor an interrupted one unless asked)")

@@ -43,7 +43,9 @@ def _manager(project: Path, only: str | None, trust_project: bool) -> McpManager
             return f"no MCP server {only!r} in {project} (servers: {', '.join(servers) or 'none'})"
         servers = {only: servers[only]}
     events: list[str] = []
-    return McpManager(servers, project=project, on_event=lambda source, message: events.append(message))
+    manager = McpManager(servers, project=project, on_event=lambda source, message: events.append(message))
+    manager.show_sign_in = None  # list/call never wait for a sign-in: a server that needs one names `mcp login`
+    return manager
 
 
 def mcp_list(args: argparse.Namespace) -> int:

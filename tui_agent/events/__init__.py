@@ -12,10 +12,14 @@ from tui_agent.events.environment import (
 from tui_agent.events.run import (
     SessionStarted, SessionResumed, PlanUpdated, IterationStarted, CheckStarted, OutputChunk, CheckFinished,
     FixApplied, IterationFinished, Paused, Resumed, ModeChanged, DeployReady, Deployed, DeployRefused, Finished, Error,
+    Undone, UndoRefused, RecheckStarted, RecheckFinished, FeedbackGiven,
 )
 from tui_agent.events.turns import (
     ModelRequested, ModelDelta, ModelResponded, ModelRetrying, ToolCallRequested, ToolCallDecided, ToolCallFinished,
     ToolProgress,
+)
+from tui_agent.events.questions import (
+    QuestionAsked, QuestionAnswered, SamplingSpent,
 )
 from tui_agent.events.watch import (
     WatchStarted, ChangesSynced, ChangesQueued, FixRefused, FixRebased, AutoFixToggled, WatchStopped,
@@ -24,9 +28,10 @@ from tui_agent.events.watch import (
 __all__ = [
     "Record", "Event", "SessionStarted", "SessionResumed", "PlanUpdated", "IterationStarted", "CheckStarted",
     "OutputChunk", "CheckFinished", "FixApplied", "IterationFinished", "Paused", "Resumed", "ModeChanged",
-    "DeployReady", "Deployed", "DeployRefused", "Finished", "Error", "ModelRequested", "ModelDelta", "ModelResponded",
+    "DeployReady", "Deployed", "DeployRefused", "Undone", "UndoRefused", "RecheckStarted",
+    "RecheckFinished", "FeedbackGiven", "Finished", "Error", "ModelRequested", "ModelDelta", "ModelResponded",
     "ModelRetrying",
     "ToolCallRequested", "ToolCallDecided", "ToolCallFinished", "ToolProgress", "WatchStarted", "ChangesSynced",
     "ChangesQueued", "FixRefused", "FixRebased", "AutoFixToggled", "WatchStopped", "EnvDetected", "EnvStep",
-    "EnvOutput", "EnvReady", "EnvFailed", "EnvOutdated",
+    "EnvOutput", "EnvReady", "EnvFailed", "EnvOutdated", "QuestionAsked", "QuestionAnswered", "SamplingSpent",
 ]

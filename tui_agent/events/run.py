@@ -134,6 +134,9 @@ class DeployReady(Event):
     files: tuple
     flagged: tuple = ()  # (path, why, content) of each file deployed only when the person checks it
     refused: tuple = ()  # (path, why) never deployed (control characters in the name, git internals, specials)
+    # the per-hunk review, per file: (path, kind, key ("base sha:new sha"), flagged why,
+    # ((hunk as a diff shows it, its new text), ...))
+    review: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,22 @@ class Deployed(Event):
 @dataclass(frozen=True)
 class DeployRefused(Event):
     type: ClassVar[str] = "deploy_refused"
+    reason: str
+    recheck_failed: bool = False  # the check failed on the accepted subset: the person may deploy anyway
+
+
+@dataclass(frozen=True)
+class Undone(Event):
+    """The person's folder is back as it was before the last deploy (or undo: `of` says which)."""
+
+    type: ClassVar[str] = "undone"
+    files: tuple
+    of: str = "deploy"
+
+
+@dataclass(frozen=True)
+class UndoRefused(Event):
+    type: ClassVar[str] = "undo_refused"
     reason: str
 
 
@@ -166,3 +185,31 @@ class Error(Event):
     message: str
     fatal: bool = False
     iteration: int | None = None
+
+
+@dataclass(frozen=True)
+class RecheckStarted(Event):
+    """Before a per-hunk deploy writes anything: the check runs on exactly the accepted subset (its output streams
+    as OutputChunk of `iteration`)."""
+
+    type: ClassVar[str] = "recheck_started"
+    iteration: int
+    command: str
+    files: tuple  # the paths the subset changes
+
+
+@dataclass(frozen=True)
+class RecheckFinished(Event):
+    type: ClassVar[str] = "recheck_finished"
+    iteration: int
+    passed: bool
+    exit_code: int | None
+    output: str  # the end of it
+
+
+@dataclass(frozen=True)
+class FeedbackGiven(Event):
+    """The person rejected hunks and said why: the next iteration starts from this note instead of a deploy."""
+
+    type: ClassVar[str] = "feedback_given"
+    text: str

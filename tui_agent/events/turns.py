@@ -65,6 +65,7 @@ class ToolCallRequested(Event):
     name: str
     arguments: dict  # long strings shortened (the model's response holds them whole): see `shortened`
     shortened: bool = False
+    hints: tuple = ()  # an MCP tool's annotations as its server claims them (read-only, destructive, ...)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,12 @@ class Toolbox:
     def has(self, name: str) -> bool:
         return self._owner(name) is not None
 
+    def hints(self, name: str) -> tuple[str, ...]:
+        """What a tool's server claims of it (MCP annotations), shown next to the call; () for the rest."""
+        provider = self._owner(name)
+        hints = getattr(provider, "hints", None)
+        return tuple(hints(name)) if callable(hints) else ()
+
     async def call(self, name: str, arguments: dict, progress: ProgressCallback | None = None) -> ToolResult:
         provider = self._owner(name)
         if provider is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
@@ -19,6 +18,7 @@ from tui_agent.config import Settings
 from tui_agent.events import DeployReady, Event, Finished, OutputChunk, ToolProgress
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, QUIT, palette
+from tui_agent.tui.prompt_commands import PromptCommands
 from tui_agent.tui.narration import Heading, LogText, Notice, narrate
 from tui_agent.tui.safe import SafeNotify
 from tui_agent.tui.screens.main import MainScreen
@@ -42,6 +42,7 @@ class AgentApp(SafeNotify, App[int]):
 
     CSS_PATH = [style("app.tcss"), style("main.tcss")]  # Textual skips CSS_PATH of a default screen
     TITLE = "tui-agent"
+    COMMANDS = App.COMMANDS | {PromptCommands}  # `Prompt SERVER/NAME`: a ready MCP server's prompts
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", tooltip=QUIT.help)]  # also shown over the main screen's
 
     def __init__(self, settings: Settings, *, start: Callable[[], Awaitable[RunHandle]] | None = None,
@@ -134,7 +135,7 @@ class AgentApp(SafeNotify, App[int]):
         if history:  # resumed or forked: show the recorded history first
             self._inbox.extend(e for e in history if not isinstance(e, (OutputChunk, Finished, DeployReady)))
             self.drain()
-            self.state.pending.clear()  # a call asked before the kill is asked again by the resumed loop
+            self.state.forget_asked()  # what was asked before the kill is asked again by the resumed loop
             self.state.paused = self.state.stop_requested = False
         run.subscribe(self.receive)
         self._started_at = self.clock()
@@ -211,10 +212,9 @@ class AgentApp(SafeNotify, App[int]):
             if isinstance(item, ToolProgress) and item.source.startswith("mcp:"):
                 self.server_changed(item.source.removeprefix("mcp:"), item.message)
         self.refresh_views()
-        inspector = sys.modules.get("tui_agent.tui.screens.inspector")  # loaded once the inspector was opened
-        for screen in self.screen_stack:
-            if inspector is not None and isinstance(screen, inspector.InspectorScreen) and screen.is_mounted:
-                screen.refresh_items()
+        for screen in self.screen_stack:  # the inspector's items, the per-hunk deploy's recheck (live)
+            if hasattr(screen, "run_events") and screen.is_mounted:
+                screen.run_events(events)
 
     def say(self, said: Heading | Notice | LogText) -> None:
         if isinstance(said, Heading):

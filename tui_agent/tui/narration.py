@@ -8,9 +8,12 @@ from typing import Literal
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused,
     EnvDetected, EnvFailed, EnvOutdated, EnvOutput, EnvReady, EnvStep, Error, Event, Finished, FixRebased, FixRefused,
-    IterationStarted, Paused, ToolCallDecided,
+    IterationStarted, Paused, QuestionAnswered, QuestionAsked, RecheckStarted, ToolCallDecided, ToolProgress, Undone,
+    UndoRefused,
 )
 from tui_agent.tui.state import RunState
+
+ASKED = {"form": "a form to fill in", "url": "a URL to open", "sampling": "to use your model (sampling)"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,16 @@ def narrate_environment(event: Event) -> list[Said]:
     return []
 
 
+def narrate_sign_in(event: Event) -> list[Said]:
+    """OAuth's browser step for an MCP server: the whole URL in the log (to copy), and a notice; no browser."""
+    if not (isinstance(event, ToolProgress) and event.source.startswith("mcp:")
+            and event.message.startswith("authentication: open ")):
+        return []
+    server, url = event.source.removeprefix("mcp:"), event.message.removeprefix("authentication: open ")
+    return [LogText(f"MCP server {server} asks you to sign in: open {url}\n"),
+            Notice(f"MCP server {server} asks you to sign in: the URL is in the log.", "warning", 30)]
+
+
 def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said]:
     """The main screen's headings and notices for one event (already folded into `state`)."""
     if said := narrate_environment(event):
@@ -82,12 +95,23 @@ def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said
     if isinstance(event, Paused) and event.reason not in ("person", "step"):
         more = " e edits the call, y allows it," if state.pending and not replay else ""
         return [Notice(f"Paused: {event.reason}.{more} s steps, p resumes, x stops.", "warning", 15)]
+    if isinstance(event, (QuestionAsked, QuestionAnswered)):
+        return narrate_question(event, replay)
+    if said := narrate_sign_in(event):
+        return said
     if isinstance(event, Error):
         return [Notice(event.message, "error", 30)]
     if isinstance(event, Deployed):
         return [Notice(f"Deployed {len(event.files)} file(s) into {state.project or 'your folder'}.", timeout=15)]
     if isinstance(event, DeployRefused):
         return [Notice(f"Deploy refused, your folder was not changed: {event.reason}", "error", 60)]
+    if isinstance(event, RecheckStarted):
+        return [Heading(f"── recheck of the accepted changes ({names(event.files)}): {event.command}")]
+    if isinstance(event, Undone):
+        return [Notice(f"Undid the {event.of}: {len(event.files)} file(s) back as they were; u again redoes it.",
+                       timeout=15)]
+    if isinstance(event, UndoRefused):
+        return [Notice(f"Undo refused, your folder was not changed: {event.reason}", "error", 60)]
     if isinstance(event, Finished):
         if event.outcome == "error" and event.reason in state.errors:
             return []  # the Error event's notification says it already
@@ -96,6 +120,21 @@ def narrate(event: Event, state: RunState, *, replay: bool = False) -> list[Said
         met = event.outcome == "met"
         return [Notice(f"Finished ({event.outcome}): {event.reason}", "information" if met else "warning", 30)]
     return []
+
+
+def narrate_question(event: QuestionAsked | QuestionAnswered, replay: bool) -> list[Said]:
+    """A server's question: a heading in the output log and (live) a notice; its answer: a heading."""
+    server = event.server[:80]  # the output log and the notices show hidden characters as escapes
+    if isinstance(event, QuestionAnswered):
+        good = event.action in ("accept", "approve")
+        return [Heading(f"── {server} question {event.question_id}: {event.action} ({event.by})", "good" if good
+                        else "warn")]
+    said: list[Said] = [Heading(f"── MCP server {server} asks for {ASKED.get(event.kind, event.kind)} "
+                                f"({event.question_id})", "warn")]
+    if not replay:
+        said.append(Notice(f"MCP server {server} asks for {ASKED.get(event.kind, event.kind)}: see the "
+                           "Permissions panel (4); y answers, n declines.", "warning", 8))
+    return said
 
 
 def names(files: tuple, most: int = 4) -> str:
@@ -133,6 +172,8 @@ def narrate_watch(event: Event, project: str) -> list[Said]:
         return [Notice(f"The fix is paused: {event.reason}. p resumes, x stops it.", "warning", 20)]
     if isinstance(event, AutoFixToggled):
         return [Heading(f"── auto-fix {'on' if event.on else 'off'}", "note")]
+    if said := narrate_sign_in(event):
+        return said
     if isinstance(event, Error):
         return [Notice(event.message, "error", 30)]
     return []

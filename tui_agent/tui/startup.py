@@ -47,7 +47,8 @@ async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int 
     from tui_agent.attach.shared import shared
     from tui_agent.runner import prepare
 
-    return await shared(await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at))
+    run = await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at, questions=True)
+    return await shared(run)  # other windows can attach to it (`tui-agent attach`, `tui-agent serve`)
 
 
 async def given(run: RunHandle) -> RunHandle:

@@ -8,9 +8,8 @@ from tui_agent.events import (
     CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, EnvDetected, EnvFailed, EnvReady, EnvStep,
     Error, Event, Finished, FixApplied,
     IterationFinished, IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, Paused,
-    ModeChanged, PlanUpdated, Resumed, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished,
-    ToolCallRequested,
-    ToolProgress,
+    ModeChanged, PlanUpdated, QuestionAnswered, QuestionAsked, Resumed, SamplingSpent, SessionResumed, SessionStarted,
+    ToolCallDecided, ToolCallFinished, ToolCallRequested, ToolProgress,
 )
 
 ACTIVITY_CHARS = 400
@@ -73,6 +72,7 @@ class RunState:
     requested: dict[str, ToolCallRequested] = field(default_factory=dict)
     pending: dict[str, ToolCallRequested] = field(default_factory=dict)
     decisions: list[Decision] = field(default_factory=list)
+    questions: dict[str, QuestionAsked] = field(default_factory=dict)  # MCP servers' questions waiting for the person
     deploy_ready: DeployReady | None = None
     deployed: Deployed | None = None
     deploy_refused: str = ""
@@ -111,7 +111,7 @@ class RunState:
             return "stopping"
         if self.at_breakpoint:
             return "at breakpoint"
-        if self.pending:
+        if self.pending or self.questions:
             return "waiting for approval"
         if self.paused:
             return "paused"
@@ -124,6 +124,11 @@ class RunState:
         if self.retrying is not None:
             return "retrying model"
         return "checking" if self.checking else "running"
+
+    def forget_asked(self) -> None:
+        """A resumed run asks again what it asked before the kill (tool calls, servers' questions)."""
+        self.pending.clear()
+        self.questions.clear()
 
     # --- folding -------------------------------------------------------------------------
 
@@ -200,6 +205,19 @@ class RunState:
             self.last_tool += ": " + e.result.strip().splitlines()[0][:80]
         self.dirty.add("plan")
 
+    def _on_question_asked(self, e: QuestionAsked) -> None:
+        self.questions[e.question_id] = e
+        self.dirty.update({"perms", "plan"})
+
+    def _on_question_answered(self, e: QuestionAnswered) -> None:
+        self.questions.pop(e.question_id, None)
+        summary = f"{e.server} question {e.question_id}"
+        self.decisions.append(Decision(e.question_id, e.server, e.action, e.by, None, summary))
+        self.dirty.add("perms")
+
+    def _on_sampling_spent(self, e: SamplingSpent) -> None:
+        self.cost_usd += e.cost_usd
+
     def _on_check_started(self, e: CheckStarted) -> None:
         self.checking = True
 
@@ -229,6 +247,9 @@ class RunState:
     def _on_deployed(self, e: Deployed) -> None:
         self.deployed, self.deploy_refused = e, ""
 
+    def _on_undone(self, e: object) -> None:
+        self.deployed = None  # the folder is back: the changes can be deployed again
+
     def _on_deploy_refused(self, e: DeployRefused) -> None:
         self.deploy_refused = e.reason
 
@@ -238,6 +259,7 @@ class RunState:
         if e.outcome == "error" and not self.fatal_error:
             self.fatal_error = e.reason
         self.pending.clear()
+        self.questions.clear()
         self.answered_ahead.clear()
         self.dirty.update({"perms", "plan"})
 

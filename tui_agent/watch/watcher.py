@@ -95,6 +95,8 @@ class Watcher:
     def send(self, command: Command) -> Reply:
         """Deploy the proposed fix; the other commands go to the fix being made (answer, pause, resume, stop it)."""
         if isinstance(command, Deploy):
+            if command.hunks is not None:  # never the whole fix in place of the person's subset
+                return Reply(False, "watch mode deploys the proposed fix whole; no per-hunk deploy here")
             event = self.deploy(command.include)
             return Reply(True) if isinstance(event, Deployed) else Reply(False, event.reason)
         if self.round is None:

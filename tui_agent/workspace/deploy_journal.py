@@ -35,6 +35,9 @@ def _safe_rel(rel: str) -> str:
     return rel
 
 
+safe_rel = _safe_rel  # for other records of paths in the project (undo data)
+
+
 @dataclass
 class Journal:
     """Write i is staged as stage/w{i} (its old file kept as stage/b{i}); delete i is moved to stage/d{i}."""

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tui_agent.workspace.deploy_journal import Journal, fsync_dir
 from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, lstat_at
-from tui_agent.workspace.safefs import O_DIR, PERM, read_regular, remove
+from tui_agent.workspace.deploy_stage import from_workspace, stage
+from tui_agent.workspace.safefs import O_DIR, PERM, remove
 
 
 def _walk(root_fd: int, parts: list[str]) -> int:
@@ -100,8 +101,11 @@ def _journal(project: Path, root_fd: int, ws_root: Path, plan: DeployPlan) -> Jo
     return journal
 
 
-def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, recheck=None) -> list[str]:
-    """Journal, stage every write inside the project, then swap all in; on any failure undo what was done."""
+def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, recheck=None, read=None) -> list[str]:
+    """Journal, stage every write inside the project, then swap all in; on any failure undo what was done.
+
+    `read(rel, limit) -> (bytes, mode)`: where the bytes come from (default: the workspace, no symlink followed;
+    a per-hunk deploy and an undo read the approved bytes from the session's store, checked by hash)."""
     if plan.total_bytes > max_bytes:
         raise DeployError(f"deploy is {plan.total_bytes} bytes, over the {max_bytes}-byte limit")
     root_fd = os.open(project, O_DIR)
@@ -114,7 +118,7 @@ def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, rechec
         journal.save()  # before the first change to the project: the staging folder
         os.mkdir(journal.stage, 0o700, dir_fd=root_fd)
         stage_fd = os.open(journal.stage, O_DIR, dir_fd=root_fd)
-        _stage(ws_root, plan, stage_fd, max_bytes)
+        stage(read or from_workspace(ws_root), plan, stage_fd, max_bytes)
         if recheck is not None:
             recheck()
         journal.save("committing")  # the commit point: from here a killed deploy is finished at the next start
@@ -144,26 +148,6 @@ def apply(project: Path, ws_root: Path, plan: DeployPlan, max_bytes: int, rechec
         if lock_fd >= 0:
             os.close(lock_fd)
         os.close(root_fd)
-
-
-def _stage(ws_root: Path, plan: DeployPlan, stage_fd: int, max_bytes: int) -> None:
-    left = max_bytes
-    for i, rel in enumerate(plan.writes):
-        try:
-            data, st = read_regular(ws_root, rel, limit=left)
-        except OSError as e:
-            raise DeployError(f"cannot read {rel!r} from the workspace safely: {e.strerror or e}") from None
-        left -= len(data)
-        fd = os.open(f"w{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=stage_fd)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fchmod(fd, st.st_mode & PERM)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    fsync_dir(stage_fd)
 
 
 def commit(root_fd: int, stage_fd: int, journal: Journal) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tarfile
+import threading
 
 from tui_agent.sandbox.docker import host_supervisor
 from tui_agent.sandbox.docker import pool as docker_pool
@@ -46,17 +47,10 @@ def _content(client, volume: str) -> bytes | None:
         docker_pool.remove_quietly(client, helper.id)
 
 
-def ensure(client, binary: host_supervisor.Binary) -> str:
-    """The name of a volume on `client`'s engine holding exactly this supervisor (made or repaired now)."""
-    name = volume_name(binary)
-    data = binary.path.read_bytes()
-    existing = {v.get("Name") for v in client.api.volumes(filters={"name": name}).get("Volumes") or []}
-    if name in existing:
-        content = _content(client, name)
-        if content is not None and hashlib.sha256(content).hexdigest() == binary.digest:
-            return name
-        client.api.remove_volume(name, force=True)
-    client.volumes.create(name, driver="local", labels={docker_pool.LABEL: "1", "tui-agent.role": ROLE})
+_LOCK = threading.Lock()  # one filler at a time in this process (a batch starts pools on several hosts at once)
+
+
+def _fill(client, name: str, data: bytes) -> None:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         info = tarfile.TarInfo(host_supervisor.NAME)
@@ -68,7 +62,28 @@ def ensure(client, binary: host_supervisor.Binary) -> str:
             raise RuntimeError(f"could not fill volume {name}")
     finally:
         docker_pool.remove_quietly(client, helper.id)
-    content = _content(client, name)
-    if content is None or hashlib.sha256(content).hexdigest() != binary.digest:
-        raise RuntimeError(f"volume {name} does not hold the supervisor it was filled with")
-    return name
+
+
+def ensure(client, binary: host_supervisor.Binary) -> str:
+    """The name of a volume on `client`'s engine holding exactly this supervisor (made or repaired now).
+
+    Filling is idempotent (the same bytes under the same name), so another process filling it at the same moment
+    is harmless: a volume still empty is filled again, never removed; only wrong content is thrown away."""
+    name = volume_name(binary)
+    data = binary.path.read_bytes()
+    with _LOCK:
+        for _ in range(3):  # another process may be writing the same bytes right now: fill and look again
+            existing = {v.get("Name") for v in client.api.volumes(filters={"name": name}).get("Volumes") or []}
+            content = _content(client, name) if name in existing else None
+            if content is not None and hashlib.sha256(content).hexdigest() == binary.digest:
+                return name
+            if content is not None:  # something else under our name: never used
+                client.api.remove_volume(name, force=True)
+                existing.discard(name)
+            if name not in existing:
+                client.volumes.create(name, driver="local", labels={docker_pool.LABEL: "1", "tui-agent.role": ROLE})
+            _fill(client, name, data)
+            content = _content(client, name)
+            if content is not None and hashlib.sha256(content).hexdigest() == binary.digest:
+                return name
+    raise RuntimeError(f"volume {name} does not hold the supervisor it was filled with")

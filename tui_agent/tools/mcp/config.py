@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui_agent.tools.mcp.oauth import OAuthSettings
+
 try:  # the CLI maps tui_agent.config.ConfigError to exit code 2
     from tui_agent.config import ConfigError as _ConfigBase
 except ImportError:  # pragma: no cover - config.py not there yet
@@ -39,6 +41,7 @@ class ServerConfig:
     source: str = ""  # the file it came from
     error: str | None = None  # e.g. an unset ${VAR}: the server is shown as failed with this reason
     timeout_s: float | None = None  # per-call timeout override ("timeout" in the file, seconds)
+    oauth: dict = field(default_factory=dict)  # an HTTP server's "oauth" settings (see oauth.OAuthSettings)
 
 
 def user_config_path() -> Path:
@@ -118,7 +121,12 @@ def _server(name: str, spec: object, path: Path, text: str, environ: dict[str, s
         url = expand(url, environ, missing)
         if not re.match(r"^https?://", url):
             raise ConfigError(f"{where}: \"url\" must start with http:// or https://, got {url!r}")
-        config = ServerConfig(name, kind, url=url, source=str(path), timeout_s=timeout,
+        oauth = spec.get("oauth", {})
+        try:
+            OAuthSettings.from_dict(oauth)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        config = ServerConfig(name, kind, url=url, source=str(path), timeout_s=timeout, oauth=dict(oauth),
                               headers={k: expand(v, environ, missing) for k, v in headers.items()})
     if missing:
         refused = sorted({n for n in missing if n in os.environ and n not in environ})

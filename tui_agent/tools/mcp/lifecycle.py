@@ -11,6 +11,7 @@ import warnings
 from collections import deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import mcp_types as types
@@ -24,6 +25,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from tui_agent import __version__
 from tui_agent.tools.mcp.callbacks import ClientSide
 from tui_agent.tools.mcp.config import ServerConfig
+from tui_agent.tools.mcp.oauth import OAuthSettings, Provider, authentication_reason, make_provider
 from tui_agent.tools.mcp.support import WatchedRead, describe, follow_stderr
 
 CLIENT_INFO = types.Implementation(name="tui-agent", version=__version__)
@@ -54,6 +56,8 @@ class Server:
     stderr: deque = field(default_factory=lambda: deque(maxlen=20))
     ready_at: float = 0.0
     task: asyncio.Task | None = None
+    auth: Provider | None = None  # the OAuth provider of an HTTP server (None: stdio, sse, own headers)
+    denied: int = 0  # the last HTTP 401/403 of this connection (0: none)
 
 
 class Lifecycle:
@@ -68,6 +72,8 @@ class Lifecycle:
     project: Any
     client_side: ClientSide
     on_event: Callable[[str, str], None] | None
+    show_sign_in: Callable[[str, str], None] | None  # the OAuth browser step (server, url); None: headless
+    oauth_folder: Path | None  # the tokens' folder (None: the user's data folder)
 
     def _emit(self, server: str, message: str) -> None:
         if self.on_event is not None:
@@ -86,6 +92,8 @@ class Lifecycle:
         try:
             done, _ = await asyncio.wait({conn, waiter}, timeout=self.connect_timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
+            while not done and srv.auth is not None and srv.auth.sign_in.waiting:  # a person is signing in
+                done, _ = await asyncio.wait({conn, waiter}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
             timed_out = not done
             if timed_out:
                 conn.cancel()
@@ -100,7 +108,8 @@ class Lifecycle:
         if conn.cancelled():
             return "cancelled"
         exc = conn.exception()
-        return describe(exc) if exc is not None else "the server closed the connection"
+        reason = describe(exc) if exc is not None else "the server closed the connection"
+        return authentication_reason(srv.config.name, srv.denied, reason) if srv.denied else reason
 
     async def _supervise(self, srv: Server) -> None:
         """Run the connection; after a crash, restart with exponential backoff (up to max_restarts)."""
@@ -148,9 +157,23 @@ class Lifecycle:
             async with sse_client(cfg.url, headers=cfg.headers or None) as streams:
                 yield streams
         else:
-            async with create_mcp_http_client(headers=cfg.headers or None) as http:
+            srv.auth = self._oauth(cfg)
+            srv.denied = 0
+
+            async def denied(response: Any) -> None:
+                srv.denied = response.status_code if response.status_code in (401, 403) else 0
+
+            async with create_mcp_http_client(headers=cfg.headers or None, auth=srv.auth) as http:
+                http.event_hooks["response"].append(denied)
                 async with streamable_http_client(cfg.url, http_client=http) as streams:
                     yield streams
+
+    def _oauth(self, cfg: ServerConfig) -> Provider | None:
+        """OAuth for an HTTP server, unless its headers already carry credentials."""
+        if any(k.lower() == "authorization" for k in cfg.headers):
+            return None
+        return make_provider(cfg.name, cfg.url, OAuthSettings.from_dict(cfg.oauth), show=self.show_sign_in,
+                             folder=self.oauth_folder)
 
     @asynccontextmanager
     async def _watched(self, srv: Server):

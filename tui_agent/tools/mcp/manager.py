@@ -11,6 +11,7 @@ import anyio
 import mcp_types as types
 from mcp import MCPError
 
+from tui_agent.events import SamplingSpent
 from tui_agent.models.base import Model, ModelTurn, ToolSpec
 from tui_agent.tools.base import ProgressCallback, ToolResult
 from tui_agent.tools.mcp import config as mcp_config
@@ -47,6 +48,11 @@ class McpManager(Lifecycle):
         self._closing = False
         # headless by default: questions are declined, sampling denied, and the events say so
         self.client_side = client_side or ClientSide(self._emit)
+        # the OAuth browser step, (server, url): an event line; None (headless): a needed sign-in fails, naming
+        # `tui-agent mcp login`
+        self.show_sign_in: Callable[[str, str], None] | None = \
+            lambda server, url: self._emit(server, f"authentication: open {url} in a browser to sign in")
+        self.oauth_folder: Path | None = None  # the tokens' folder (None: the user's data folder)
 
     @classmethod
     def from_project(cls, project: Path, **kwargs: Any) -> "McpManager":
@@ -216,6 +222,8 @@ def mcp_client_side(manager: McpManager, model: Model, policy: Any, root: Path, 
         return str(policy.evaluate("sampling", {"name": server}).action)
 
     def sampled(server: str, turn: ModelTurn) -> None:
-        loop().progress.cost_usd += turn.cost_usd
+        run = loop()
+        run.progress.cost_usd += turn.cost_usd
+        run.emit(SamplingSpent(server, model.name, turn.cost_usd))  # recorded: a resumed run keeps it in its budget
 
     return ClientSide(manager._emit, host=host, model=model, sampling_verdict=verdict, root=root, on_sampled=sampled)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -21,6 +22,8 @@ class FormField:
     required: bool = False
     default: Any = None
     choices: tuple[str, ...] = ()
+    minimum: float | None = None  # number, integer: the schema's bounds
+    maximum: float | None = None
 
     @property
     def label(self) -> str:
@@ -87,8 +90,14 @@ def form_fields(schema: dict[str, Any] | None) -> tuple[FormField, ...]:
         elif choices:
             kind = "enum"
         fields.append(FormField(str(name), kind, str(prop.get("title") or ""), str(prop.get("description") or ""),
-                                name in required, prop.get("default"), choices))
+                                name in required, prop.get("default"), choices, _bound(prop, "minimum"),
+                                _bound(prop, "maximum")))
     return tuple(fields)
+
+
+def _bound(prop: dict[str, Any], key: str) -> float | None:
+    value = prop.get(key)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _choices(prop: dict[str, Any]) -> tuple[str, ...]:
@@ -108,10 +117,16 @@ def coerce(field_: FormField, text: str) -> Any:
             return True
         if text.lower() in ("false", "no", "n", "0", "off", ""):
             return False
-    elif field_.kind == "integer":
-        return int(text)
-    elif field_.kind == "number":
-        return float(text)
+    elif field_.kind in ("integer", "number"):
+        number: float | None = None
+        with contextlib.suppress(ValueError):
+            number = int(text) if field_.kind == "integer" else float(text)
+        low, high = field_.minimum, field_.maximum
+        if number is not None and ((low is not None and number < low) or (high is not None and number > high)):
+            raise ValueError(f"{field_.label}: {text} is out of range ({'' if low is None else f'{low} '}to"
+                             f"{'' if high is None else f' {high}'})")
+        if number is not None:
+            return number
     elif field_.kind == "enum":
         if text in field_.choices:
             return text

@@ -71,6 +71,10 @@ class InspectorScreen(Screen):
 
     # --- contents ------------------------------------------------------------------------
 
+    def run_events(self, events: list) -> None:
+        """The app's hook after each batch of the run's events."""
+        self.refresh_items()
+
     def refresh_items(self) -> None:
         """Rebuild the list (new events, another iteration, another search), keeping the selected item."""
         items = [i for i in self.trace.items(self.iteration) if matches(i.data, self.query_text)]

@@ -12,12 +12,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 
-from tui_agent.commands import (
-    ANSWERS, Answer, Command, Deploy, Pause, Reply, RestartServers, Resume, SetMode, Step, Stop,
-)
+from tui_agent.commands import (ANSWERS, Answer, Command, Deploy, Pause, Reply, RestartServers, Resume, SetMode, Step,
+                                Stop)
 from tui_agent.config import Settings
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, bindings
+from tui_agent.tui.screens.hunk_actions import HunkActions
 from tui_agent.tui.state import RunState
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.fixes import FixesPanel
@@ -32,7 +32,7 @@ W = TypeVar("W", bound=Widget)
 NARROW = 120  # below this many columns the layout gives the Output panel more room
 
 
-class MainScreen(Screen[None]):
+class MainScreen(HunkActions, Screen[None]):
     """The app hands down the run (`run`, None until it is built), the folded `state` and the `trace`; the
     screen sends the person's commands to the run and posts Sent. Its styles/main.tcss is loaded by the app."""
 
@@ -107,7 +107,7 @@ class MainScreen(Screen[None]):
         if action in ("step", "stop"):
             return True if live else None
         if action in ANSWERS or action == "edit":
-            return True if state.pending and not self.replay else None
+            return True if (state.pending or state.questions) and not self.replay else None
         if action == "restart_servers":
             return any(srv.state == "failed" for srv in state.servers)  # shown only when a server has failed
         if action == "deploy":
@@ -149,6 +149,9 @@ class MainScreen(Screen[None]):
 
     def _answer(self, action: str, arguments: dict[str, object] | None = None) -> bool:
         call_id = self.permissions.selected
+        if call_id in self.state.questions:  # an MCP server's question: y answers, n declines
+            from tui_agent.tui.screens.question import answer_question  # loaded when first used
+            return answer_question(self, self.state.questions[call_id], action)
         if call_id is None:
             self.notify("No tool call is waiting for you.")
             return False
@@ -260,7 +263,7 @@ class MainScreen(Screen[None]):
         if panel == "fixes":
             return self.fixes.body
         perms = self.permissions
-        return perms.options if perms.pending else perms.query_one("#perm-body")
+        return perms.options if perms.pending or perms.questions else perms.query_one("#perm-body")
 
     def action_browse(self, delta: int) -> None:
         if not self.fixes.browse(delta):

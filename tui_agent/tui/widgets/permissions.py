@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 from tui_agent.events import ToolCallRequested
 from tui_agent.tui.palette import colour
 from tui_agent.tui.state import Decision, RunState, summarize
+from tui_agent.tui.widgets.question_text import hints_line, option_label, question_text
 
 DEFAULT_RULES = {  # what runs without a rule, in each mode ("": a session recorded before modes)
     "auto": "mode auto (m switches): reads, workspace edits and sandboxed commands run; MCP tools ask",
@@ -47,6 +48,7 @@ class PermissionsPanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.pending: dict[str, ToolCallRequested] = {}
+        self.questions: dict = {}  # the MCP servers' questions (QuestionAsked) waiting for the person
         self.rules: dict[str, list[str]] = {}
         self.decisions: list[Decision] = []
         self.answered: dict[str, str] = {}  # answered ahead, at a breakpoint
@@ -76,21 +78,23 @@ class PermissionsPanel(Vertical):
         options = self.options
         if options.highlighted is not None and options.option_count:
             option_id = options.get_option_at_index(options.highlighted).id
-            if option_id in self.pending:
+            if option_id in self.pending or option_id in self.questions:
                 return option_id
-        return next(iter(self.pending), None)
+        return next(iter(self.pending), None) or next(iter(self.questions), None)
 
     def show(self, state: RunState, rules: dict[str, list[str]]) -> None:
         self.rules, self.decisions, self.answered = rules, state.decisions, state.answered_ahead
         self.at_breakpoint, self.servers, self.mode = state.at_breakpoint, state.servers, state.mode
-        if list(state.pending) != list(self.pending):
+        if list(state.pending) != list(self.pending) or list(state.questions) != list(self.questions):
             keep = self.selected
-            self.pending = dict(state.pending)
+            self.pending, self.questions = dict(state.pending), dict(state.questions)
             options = self.options
             options.clear_options()
             options.add_options([Option(safe(summarize(c.name, c.arguments), newlines=False), id=c.call_id)
                                  for c in self.pending.values()])
-            ids = list(self.pending)
+            options.add_options([Option(safe(option_label(q), newlines=False), id=q.question_id)
+                                 for q in self.questions.values()])
+            ids = list(self.pending) + list(self.questions)
             if ids:
                 options.highlighted = ids.index(keep) if keep in ids else 0
             self.set_class(bool(ids), "-waiting")
@@ -101,10 +105,13 @@ class PermissionsPanel(Vertical):
         self.render_all()
 
     def render_all(self) -> None:
-        self.options.display = bool(self.pending)
+        self.options.display = bool(self.pending or self.questions)
         call = self.pending.get(self.selected or "")
+        question = self.questions.get(self.selected or "")
         args = self.query_one("#call-args", Static)
-        if call is None:
+        if question is not None:
+            args.update(question_text(question, "bold " + colour(self.app, "text-warning", "yellow")))
+        elif call is None:
             args.update(SafeText("No tool call is waiting for you.", style="dim"))
         else:
             warn = "bold " + colour(self.app, "text-warning", "yellow")
@@ -115,7 +122,7 @@ class PermissionsPanel(Vertical):
                 say = "Paused at a breakpoint before this call: e edit · y allow · n deny\n"
             else:
                 say = "Waiting for you: y allow · a always · n deny · e edit\n"
-            waiting = SafeText().append(say, style=warn)
+            waiting = SafeText().append(say, style=warn).append_text(hints_line(call.hints, warn))
             args.update(waiting.append_text(arguments_text(call)))
         self.query_one("#rules", Static).update(self._rules())
         servers = self.query_one("#servers", Static)
@@ -137,8 +144,9 @@ class PermissionsPanel(Vertical):
             return text.append("none yet", style="dim")
         good, bad = colour(self.app, "text-success", "green"), colour(self.app, "text-error", "red")
         for d in self.decisions[-SHOWN_DECISIONS:]:
-            allowed = d.decision == "allow"
-            text.append("✓ allow " if allowed else "✗ deny  ", style=good if allowed else bad)
+            allowed = d.decision in ("allow", "accept", "approve")
+            word = {"allow": "allow ", "deny": "deny  "}.get(d.decision, d.decision + " ")
+            text.append(("✓ " if allowed else "✗ ") + word, style=good if allowed else bad)
             text.append(d.summary).append(f"  {d.by}" + (f" · {d.rule}" if d.rule else "") + "\n", style="dim")
         text.rstrip()
         return text

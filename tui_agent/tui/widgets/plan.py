@@ -27,6 +27,8 @@ class PlanPanel(VerticalScroll, can_focus=True):
         self.border_title = "1 Plan"
 
     def show(self, state: RunState) -> None:
+        if not self.is_attached or len(self.children) < 3:  # being torn down as the app closes: nothing to show
+            return
         goal = SafeText()
         goal.append(state.goal or "starting…", style="bold")
         if state.check:
