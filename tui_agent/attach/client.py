@@ -111,6 +111,12 @@ class AttachedRun:
     def servers(self) -> tuple[Any, ...]:
         return ()  # the MCP servers' live state stays in the run's own window
 
+    async def prompts(self) -> list[Any]:
+        return []  # the MCP servers' prompts stay in the run's own window
+
+    async def prompt_text(self, server: str, name: str, arguments: dict[str, str] | None = None) -> str:
+        raise ValueError("an attached window has no MCP prompts: use the run's own window")
+
     def changes(self) -> str:
         return str(self.facts.get("changes", ""))
 

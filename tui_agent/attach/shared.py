@@ -12,6 +12,7 @@ from tui_agent.handle import RunHandle, Sink
 
 if TYPE_CHECKING:
     from tui_agent.tools.mcp.manager import ServerStatus
+    from tui_agent.tools.mcp.prompts import PromptEntry
 
 
 class Shared:
@@ -55,6 +56,12 @@ class Shared:
 
     def servers(self) -> tuple[ServerStatus, ...]:
         return self.inner.servers()
+
+    async def prompts(self) -> list[PromptEntry]:
+        return await self.inner.prompts()
+
+    async def prompt_text(self, server: str, name: str, arguments: dict[str, str] | None = None) -> str:
+        return await self.inner.prompt_text(server, name, arguments)
 
     def changes(self) -> str:
         return self.inner.changes()
