@@ -13,7 +13,8 @@ fi
 # 1. system packages, only those whose command is missing (package:command)
 missing=()
 for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux strace:strace python3-pip:pip3 \
-            python-is-python3:python podman:podman openssl:openssl gcc:gcc npm:npm; do
+            python-is-python3:python podman:podman openssl:openssl gcc:gcc npm:npm \
+            chromium:chromium chromium-driver:chromedriver; do  # the browser test of `tui-agent serve`
     pkg=${pair%%:*}
     cmd=${pair##*:}
     if [ "$pkg" = python3-pip ] && python3 -m pip --version >/dev/null 2>&1; then continue; fi
@@ -26,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace, podman, openssl, gcc, libc6-dev)"
+    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace, podman, openssl, gcc, libc6-dev, npm, chromium, chromium-driver)"
 fi
 # gVisor, where this Debian release packages it (its tests say "skipped: <reason>" where it cannot run)
 if ! command -v runsc >/dev/null 2>&1; then

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from tui_agent import __version__, config
+from tui_agent.cli.live import add_live_commands
 from tui_agent.cli.mcp_parser import add_mcp_commands
 from tui_agent.cli.trust_gate import asks_trust
 from tui_agent.sanitize import one_line
@@ -19,6 +20,7 @@ DEMO = "calculator"
 SANDBOXES = ["auto", "docker", "podman", "bwrap"]
 
 EPILOG = """examples:
+  tui-agent                                        the session browser: replay, resume or fork a session
   tui-agent demo                                   the TUI on a bundled example, offline
   tui-agent run ./proj --goal "fix the tests" --check "python -m pytest -q"
   tui-agent run ./proj --check "python app.py" --model scripted:fix.json --headless
@@ -74,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="tui-agent", description="Run a self-correcting coding agent safely and watch it work.",
                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"tui-agent {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)  # none: the session browser
 
     run = sub.add_parser("run", help="run the agent on a project folder")
     run.add_argument("path", type=Path, help="the project folder (never modified without your approval)")
@@ -152,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--dry-run", action="store_true", dest="dry_run", help="prune: only say what would go")
 
     add_mcp_commands(sub, Parser, SANDBOXES)
+    add_live_commands(sub, Parser)
     return parser
 
 
@@ -251,6 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     from tui_agent.workspace.files import WorkspaceError
 
     try:
+        if args.command in (None, "attach", "serve"):  # the session browser; windows on a live run
+            from tui_agent.cli import live
+
+            if args.command is None:
+                chosen = live.browse(args)
+                return main(chosen) if chosen else 0
+            return live.attach(args) if args.command == "attach" else live.serve(args)
         if args.command in ("run", "resume", "demo"):
             return asyncio.run(_start(args))
         if args.command in ("replay", "review"):

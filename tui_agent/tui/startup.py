@@ -44,9 +44,11 @@ async def load_off_loop(modules: list[str]) -> None:
 async def prepare_run(settings: Settings, resume_dir: Path | None, fork_at: int | None = None) -> RunHandle:
     await load_off_loop(run_modules(settings))
     from tui_agent.agent.gate import PERSON
+    from tui_agent.attach.shared import shared
     from tui_agent.runner import prepare
 
-    return await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at, questions=True)
+    run = await prepare(settings, who=PERSON, resume_dir=resume_dir, fork_at=fork_at, questions=True)
+    return await shared(run)  # other windows can attach to it (`tui-agent attach`, `tui-agent serve`)
 
 
 async def given(run: RunHandle) -> RunHandle:

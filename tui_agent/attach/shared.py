@@ -1,0 +1,78 @@
+"""Shared: a live run that other windows can attach to; the RunHandle the first window drives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui_agent.attach.server import AttachServer
+from tui_agent.commands import Command, Reply
+from tui_agent.events import Event, Finished
+from tui_agent.handle import RunHandle, Sink
+
+if TYPE_CHECKING:
+    from tui_agent.tools.mcp.manager import ServerStatus
+    from tui_agent.tools.mcp.prompts import PromptEntry
+
+
+class Shared:
+    """The run, unchanged, plus its AttachServer: started with the run, closed with it."""
+
+    def __init__(self, run: RunHandle) -> None:
+        self.inner = run
+        self.session_dir: Path = run.session_dir
+        self.replay = run.replay
+        self.server = AttachServer(run)
+        self.unavailable = ""
+        run.subscribe(self.server.receive)
+
+    def __getattr__(self, name: str) -> Any:  # the run's own attributes (settings, workspace...) as before
+        return getattr(self.inner, name)
+
+    async def start(self) -> Shared:
+        try:
+            await self.server.start()
+        except OSError as exc:  # e.g. a session path longer than a socket address may be: the run goes on alone
+            self.unavailable = f"other windows cannot attach: {exc.strerror or exc}"
+        return self
+
+    def subscribe(self, sink: Sink) -> None:
+        self.inner.subscribe(sink)
+
+    async def execute(self) -> Finished:
+        return await self.inner.execute()
+
+    def send(self, command: Command) -> Reply:
+        return self.inner.send(command)
+
+    def history(self) -> list[Event]:
+        return self.inner.history()
+
+    def rules(self) -> dict[str, list[str]]:
+        return self.inner.rules()
+
+    def breakpoints(self) -> list[str]:
+        return self.inner.breakpoints()
+
+    def servers(self) -> tuple[ServerStatus, ...]:
+        return self.inner.servers()
+
+    async def prompts(self) -> list[PromptEntry]:
+        return await self.inner.prompts()
+
+    async def prompt_text(self, server: str, name: str, arguments: dict[str, str] | None = None) -> str:
+        return await self.inner.prompt_text(server, name, arguments)
+
+    def changes(self) -> str:
+        return self.inner.changes()
+
+    async def close(self) -> None:
+        await self.server.close()
+        await self.inner.close()
+
+
+async def shared(run: RunHandle) -> RunHandle:
+    """The run, attachable from other windows (`tui-agent attach`); a replay is left as it is."""
+    if run.replay:
+        return run
+    return await Shared(run).start()

@@ -1,0 +1,86 @@
+"""`tui-agent attach`, `tui-agent serve`, and `tui-agent` alone (the session browser): windows on runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+from pathlib import Path
+
+from tui_agent import config
+from tui_agent.attach.wire import AttachError, socket_path
+
+
+def add_live_commands(sub: argparse._SubParsersAction, parser_class: type) -> None:
+    attach = sub.add_parser("attach", help="another window on a live run: the same events, the same controls "
+                                           "(closing it never stops the run)")
+    attach.add_argument("session", nargs="?", help="a session folder or name (default: the newest live run)")
+    attach.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+    serve = sub.add_parser("serve", help="`attach` in a browser: every browser window attaches to the live run")
+    serve.add_argument("session", nargs="?", help="a session folder or name (default: the newest live run)")
+    serve.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+    serve.add_argument("--host", default="127.0.0.1", help="the interface to listen on (default 127.0.0.1 only)")
+    serve.add_argument("--port", type=int, default=0, help="default: a free port")
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return Path(args.session_root) if args.session_root else config.load(Path.cwd()).session_root
+
+
+def live_session(spec: str | None, root: Path) -> Path:
+    """The session named, or the newest one with a live run's socket; ConfigError (exit 2) when there is none."""
+    from tui_agent.sessions.catalog import list_sessions
+    from tui_agent.sessions.recorder import find_session
+
+    if spec:
+        found = find_session(spec, root)
+        if not socket_path(found).exists():
+            raise config.ConfigError(f"the session {found.name} has no live run to attach to")
+        return found
+    for summary in list_sessions(root):
+        if listening(socket_path(summary.path)):  # not a socket a killed run left
+            return summary.path
+    raise config.ConfigError(f"no live run to attach to under {root}")
+
+
+def listening(path: Path) -> bool:
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+def attach(args: argparse.Namespace) -> int:
+    from tui_agent.tui.attach_app import run_attached
+
+    try:
+        return asyncio.run(run_attached(live_session(args.session, _root(args))))
+    except AttachError as exc:
+        raise config.ConfigError(str(exc)) from exc
+
+
+def serve(args: argparse.Namespace) -> int:
+    from tui_agent.tui.serve import serve_attach
+
+    return serve_attach(live_session(args.session, _root(args)), args.host, args.port)
+
+
+def browse(args: argparse.Namespace) -> list[str] | None:
+    """The session browser; the command line of what the person chose (None: nothing)."""
+    from tui_agent.tui.sessions_app import SessionsApp
+
+    root = config.load(Path.cwd()).session_root
+    choice = SessionsApp(root, folder=Path.cwd()).run()
+    return None if choice is None else command_line(choice.action, choice.session, choice.iteration)
+
+
+def command_line(action: str, session: Path, iteration: int | None = None) -> list[str]:
+    """The `tui-agent` arguments that replay, resume or fork (from `iteration`) this session."""
+    if action == "replay":
+        return ["replay", str(session)]
+    fork = ["--fork-at", str(iteration)] if action == "fork" else []
+    return ["resume", str(session), *fork]

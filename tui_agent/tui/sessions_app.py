@@ -1,0 +1,152 @@
+"""The session browser: every recorded session (goal, outcome, iterations, cost, date), a search, and keys to
+replay one, resume it, or fork it from any iteration."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from tui_agent.sessions.catalog import SessionSummary, list_sessions
+from tui_agent.tui.safe import SafeNotify, safe
+from tui_agent.tui.style_paths import style
+
+COLUMNS = ("DATE", "OUTCOME", "ITER", "COST", "GOAL", "SESSION")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the person chose: replay, resume or fork (from `iteration`) this session."""
+
+    action: str
+    session: Path
+    iteration: int | None = None
+
+
+def matches(summary: SessionSummary, search: str) -> bool:
+    words = search.lower().split()
+    text = " ".join((summary.goal, summary.outcome, summary.name, summary.project)).lower()
+    return all(word in text for word in words)
+
+
+class ForkScreen(ModalScreen[int | None]):
+    """Which iteration to fork from (its files and conversation); Enter forks, Esc goes back."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Back")]
+
+    def __init__(self, summary: SessionSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="fork-dialog"):
+            yield Label(safe(f"Fork {self.summary.name} from iteration (0 to {self.summary.iterations}):"))
+            yield Input(str(self.summary.iterations), id="fork-iteration", type="integer")
+            yield Static(id="fork-error")
+
+    @on(Input.Submitted)
+    def chosen(self, event: Input.Submitted) -> None:
+        try:
+            number = int(event.value)
+        except ValueError:
+            number = -1
+        if not 0 <= number <= self.summary.iterations:
+            self.query_one("#fork-error", Static).update(safe(f"an iteration from 0 to {self.summary.iterations}"))
+            return
+        self.dismiss(number)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class SessionsApp(SafeNotify, App[Choice | None]):
+    """Returns the person's Choice (None: they left); `tui-agent` with no arguments, and `tui-agent sessions --pick`."""
+
+    CSS_PATH = [style("app.tcss"), style("sessions.tcss")]
+    TITLE = "tui-agent · sessions"
+    BINDINGS = [
+        Binding("r", "choose('replay')", "Replay", key_display="⏎/r"),  # Enter on a row: DataTable.RowSelected
+        Binding("c", "choose('resume')", "Resume"),
+        Binding("f", "choose('fork')", "Fork from…"),
+        Binding("slash", "search", "Search"),
+        Binding("escape,q", "leave", "Quit"),
+    ]
+
+    def __init__(self, root: Path, *, folder: Path | None = None) -> None:
+        super().__init__()
+        self.root, self.folder = Path(root), folder
+        self.sessions: list[SessionSummary] = []
+        self.shown: list[SessionSummary] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="search goals, outcomes, names, folders (/)", id="search")
+        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield Static(id="none")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS)
+        self.sessions = list_sessions(self.root)
+        self.show("")
+        table.focus()
+
+    def show(self, search: str) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.shown = [s for s in self.sessions if matches(s, search)]
+        for s in self.shown:
+            fork = f" (fork of {s.parent})" if s.parent else ""
+            table.add_row(safe(time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started))), safe(s.outcome),
+                          safe(str(s.iterations)), safe(f"${s.cost_usd:.2f}"), safe(s.goal, newlines=False),
+                          safe(s.name + fork))
+        empty = "no sessions yet" if not self.sessions else "no session matches" if not self.shown else ""
+        self.query_one("#none", Static).update(safe(empty))
+
+    @on(DataTable.RowSelected)
+    def row_chosen(self) -> None:
+        self.action_choose("replay")
+
+    @on(Input.Changed, "#search")
+    def searched(self, event: Input.Changed) -> None:
+        self.show(event.value)
+
+    @on(Input.Submitted, "#search")
+    def search_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def selected(self) -> SessionSummary | None:
+        table = self.query_one(DataTable)
+        return self.shown[table.cursor_row] if self.shown and 0 <= table.cursor_row < len(self.shown) else None
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_choose(self, action: str) -> None:
+        if isinstance(self.focused, Input):  # typing in the search or the fork dialog: the key is text
+            return
+        summary = self.selected()
+        if summary is None:
+            return
+        if action != "fork":
+            self.exit(Choice(action, summary.path))
+            return
+
+        def forked(iteration: int | None) -> None:
+            if iteration is not None:
+                self.exit(Choice("fork", summary.path, iteration))
+
+        self.push_screen(ForkScreen(summary), forked)
+
+    def action_leave(self) -> None:
+        if isinstance(self.screen, ForkScreen):
+            self.screen.dismiss(None)
+        else:
+            self.exit(None)
