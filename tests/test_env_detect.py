@@ -38,6 +38,11 @@ def test_each_source_in_the_issues_order(tmp_path):
     recipe = detect(reqs)
     assert recipe.kind == "requirements" and recipe.project_path == "."
     assert recipe.inputs == ("requirements-test.txt", "requirements.txt", "requirements/ci.txt")
+    (reqs / "tests").mkdir(exist_ok=True)  # where many projects keep what their test suite needs (e.g. packaging)
+    (reqs / "tests" / "requirements.txt").write_text("pytest\n")
+    (reqs / "test-requirements.txt").write_text("pytest\n")
+    assert detect(reqs).inputs[-2:] == ("test-requirements.txt", "tests/requirements.txt")
+    assert "-r tests/requirements.txt" in detect(reqs).install
 
     dev, _ = project("devcontainer", tmp_path / "dev")
     recipe = detect(dev)

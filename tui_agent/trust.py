@@ -18,9 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CONFIG_FILES = (".mcp.json", "tui-agent.toml", ".tui-agent/permissions.json")
+# the requirements files an environment installs, where projects keep them (environments/detect.py reads these)
+REQUIREMENT_GLOBS = ("requirements*.txt", "requirements/*.txt", "test-requirements*.txt", "test_requirements*.txt",
+                     "dev-requirements*.txt", "tests/requirements*.txt", "test/requirements*.txt",
+                     "testing/requirements*.txt")
 # the code-running inputs of the project's environment (see environments/detect.py)
-ENV_GLOBS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", ".devcontainer/*", ".devcontainer/*/*", "requirements*.txt",
-             "requirements/*.txt", "uv.lock", "setup.py", "setup.cfg", ".python-version")
+ENV_GLOBS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", ".devcontainer/*", ".devcontainer/*/*", *REQUIREMENT_GLOBS,
+             "uv.lock", "setup.py", "setup.cfg", ".python-version")
 # pyproject.toml: only these tables count (a version bump or a new description does not ask again)
 PYPROJECT_KEYS = (("tool", "tui-agent"), ("build-system",), ("project", "dependencies"),
                   ("project", "optional-dependencies"), ("dependency-groups",), ("tool", "uv"))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tui_agent.config import ConfigError
 from tui_agent.environments import devcontainer
+from tui_agent.trust import REQUIREMENT_GLOBS
 
 KINDS = ("devcontainer", "dockerfile", "uv", "pyproject", "requirements", "setup")
 DOCKER_ONLY = ("devcontainer", "dockerfile")
@@ -72,9 +73,14 @@ def _python(project: Path, data: dict) -> tuple[str | None, str]:
 
 
 def _requirements(project: Path) -> list[str]:
-    top = sorted(p.name for p in project.glob("requirements*.txt") if p.is_file())
-    nested = sorted(f"requirements/{p.name}" for p in (project / "requirements").glob("*.txt") if p.is_file())
-    return top + nested
+    """The requirements files, in the order of REQUIREMENT_GLOBS (top level first), each once."""
+    found: list[str] = []
+    for pattern in REQUIREMENT_GLOBS:
+        for path in sorted(project.glob(pattern)):
+            rel = path.relative_to(project).as_posix()
+            if path.is_file() and not path.is_symlink() and rel not in found:
+                found.append(rel)
+    return found
 
 
 def _named(names) -> list[str]:

@@ -10,6 +10,7 @@ import re
 import stat
 from pathlib import Path
 
+from tui_agent.trust import REQUIREMENT_GLOBS
 from tui_agent.workspace.safefs import read_regular
 
 # names a terminal or an editor could be fooled by: C0, DEL, C1, bidirectional and zero-width controls
@@ -34,8 +35,7 @@ RISKY = (
     ("*.Dockerfile", "environment input: built with Docker's isolation"),
     ("Dockerfile.*", "environment input: built with Docker's isolation"),
     (".devcontainer/*", "environment input: the devcontainer is built and run"),
-    ("requirements*.txt", "environment input: installed in the check's environment"),
-    ("requirements/*.txt", "environment input: installed in the check's environment"),
+    *((glob, "environment input: installed in the check's environment") for glob in REQUIREMENT_GLOBS),
     ("uv.lock", "environment input: installed in the check's environment"),
     ("setup.py", "runs when the project is installed"),
     ("setup.cfg", "environment input: read when the project is installed"),
