@@ -51,7 +51,7 @@ class HunkReviewScreen(ModalScreen[None]):
                     yield Checkbox(SafeText(f"{_name(path)}  ({kind}{', taken whole' if not hunks else ''}){note}"),
                                    self.selection.files[i], id=f"file-{i}", classes="hunk-file")
                     for j, (text, _) in enumerate(hunks):
-                        yield Checkbox(SafeText(f"hunk {j + 1} of {len(hunks)}"), self.selection.hunks[i, j],
+                        yield Checkbox(self._hunk_label(i, j), self.selection.hunks[i, j],
                                        id=f"hunk-{i}-{j}", classes="hunk-box")
                         yield Static(colour_diff(text, colours), id=f"diff-{i}-{j}", classes="hunk-diff")
             yield Input(placeholder="why you reject (sent to the model with f)", id="hunks-reason")
@@ -78,10 +78,14 @@ class HunkReviewScreen(ModalScreen[None]):
             self._set(f"#file-{i}", self.selection.files[i])
         for (i, j), on in self.selection.hunks.items():
             self._set(f"#hunk-{i}-{j}", on)
-            box = self.query_one(f"#hunk-{i}-{j}", Checkbox)
-            n = len(self.selection.review[i][4])
-            box.label = SafeText(f"hunk {j + 1} of {n}{' (edited)' if (i, j) in self.selection.edits else ''}")
+            self.query_one(f"#hunk-{i}-{j}", Checkbox).label = self._hunk_label(i, j)
         self.query_one("#hunks-summary", Static).update(self._summary())
+
+    def _hunk_label(self, i: int, j: int) -> SafeText:
+        """`hunk 2 of 3 · rejected (edited)`: the word says what the box's colour alone would leave to guess."""
+        n, on = len(self.selection.review[i][4]), self.selection.hunks[i, j]
+        edited = " (edited)" if (i, j) in self.selection.edits else ""
+        return SafeText(f"hunk {j + 1} of {n} · {'accepted' if on else 'rejected'}{edited}")
 
     def _set(self, selector: str, value: bool) -> None:
         box = self.query_one(selector, Checkbox)
