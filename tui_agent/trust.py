@@ -142,6 +142,21 @@ def is_trusted(project: Path) -> bool:
     return recorded(project) == fingerprint(project)
 
 
+def write_text_atomic(path: Path, text: str, prefix: str) -> None:
+    """Write `text` to `path` all or nothing (a 0600 temp file beside it, fsynced, renamed over it); the trust store
+    and `.tui-agent/permissions.json` (whose hash the trust records) are written this way."""
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)  # mkstemp: mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _update(change) -> None:
     path = store_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -149,16 +164,7 @@ def _update(change) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         projects = _load_store()
         change(projects)
-        fd, tmp = tempfile.mkstemp(prefix=".trust-", dir=path.parent)  # mkstemp: mode 0600
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump({"projects": projects}, fh, indent=1, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(path, json.dumps({"projects": projects}, indent=1, sort_keys=True), ".trust-")
 
 
 def record(project: Path) -> str:
