@@ -18,6 +18,7 @@ from tui_agent.config import Settings
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, bindings
 from tui_agent.tui.screens.hunk_actions import HunkActions
+from tui_agent.tui.startup import settle_heap
 from tui_agent.tui.state import RunState
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.fixes import FixesPanel
@@ -41,6 +42,7 @@ class MainScreen(HunkActions, Screen[None]):
     def __init__(self, settings: Settings, state: RunState, trace: Trace, *, on_ready: Callable[[], None],
                  max_output_lines: int = 20_000, replay: bool = False) -> None:
         super().__init__()
+        settle_heap()  # what the imports made: no full collection stalls the compose or the first paint
         self.settings, self.state, self.trace, self.replay = settings, state, trace, replay
         self.on_ready = on_ready  # called once the panels exist, before the first frame (a replay shows at once)
         self.max_output_lines = max_output_lines
@@ -63,6 +65,7 @@ class MainScreen(HunkActions, Screen[None]):
     def on_mount(self) -> None:
         self.output.border_title = "2 Output"
         self.ready = True
+        settle_heap()  # the panels, their styles and bindings: kept as long as the screen
         self.on_ready()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -206,14 +209,12 @@ class MainScreen(HunkActions, Screen[None]):
 
     def action_breakpoints(self) -> None:
         from tui_agent.tui.screens.breakpoints import BreakpointsScreen
-
         if self.run is not None:
             note = "This is a replay: breakpoints apply to live runs, not to recorded events." if self.replay else ""
             self.app.push_screen(BreakpointsScreen(self.run.breakpoints(), note=note))
 
     def action_inspect(self) -> None:
         from tui_agent.tui.screens.inspector import InspectorScreen
-
         session = self.run.session_dir if self.run is not None else None
         self.app.push_screen(InspectorScreen(self.trace, session=session, iteration=self.state.iteration or None))
 
@@ -241,7 +242,6 @@ class MainScreen(HunkActions, Screen[None]):
 
     async def _deploy_command(self, command: str) -> None:
         from tui_agent.tui.deploy_command import run_deploy_command
-
         await run_deploy_command(self, command)
 
     async def stop_deploy_command(self) -> None:
