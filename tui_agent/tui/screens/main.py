@@ -9,6 +9,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -38,14 +39,14 @@ class MainScreen(HunkActions, Screen[None]):
     screen sends the person's commands to the run and posts Sent. Its styles/main.tcss is loaded by the app."""
 
     BINDINGS = bindings(MAIN)
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)  # a focus change repaints its panels, not all
 
     def __init__(self, settings: Settings, state: RunState, trace: Trace, *, on_ready: Callable[[], None],
                  max_output_lines: int = 20_000, replay: bool = False) -> None:
         super().__init__()
         settle_heap()  # what the imports made: no full collection stalls the compose or the first paint
         self.settings, self.state, self.trace, self.replay = settings, state, trace, replay
-        self.on_ready = on_ready  # called once the panels exist, before the first frame (a replay shows at once)
-        self.max_output_lines = max_output_lines
+        self.on_ready, self.max_output_lines = on_ready, max_output_lines  # on_ready: the panels exist (before a frame)
         self.run: RunHandle | None = None
         self.ready = False  # its panels exist (set in on_mount, before is_mounted turns true)
         self.deploy_process: asyncio.subprocess.Process | None = None
@@ -238,11 +239,8 @@ class MainScreen(HunkActions, Screen[None]):
         if include is None:
             self.notify("Deploy cancelled: your folder was not changed.")
         elif self.send(Deploy(include), warn=False).ok and self.settings.deploy_command:  # Deployed or Refused
-            self.run_worker(self._deploy_command(self.settings.deploy_command), group="deploy", exit_on_error=False)
-
-    async def _deploy_command(self, command: str) -> None:
-        from tui_agent.tui.deploy_command import run_deploy_command
-        await run_deploy_command(self, command)
+            from tui_agent.tui.deploy_command import run_deploy_command
+            self.run_worker(run_deploy_command(self, self.settings.deploy_command), group="deploy", exit_on_error=False)
 
     async def stop_deploy_command(self) -> None:
         proc = self.deploy_process
