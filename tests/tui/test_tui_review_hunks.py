@@ -52,6 +52,7 @@ async def test_review_rejected_hunk_fails_the_recheck_accepted_deploys_then_undo
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(pilot, app)
         assert review._gate is None, "no sandbox before a recheck is asked for"
+        assert review.settings.sandbox == "docker (for a recheck)", "the session's backend, shown in the status"
         await pilot.press("down", "r")  # hunk 1 (divide) rejected: test_divide fails on the subset
         assert not screen.selection.hunks[0, 0]
         await pilot.press("y", "y")

@@ -9,7 +9,9 @@ from pathlib import Path
 from tui_agent import config
 from tui_agent.agent.review_gate import ReviewGate
 from tui_agent.commands import Command, Deploy, Feedback, Reply, Undo
-from tui_agent.events import Deployed, DeployReady, DeployRefused, Finished, IterationFinished, UndoRefused
+from tui_agent.events import (
+    Deployed, DeployReady, DeployRefused, Finished, IterationFinished, SessionStarted, UndoRefused,
+)
 from tui_agent.replay_run import ReplayRun
 from tui_agent.review.recheck import RecheckHost
 from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
@@ -40,7 +42,9 @@ class ReviewRun(ReplayRun):
             deploy_command = config.load(project).deploy_command if project.is_dir() else None
         except config.ConfigError:
             deploy_command = None
-        self.settings = replace(self.settings, model=f"review of {self.session_dir.name}", sandbox="none (review)",
+        start = next((e for e in self.events if isinstance(e, SessionStarted)), None)
+        sandbox = f"{start.sandbox} (for a recheck)" if start and start.sandbox else "none (review)"
+        self.settings = replace(self.settings, model=f"review of {self.session_dir.name}", sandbox=sandbox,
                                 deploy_command=deploy_command)
         ends = [i for i, e in enumerate(self.events) if isinstance(e, Finished)]
         if ends and self.events[ends[-1]].outcome == "met":
