@@ -5,11 +5,14 @@ person deploys anyway or goes back. Feedback asks for a model, which a review ha
 
 from __future__ import annotations
 
+import asyncio
+
 import docker
 from test_tui_review import headless_session
 from tui_fixtures import REPO, example_settings, tree, until
 
-from tui_agent.commands import Feedback
+from tui_agent.commands import Deploy, Feedback
+from tui_agent.events import Deployed, DeployReady, RecheckFinished
 from tui_agent.review import ReviewRun
 from tui_agent.sandbox.docker.pool import WORKSPACE_LABEL
 from tui_agent.tui.app import AgentApp
@@ -98,3 +101,20 @@ async def test_review_recheck_without_an_engine_says_so_then_deploy_anyway(tmp_p
         await until(pilot, lambda: app.state.deployed is not None, what="deploy anyway")
         await pilot.press("ctrl+q")
     assert DIVIDE in (settings.project / "calc.py").read_text()
+
+
+async def test_a_whole_deploy_waits_for_the_recheck_that_holds_the_workspace(tmp_path):
+    settings, session = await made_session(tmp_path)
+    review = ReviewRun(session)
+    seen: list = []
+    review.subscribe(seen.append)
+    ready = next(e for e in review.events if isinstance(e, DeployReady))
+    (path, _kind, key, _flagged, _hunks), = ready.review
+    assert review.send(Deploy((), hunks=((path, key, "all"),))).ok  # the recheck starts: the subset in the workspace
+    whole = review.send(Deploy(()))
+    assert not whole.ok and "still running" in whole.note, "never the workspace as the recheck has it"
+    await asyncio.gather(*review.gate.tasks)
+    assert any(isinstance(e, RecheckFinished) and e.passed for e in seen)
+    assert any(isinstance(e, Deployed) for e in seen)
+    assert DIVIDE in (settings.project / "calc.py").read_text()
+    await review.close()

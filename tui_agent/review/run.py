@@ -95,6 +95,8 @@ class ReviewRun(ReplayRun):
         if self.workspace is None:
             self._emit(DeployRefused(NOT_MET))
             return Reply(False, NOT_MET)
+        if self._gate is not None and (busy := self._gate.busy()):  # a recheck has the workspace as the subset
+            return busy
         try:
             skip = left_out(self.workspace.plan_deploy(), include, denied_by(self._policy()))
             files = deploy_whole(self.workspace, skip)  # undo data kept
