@@ -12,7 +12,7 @@ from test_tui_review import headless_session
 from tui_fixtures import REPO, example_settings, tree, until
 
 from tui_agent.commands import Deploy, Feedback
-from tui_agent.events import Deployed, DeployReady, RecheckFinished
+from tui_agent.events import Deployed, DeployReady, DeployRefused, RecheckFinished
 from tui_agent.review import ReviewRun
 from tui_agent.sandbox.docker.pool import WORKSPACE_LABEL
 from tui_agent.tui.app import AgentApp
@@ -117,4 +117,20 @@ async def test_a_whole_deploy_waits_for_the_recheck_that_holds_the_workspace(tmp
     assert any(isinstance(e, RecheckFinished) and e.passed for e in seen)
     assert any(isinstance(e, Deployed) for e in seen)
     assert DIVIDE in (settings.project / "calc.py").read_text()
+    await review.close()
+
+
+async def test_a_per_hunk_deploy_is_refused_at_once_when_the_folder_changed(tmp_path):
+    settings, session = await made_session(tmp_path)
+    review = ReviewRun(session)
+    seen: list = []
+    review.subscribe(seen.append)
+    ready = next(e for e in review.events if isinstance(e, DeployReady))
+    (path, _kind, key, _flagged, _hunks), = ready.review
+    (settings.project / "calc.py").write_text("# the person's own edit\n")
+    reply = review.send(Deploy((), hunks=((path, key, "all"),)))
+    assert not reply.ok and "changed" in reply.note
+    assert [type(e) for e in seen] == [DeployRefused], "refused before any recheck"
+    assert not review.gate.tasks
+    assert (settings.project / "calc.py").read_text() == "# the person's own edit\n"
     await review.close()

@@ -51,6 +51,8 @@ class ReviewGate:
             changes = subset.review(self.ws, self.ws.plan_deploy())
             targets = subset.approve(self.ws, changes, command.hunks or ())
             plan = subset.plan_for(self.ws, changes, targets, tuple(command.include), self.denied)
+            if command.recheck:  # a folder changed underneath is refused now, not after a recheck (and again then)
+                self.ws._check_project()
         except (HunkError, DeployError, OSError) as exc:
             self.loop.emit(DeployRefused(str(exc)))
             return Reply(False, str(exc))
