@@ -25,7 +25,8 @@ from tui_agent.tui.app import AgentApp  # noqa: E402
 
 OUT = REPO / "screenshots"
 SIZE = (160, 48)
-RUN = re.compile(r'(<text class="[^"]+") x="([\d.]+)" (y="[\d.]+") textLength="([\d.]+)"( clip-path="[^"]+")?>([^<]*)</text>')
+RUN = re.compile(r'(<text class="[^"]+") x="([\d.]+)" (y="[\d.]+") textLength="([\d.]+)"( clip-path="[^"]+")?>'
+                 r"([^<]*)</text>")
 
 
 def per_cell(svg: str) -> str:
