@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import docker
+from sandbox_fixtures import require_backend
 from test_tui_review import headless_session
 from tui_fixtures import REPO, example_settings, tree, until
 
@@ -133,4 +134,22 @@ async def test_a_per_hunk_deploy_is_refused_at_once_when_the_folder_changed(tmp_
     assert [type(e) for e in seen] == [DeployRefused], "refused before any recheck"
     assert not review.gate.tasks
     assert (settings.project / "calc.py").read_text() == "# the person's own edit\n"
+    await review.close()
+
+
+async def test_a_bwrap_session_is_rechecked_in_bwrap(tmp_path, monkeypatch):
+    require_backend("bwrap")
+    settings = example_settings(tmp_path, sandbox="bwrap", permissions={"allow": ["edit_file", "write_file"]})
+    session = await headless_session(settings)
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")  # no engine: only the session's own backend works
+    review = ReviewRun(session)
+    assert review.settings.sandbox == "bwrap (for a recheck)"
+    seen: list = []
+    review.subscribe(seen.append)
+    ready = next(e for e in review.events if isinstance(e, DeployReady))
+    (path, _kind, key, _flagged, _hunks), = ready.review
+    assert review.send(Deploy((), hunks=((path, key, "all"),))).ok
+    await asyncio.gather(*review.gate.tasks)
+    assert [e.passed for e in seen if isinstance(e, RecheckFinished)] == [True]
+    assert any(isinstance(e, Deployed) for e in seen)
     await review.close()
