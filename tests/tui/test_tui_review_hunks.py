@@ -1,7 +1,8 @@
 """Pilot: the per-hunk review (h) in `tui-agent review` of a finished session made by a real headless run (scripted
-model, real sandbox): a rejected hunk fails the recheck in a sandbox of the session's backend, started for it and
-closed after; accepted, the approved bytes land; u undoes it. With no engine the recheck says so in one line and the
-person deploys anyway or goes back. Feedback asks for a model, which a review has not: refused."""
+model, real sandbox): a rejected hunk fails the recheck in a sandbox of the session's backend (docker; bwrap for a
+bwrap session), started for it and closed after; accepted, the approved bytes land; u undoes it. With no engine the
+recheck says so in one line and the person deploys anyway or goes back. The same safeties as a live run: a folder
+changed underneath is refused at once, a whole deploy waits for the recheck. Feedback needs a model: refused."""
 
 from __future__ import annotations
 
