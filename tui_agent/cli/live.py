@@ -1,4 +1,4 @@
-"""`tui-agent attach`, `tui-agent serve`, and `tui-agent` alone (the session browser): windows on runs."""
+"""`tui-agent attach`, `serve`, `stop`, and `tui-agent` alone (the session browser): windows on runs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tui_agent import config
 from tui_agent.attach.wire import AttachError, socket_path
+from tui_agent.sanitize import one_line
 
 
 def add_live_commands(sub: argparse._SubParsersAction, parser_class: type) -> None:
@@ -21,6 +22,9 @@ def add_live_commands(sub: argparse._SubParsersAction, parser_class: type) -> No
     serve.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
     serve.add_argument("--host", default="127.0.0.1", help="the interface to listen on (default 127.0.0.1 only)")
     serve.add_argument("--port", type=int, default=0, help="default: a free port")
+    stop = sub.add_parser("stop", help="stop a live run (e.g. one whose window was closed: it went on)")
+    stop.add_argument("session", nargs="?", help="a session folder or name (default: the newest live run)")
+    stop.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -34,13 +38,20 @@ def live_session(spec: str | None, root: Path) -> Path:
 
     if spec:
         found = find_session(spec, root)
-        if not socket_path(found).exists():
+        if not _socket(found).exists():
             raise config.ConfigError(f"the session {found.name} has no live run to attach to")
         return found
     for summary in list_sessions(root):
-        if listening(socket_path(summary.path)):  # not a socket a killed run left
+        if listening(_socket(summary.path)):  # not a socket a killed run left
             return summary.path
     raise config.ConfigError(f"no live run to attach to under {root}")
+
+
+def _socket(session_dir: Path) -> Path:
+    try:
+        return socket_path(session_dir)
+    except AttachError as exc:
+        raise config.ConfigError(str(exc)) from exc
 
 
 def listening(path: Path) -> bool:
@@ -61,6 +72,29 @@ def attach(args: argparse.Namespace) -> int:
         return asyncio.run(run_attached(live_session(args.session, _root(args))))
     except AttachError as exc:
         raise config.ConfigError(str(exc)) from exc
+
+
+def stop(args: argparse.Namespace) -> int:
+    """Send the run Stop, as the x key does, and wait for it to finish; 0 once it has."""
+    from tui_agent.attach.client import AttachedRun
+    from tui_agent.commands import Stop
+
+    async def stopped(session_dir: Path) -> str:
+        run = await AttachedRun(session_dir).connect()
+        try:
+            run.send(Stop("stopped with tui-agent stop"))
+            finished = await run.execute()
+        finally:
+            await run.close()
+        return f"{finished.outcome}: {finished.reason}"
+
+    try:
+        found = live_session(args.session, _root(args))
+        said = asyncio.run(stopped(found))
+    except AttachError as exc:
+        raise config.ConfigError(str(exc)) from exc
+    print(f"tui-agent: {found.name} {one_line(said)}")
+    return 0
 
 
 def serve(args: argparse.Namespace) -> int:
