@@ -54,3 +54,4 @@ def test_the_browser_choice_as_a_command_line():
     assert command_line("replay", session) == ["replay", "/s/x"]
     assert command_line("resume", session) == ["resume", "/s/x"]
     assert command_line("fork", session, 2) == ["resume", "/s/x", "--fork-at", "2"]
+    assert command_line("attach", session) == ["attach", "/s/x"]

@@ -78,3 +78,19 @@ def peer_uid(sock: socket.socket) -> int:
 
 def same_user(sock: socket.socket | None) -> bool:
     return sock is not None and peer_uid(sock) == os.getuid()
+
+
+def live(session_dir: Path) -> bool:
+    """A run is serving this session now: its socket answers (not one a killed run left behind)."""
+    try:
+        path = socket_path(session_dir)
+    except AttachError:
+        return False
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 from pathlib import Path
 
 from tui_agent import config
-from tui_agent.attach.wire import AttachError, socket_path
+from tui_agent.attach.wire import AttachError, live, socket_path
 from tui_agent.sanitize import one_line
 
 
@@ -42,7 +41,7 @@ def live_session(spec: str | None, root: Path) -> Path:
             raise config.ConfigError(f"the session {found.name} has no live run to attach to")
         return found
     for summary in list_sessions(root):
-        if listening(_socket(summary.path)):  # not a socket a killed run left
+        if live(summary.path):  # not a socket a killed run left
             return summary.path
     raise config.ConfigError(f"no live run to attach to under {root}")
 
@@ -52,17 +51,6 @@ def _socket(session_dir: Path) -> Path:
         return socket_path(session_dir)
     except AttachError as exc:
         raise config.ConfigError(str(exc)) from exc
-
-
-def listening(path: Path) -> bool:
-    if not path.exists():
-        return False
-    with socket.socket(socket.AF_UNIX) as probe:
-        try:
-            probe.connect(str(path))
-        except OSError:
-            return False
-    return True
 
 
 def attach(args: argparse.Namespace) -> int:
@@ -113,8 +101,8 @@ def browse(args: argparse.Namespace) -> list[str] | None:
 
 
 def command_line(action: str, session: Path, iteration: int | None = None) -> list[str]:
-    """The `tui-agent` arguments that replay, resume or fork (from `iteration`) this session."""
-    if action == "replay":
-        return ["replay", str(session)]
+    """The `tui-agent` arguments that replay, attach to, resume or fork (from `iteration`) this session."""
+    if action in ("replay", "attach"):
+        return [action, str(session)]
     fork = ["--fork-at", str(iteration)] if action == "fork" else []
     return ["resume", str(session), *fork]
