@@ -21,6 +21,9 @@ def add_live_commands(sub: argparse._SubParsersAction, parser_class: type) -> No
     serve.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
     serve.add_argument("--host", default="127.0.0.1", help="the interface to listen on (default 127.0.0.1 only)")
     serve.add_argument("--port", type=int, default=0, help="default: a free port")
+    serve.add_argument("--public-url", dest="public_url", metavar="URL",
+                       help="the address browsers use, e.g. http://myhost:8000 behind --host 0.0.0.0: the page's "
+                            "links and the Origin the websocket must come from (default http://HOST:PORT)")
     stop = sub.add_parser("stop", help="stop a live run (e.g. one whose window was closed: it went on)")
     stop.add_argument("session", nargs="?", help="a session folder or name (default: the newest live run)")
     stop.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
@@ -86,9 +89,13 @@ def stop(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from tui_agent.tui.serve import serve_attach
+    from tui_agent.tui.serve import check_public_url, serve_attach
 
-    return serve_attach(live_session(args.session, _root(args)), args.host, args.port)
+    try:
+        public_url = check_public_url(args.public_url) if args.public_url else None
+    except ValueError as exc:
+        raise config.ConfigError(str(exc)) from exc
+    return serve_attach(live_session(args.session, _root(args)), args.host, args.port, public_url)
 
 
 def browse(args: argparse.Namespace) -> list[str] | None:
