@@ -4,7 +4,9 @@ window has gone, the run closes by itself (no process, no mount, no socket left)
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 
 import pytest
@@ -53,4 +55,32 @@ def test_ctrl_q_leaves_the_run_running_another_window_finishes_it(tmp_path):
         for window in (first, second):
             if window is not None:
                 window.kill()
+        subprocess.run(app_command("stop", "--sessions", str(sessions)), shell=True, capture_output=True, timeout=300)
+
+
+def test_sigterm_after_leaving_closes_the_run_cleanly(tmp_path):
+    """A run left in the background is stopped by SIGTERM (to its own process: the keeper is gone): the session
+    says so, and nothing is left for the next command's recovery to put right (no mount, no half-closed run)."""
+    project, sessions, code = tmp_path / "proj", tmp_path / "sessions", tmp_path / "code"
+    shutil.copytree(REPO / "examples" / "calculator", project, ignore=shutil.ignore_patterns("*.toml", "model.json"))
+    run = app_command("run", str(project), "--check", "python3 -m unittest -v", "--model",
+                      f"scripted:{REPO / 'examples' / 'calculator' / 'model.json'}", "--sessions", str(sessions),
+                      "--sandbox", "bwrap", "--step")
+    first = Tmux(f"{run}; echo $? > {code}; sleep 60")
+    try:
+        first.wait_for("PAUSED")
+        first.keys("C-q")
+        assert wait_file(code, 60) == "0"
+        (session,) = [p for p in sessions.iterdir() if p.is_dir()]
+        (app,) = [int(line.split(":")[0]) for line in processes_mentioning(str(sessions)) if "tui_agent" in line]
+        os.kill(app, signal.SIGTERM)
+        assert until(lambda: not processes_mentioning(str(sessions))), processes_mentioning(str(sessions))
+        assert not mounts_under(sessions) and not socket_path(session).exists()
+        assert [(f.outcome, f.reason) for f in read_events(session) if isinstance(f, Finished)] == [
+            ("stopped", "SIGTERM: the app was asked to end")]
+        after = subprocess.run(app_command("sessions", "--sessions", str(sessions)), shell=True, capture_output=True,
+                               text=True, timeout=120)
+        assert after.returncode == 0 and "tui-agent:" not in after.stderr, after.stderr
+    finally:
+        first.kill()
         subprocess.run(app_command("stop", "--sessions", str(sessions)), shell=True, capture_output=True, timeout=300)

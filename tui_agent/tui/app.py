@@ -69,6 +69,7 @@ class AgentApp(ServersView, SafeNotify, App[int]):
         self.exec_task: asyncio.Future[Finished] | None = None  # the run's execute(), which may outlive the window
         self.leave_allowed = False  # run_tui: closing this window leaves a live run running (tui/leave.py)
         self.closed = self.left = False
+        self._closing_run: asyncio.Future[None] | None = None
         self.ending: asyncio.Future[None] | None = None  # set by a SIGHUP or SIGTERM
         self.hard_exit_after: float | None = None  # run_tui: seconds the screen gets to exit after such a signal
         self._inbox: list[Event] = []
@@ -150,10 +151,16 @@ class AgentApp(ServersView, SafeNotify, App[int]):
         self.drain()
 
     async def shutdown(self) -> None:
-        """Stop the loop, wait for it, close the sandbox and the workspace (idempotent; not once the person left)."""
-        if self.closed or self.left:
+        """Stop the loop, wait for it, close the sandbox and the workspace: once (a second call, e.g. a SIGTERM's
+        while the window closes, waits for the first to be done); not while a run the person left goes on."""
+        if self.left:
             return
-        self.closed = True
+        if self._closing_run is None:
+            self.closed = True
+            self._closing_run = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing_run)
+
+    async def _close(self) -> None:
         if self._main is not None:
             await self._main.stop_deploy_command()
         if self.agent_run is not None:
