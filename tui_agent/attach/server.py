@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tui_agent.attach.servers import servers_fact, servers_line
 from tui_agent.attach.wire import LIMIT, event_line, line, parse, same_user, socket_path
 from tui_agent.commands import Command, Reply
 from tui_agent.events import DeployReady, Deployed, Event, Finished, IterationFinished, ModeChanged
@@ -21,7 +22,7 @@ MAX_BACKLOG = 32 * 1024 * 1024  # a window this far behind is dropped (it can at
 def facts(run: RunHandle, *, changes: bool = True) -> dict[str, Any]:
     """What a window shows besides the events: rules, breakpoints, the changes so far (a diff of the workspace:
     read after an iteration, a deploy or the end, not after every key)."""
-    said: dict[str, Any] = {"rules": run.rules(), "breakpoints": run.breakpoints()}
+    said: dict[str, Any] = {"rules": run.rules(), "breakpoints": run.breakpoints(), "servers": servers_fact(run)}
     if changes:
         try:
             said["changes"] = run.changes()
@@ -60,6 +61,8 @@ class AttachServer:
 
     def receive(self, event: Event) -> None:
         """The run's sink: to every window now, and kept for the ones that attach later."""
+        if servers := servers_line(self.run, event):  # first: the window reads the state the event announces
+            self._broadcast(servers)
         data = event_line(event)
         self.events.append(data)
         self._broadcast(data)
