@@ -1,12 +1,15 @@
 """Take SVG screenshots of the TUI's main states from a real run (scripted model, real sandbox) into screenshots/.
 
     python scripts/screenshots.py [--png]     # --png also writes PNGs beside them (needs cairosvg)
+    python scripts/screenshots.py --png-of screenshots/hunk-review.svg   # only a PNG of an SVG there is
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import html
+import re
 import shutil
 import sys
 import tempfile
@@ -22,6 +25,41 @@ from tui_agent.tui.app import AgentApp  # noqa: E402
 
 OUT = REPO / "screenshots"
 SIZE = (160, 48)
+RUN = re.compile(r'(<text class="[^"]+") x="([\d.]+)" (y="[\d.]+") textLength="([\d.]+)"( clip-path="[^"]+")?>'
+                 r"([^<]*)</text>")
+
+
+def per_cell(svg: str) -> str:
+    """The SVG with each run of text split into one <text> per character, at its own cell. Rich sizes a run with
+    textLength, which cairosvg ignores: a long run (a border, a button's edge) drawn in a font a little narrower
+    than the cell then stops short of the corner that ends it, and the box looks misaligned in the PNG only."""
+    from rich.cells import cell_len
+
+    def split(match: re.Match) -> str:
+        head, x, y, length, clip, body = match.groups()
+        text = html.unescape(body)
+        cells = cell_len(text)
+        if len(text) < 2 or not cells:
+            return match.group(0)
+        width, at, out = float(length) / cells, float(x), []
+        for char in text:
+            if not char.isspace():
+                out.append(f'{head} x="{at:.1f}" {y} textLength="{width * cell_len(char):.1f}"{clip or ""}>'
+                           f"{html.escape(char)}</text>")
+            at += width * cell_len(char)
+        return "".join(out)
+
+    # and the machine's monospace font: where Fira Code is not installed, fontconfig answers a proportional one
+    return RUN.sub(split, svg).replace("font-family: Fira Code, monospace;", "font-family: monospace;")
+
+
+def png(svg: Path) -> Path:
+    """The PNG beside `svg`, each character at its cell (see per_cell)."""
+    import cairosvg
+
+    out = svg.with_suffix(".png")
+    cairosvg.svg2png(bytestring=per_cell(svg.read_text()).encode(), write_to=str(out))
+    return out
 
 
 async def until(pilot, predicate, timeout: float = 60.0) -> None:
@@ -51,7 +89,7 @@ def calculator_app(work: Path, folder: str, **flags):
     return app, save, taken
 
 
-async def shoot(work: Path, png: bool) -> list[Path]:
+async def shoot(work: Path, pngs: bool) -> list[Path]:
     app, save, taken = calculator_app(work, "calculator", step=True)
 
     async with app.run_test(size=SIZE) as pilot:
@@ -94,11 +132,9 @@ async def shoot(work: Path, png: bool) -> list[Path]:
         save("deployed")
         await pilot.press("ctrl+q")
     taken += await shoot_debugging(work)
-    if png:
-        import cairosvg
-
+    if pngs:
         for path in taken:
-            cairosvg.svg2png(url=str(path), write_to=str(path.with_suffix(".png")))
+            png(path)
     return taken
 
 
@@ -128,7 +164,12 @@ async def shoot_debugging(work: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--png", action="store_true", help="also write PNG files")
+    parser.add_argument("--png-of", nargs="+", type=Path, metavar="SVG", help="only write PNGs of these SVG files")
     args = parser.parse_args()
+    if args.png_of:
+        for svg in args.png_of:
+            print(png(svg))
+        return
     OUT.mkdir(exist_ok=True)
     for attempt in range(3):  # "running" is a moment between two waits: retry if the run went past it
         with tempfile.TemporaryDirectory(prefix="tui-shots-") as work:

@@ -90,3 +90,16 @@ async def test_feedback_on_a_rejected_hunk_starts_another_iteration(tmp_path):
         assert "the threshold is exclusive by contract" in json.dumps(asked.request)
     finally:
         await run.close()
+
+
+async def test_a_whole_deploy_is_refused_while_the_recheck_holds_the_workspace(tmp_path):
+    project, run, seen, review = await _met(tmp_path)
+    try:
+        assert run.send(Deploy(hunks=_all(review, "stock.json", "inventory.py"))).ok  # the recheck is spawned
+        whole = run.send(Deploy())  # before it ran: the workspace is about to hold the subset, never deploy that
+        assert not whole.ok and "still running" in whole.note
+        await asyncio.gather(*run.gate.tasks)
+        assert [e.passed for e in seen if isinstance(e, RecheckFinished)] == [True]
+        assert "<= threshold" in (project / "inventory.py").read_text()
+    finally:
+        await run.close()

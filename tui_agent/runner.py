@@ -112,6 +112,8 @@ class Run:
 
         Flagged files go only when the person checked them (`include`); a path a deny rule covers never goes
         (run_command can change any workspace file, so the write rules are enforced here too)."""
+        if self._gate is not None and (busy := self._gate.busy()):  # a recheck has the workspace as the subset
+            return busy
         try:
             skip = left_out(self.workspace.plan_deploy(), include, denied_by(self.control.gate.policy))
             files = deploy_whole(self.workspace, skip)  # undo data kept

@@ -7,6 +7,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
+import pytest
 from tui_fixtures import until
 
 from tui_agent.attach.client import AttachedRun
@@ -54,3 +55,28 @@ def test_the_browser_choice_as_a_command_line():
     assert command_line("replay", session) == ["replay", "/s/x"]
     assert command_line("resume", session) == ["resume", "/s/x"]
     assert command_line("fork", session, 2) == ["resume", "/s/x", "--fork-at", "2"]
+    assert command_line("attach", session) == ["attach", "/s/x"]
+
+
+def test_serve_public_url_is_the_origin_and_a_bad_one_is_refused(tmp_path):
+    """Behind --host 0.0.0.0 the browser's Origin is the address it used: --public-url names it; the websocket
+    from that Origin and the token is let in, any other Origin is not; a URL with a path is bad input."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from tui_agent.tui.serve import GuardedServer, check_public_url, ipaddress_is_loopback
+
+    server = GuardedServer(tmp_path, "127.0.0.1", 0, token="t0k", public_url=check_public_url("http://box.lan:8000/"))
+    assert server.url == "http://box.lan:8000/t0k"
+
+    def allowed(origin: str, token: str = "t0k") -> bool:
+        request = make_mocked_request("GET", f"/ws/{token}", headers={"Origin": origin}, match_info={"token": token})
+        return server.allowed(request, origin_required=True)
+
+    assert allowed("http://box.lan:8000") and not allowed("http://127.0.0.1:8000") and not allowed("http://evil")
+    assert not allowed("http://box.lan:8000", token="t0x")
+    with pytest.raises(ValueError):
+        check_public_url("http://box.lan:8000/path")
+    with pytest.raises(ValueError):
+        check_public_url("javascript:alert(1)")
+    assert ipaddress_is_loopback("127.0.0.1") and ipaddress_is_loopback("[::1]")
+    assert not ipaddress_is_loopback("0.0.0.0")

@@ -10,6 +10,8 @@ import pytest
 
 from tmux import REPO, Tmux, app_command, wait_file
 
+from tui_agent.attach.wire import socket_path
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("bwrap") is None,
                                 reason="needs tmux and bwrap")
 
@@ -50,4 +52,5 @@ def test_two_terminals_steer_one_run(tmp_path):
         if second is not None:
             second.kill()
         first.quit_then_kill(code)
-    assert not list(sessions.glob("*/attach.sock")), "the socket goes with the run"
+    (session,) = [p for p in sessions.iterdir() if p.is_dir()]
+    assert not socket_path(session).exists(), "the socket goes with the run"

@@ -4,6 +4,7 @@ and date; a search; keys that replay, resume or fork (from a chosen iteration) t
 from __future__ import annotations
 
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -101,3 +102,23 @@ def test_snapshot(snap_compare, sessions, monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+async def test_a_live_run_is_shown_live_and_a_attaches(sessions):
+    """An unfinished session whose run still serves its socket (its window was closed: it went on) says "live";
+    a socket a killed run left behind (nobody listening) does not."""
+    from tui_agent.attach.wire import socket_path
+
+    live_one, killed = sessions / "20260102-000000-bbbb", fake_session(sessions, "20260104-000000-dddd", "Killed",
+                                                                        JAN_1 + 3 * DAY, finished=False)
+    with socket.socket(socket.AF_UNIX) as server, socket.socket(socket.AF_UNIX) as stale:
+        server.bind(str(socket_path(live_one)))
+        server.listen()
+        stale.bind(str(socket_path(killed)))  # bound, never listening: what a killed run leaves
+        app = SessionsApp(sessions)
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.query_one("#sessions")
+            outcomes = {s.name: str(table.get_row_at(i)[1]) for i, s in enumerate(app.shown)}
+            assert outcomes["20260102-000000-bbbb"] == "live" and outcomes["20260104-000000-dddd"] == "unfinished"
+            await pilot.press("down", "down", "a")
+    assert app.return_value == Choice("attach", live_one)

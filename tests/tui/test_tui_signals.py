@@ -1,4 +1,4 @@
-"""End to end: the real app closes its run when the terminal goes away (SIGHUP) or it gets SIGTERM, mid-run."""
+"""End to end, mid-run: SIGTERM closes the run; the terminal going away (SIGHUP) leaves it running until stopped."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from tui_fixtures import REPO
+
+from tui_agent.attach.wire import socket_path
 from tmux import Tmux, app_command
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
@@ -55,10 +57,8 @@ def until(predicate, timeout: float = 300.0) -> bool:
     return predicate()
 
 
-@pytest.mark.parametrize("how", ["SIGHUP", "SIGTERM"])
-def test_a_killed_terminal_or_sigterm_closes_the_run(tmp_path, how):
-    """SIGHUP: the tmux session is killed; SIGTERM: the app's process is signalled. Either way, mid-run (a tool
-    call waits for approval), the workspace tmpfs is unmounted and no app or sandbox process is left."""
+def app_mid_run(tmp_path) -> tuple[Tmux, Path, Path]:
+    """The real app in tmux (its shell's pid is the app's keeper), mid-run: a tool call waits for approval."""
     source = REPO / "examples" / "calculator"
     meta = tomllib.loads((source / "example.toml").read_text())
     project = tmp_path / "calculator"
@@ -66,21 +66,56 @@ def test_a_killed_terminal_or_sigterm_closes_the_run(tmp_path, how):
     sessions, pid_file = tmp_path / "sessions", tmp_path / "pid"
     command = app_command("run", str(project), "--goal", meta["goal"], "--check", meta["check"],
                           "--model", f"scripted:{source / meta['model']}", "--sessions", str(sessions), "--mode", "ask")
-    tmux = Tmux(f"echo $$ > {pid_file}; exec {command}")  # exec: the shell's pid is the app's
+    tmux = Tmux(f"echo $$ > {pid_file}; exec {command}")  # exec: the shell's pid is the app's (its keeper)
+    tmux.wait_for("WAITING FOR APPROVAL")
+    assert mounts_under(sessions), "the workspace is a tmpfs mount while the run goes on"
+    assert processes_mentioning(str(sessions))
+    return tmux, sessions, pid_file
+
+
+def assert_closed(sessions: Path) -> None:
+    assert until(lambda: not processes_mentioning(str(sessions))), processes_mentioning(str(sessions))
+    assert not mounts_under(sessions), mounts_under(sessions)
+    assert until(lambda: not containers_of(sessions), timeout=120), containers_of(sessions)
+
+
+def test_sigterm_closes_the_run(tmp_path):
+    """SIGTERM to the app's process (the keeper passes it on): the run is stopped, the workspace tmpfs is
+    unmounted and no app or sandbox process is left."""
+    tmux, sessions, pid_file = app_mid_run(tmp_path)
     try:
-        tmux.wait_for("WAITING FOR APPROVAL")
-        assert mounts_under(sessions), "the workspace is a tmpfs mount while the run goes on"
-        assert processes_mentioning(str(sessions))
-        if how == "SIGHUP":
-            tmux.kill()
-        else:
-            os.kill(int(pid_file.read_text()), signal.SIGTERM)
-        assert until(lambda: not processes_mentioning(str(sessions))), processes_mentioning(str(sessions))
-        assert not mounts_under(sessions), mounts_under(sessions)
-        assert until(lambda: not containers_of(sessions), timeout=120), containers_of(sessions)
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        assert_closed(sessions)
         record = next(sessions.glob("*/events.jsonl"))
-        assert f"{how}: the app was asked to end" in record.read_text()
+        assert "SIGTERM: the app was asked to end" in record.read_text()
     finally:
         tmux.kill()
-        for line in mounts_under(tmp_path):  # never leave a mount behind, even when the test fails
-            subprocess.run(["umount", "-l", line.split()[1]], capture_output=True)
+        unmount_all(tmp_path)
+
+
+def test_a_closed_terminal_leaves_the_run_running_until_it_is_stopped(tmp_path):
+    """The terminal goes away (the tmux session is killed: SIGHUP): closing a window never stops the run. It goes
+    on, detached, its attach socket answering; `tui-agent stop` stops it and then everything is closed."""
+    tmux, sessions, _ = app_mid_run(tmp_path)
+    try:
+        tmux.kill()
+        record = next(sessions.glob("*/events.jsonl"))
+        socket = socket_path(record.parent)
+        assert until(lambda: processes_mentioning(str(sessions)) and socket.exists())
+        stopped = subprocess.run(app_command("stop", "--sessions", str(sessions)), shell=True, capture_output=True,
+                                 text=True, timeout=300)
+        assert stopped.returncode == 0, stopped.stderr
+        assert "stopped with tui-agent stop" in stopped.stdout
+        assert_closed(sessions)
+        events = record.read_text()
+        assert "the app was asked to end" not in events, "the hangup did not stop the run"
+        assert '"outcome": "stopped", "reason": "stopped with tui-agent stop"' in events
+    finally:
+        tmux.kill()
+        subprocess.run(app_command("stop", "--sessions", str(sessions)), shell=True, capture_output=True, timeout=300)
+        unmount_all(tmp_path)
+
+
+def unmount_all(tmp_path: Path) -> None:
+    for line in mounts_under(tmp_path):  # never leave a mount behind, even when the test fails
+        subprocess.run(["umount", "-l", line.split()[1]], capture_output=True)

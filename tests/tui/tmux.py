@@ -66,10 +66,12 @@ class Tmux:
         self._tmux("kill-server")
 
     def quit_then_kill(self, code_file: Path, timeout: float = 60.0) -> None:
-        """Quit the app (ctrl+q closes its sandbox and workspace), wait for its exit code, then kill tmux:
-        a failed assertion must not leave the workspace mounted."""
+        """Stop the run (x) and quit the app (ctrl+q: once the run is over, its sandbox and workspace are closed),
+        wait for its exit code, then kill tmux: a failed assertion must not leave a run going on in the background
+        with its workspace mounted."""
         if self.alive() and not code_file.exists():
             self.keys("Escape")
+            self.keys("x")
             self.keys("C-q")
             wait_file(code_file, timeout)
         self.kill()

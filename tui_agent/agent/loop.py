@@ -237,7 +237,7 @@ class AgentLoop:
 
     # --- the sandbox ---------------------------------------------------------------------
 
-    async def _sandboxed(self, k: int, command: str) -> tuple[RunResult, OutputBuffer]:
+    async def sandboxed(self, k: int, command: str) -> tuple[RunResult, OutputBuffer]:
         buffer = OutputBuffer()
 
         def on_output(stream: str, text: str) -> None:
@@ -262,7 +262,7 @@ class AgentLoop:
         at iteration 0), SandboxFailed or StopRequested. A watch round's first check is the watcher's."""
         command = self.config.check
         self.emit(CheckStarted(k, command, self.config.sandbox_name))
-        result, buffer = await self._sandboxed(k, command)
+        result, buffer = await self.sandboxed(k, command)
         text = buffer.text()
         passed = result.error is None and not result.timed_out and check_passed(
             result.exit_code, text, self.config.criteria.pass_pattern)
@@ -278,7 +278,7 @@ class AgentLoop:
     async def run_command(self, command: str) -> tuple[int | None, str]:
         """The run_command tool: a command in a fresh sandbox, its output bounded for the model."""
         k = self.progress.iterations + 1
-        result, buffer = await self._sandboxed(k, command)
+        result, buffer = await self.sandboxed(k, command)
         if result.error:
             return None, f"the sandbox failed: {result.error}"
         note = " (killed: time limit)" if result.timed_out else ""

@@ -11,6 +11,7 @@ from tui_agent.commands import Deploy, Feedback, Reply
 from tui_agent.events import (
     Deployed, DeployReady, DeployRefused, FeedbackGiven, RecheckFinished, RecheckStarted, Undone, UndoRefused,
 )
+from tui_agent.sandbox.base import SandboxUnavailable
 from tui_agent.workspace import deploy_subset as subset
 from tui_agent.workspace import snapshots
 from tui_agent.workspace.deploy_plan import DeployError
@@ -50,6 +51,8 @@ class ReviewGate:
             changes = subset.review(self.ws, self.ws.plan_deploy())
             targets = subset.approve(self.ws, changes, command.hunks or ())
             plan = subset.plan_for(self.ws, changes, targets, tuple(command.include), self.denied)
+            if command.recheck:  # a folder changed underneath is refused now, not after a recheck (and again then)
+                self.ws._check_project()
         except (HunkError, DeployError, OSError) as exc:
             self.loop.emit(DeployRefused(str(exc)))
             return Reply(False, str(exc))
@@ -57,10 +60,17 @@ class ReviewGate:
         return Reply(True, "rechecking the accepted changes" if command.recheck else "deploying")
 
     async def _deploy(self, plan, targets, recheck: bool) -> None:
-        if recheck and (plan.writes or plan.deletes) and not await self.recheck(plan, targets):
-            self.loop.emit(DeployRefused("the check fails on the accepted changes; nothing was written (deploy "
-                                         "anyway, or go back)", recheck_failed=True))
-            return
+        if recheck and (plan.writes or plan.deletes):
+            try:
+                passed = await self.recheck(plan, targets)
+            except SandboxUnavailable as exc:  # no engine here (a review of a finished session): the person decides
+                self.loop.emit(DeployRefused(f"the recheck cannot run: {exc}; nothing was written (deploy anyway, "
+                                             "or go back)", recheck_failed=True))
+                return
+            if not passed:
+                self.loop.emit(DeployRefused("the check fails on the accepted changes; nothing was written (deploy "
+                                             "anyway, or go back)", recheck_failed=True))
+                return
         try:
             files = subset.deploy(self.ws, plan, targets, self.ws.quota_mb << 20)
         except DeployError as exc:
@@ -92,7 +102,7 @@ class ReviewGate:
         ws.restore(snapshots.save(ws.snapshot_dir, manifest))
         loop.emit(RecheckStarted(k, loop.config.check, tuple(plan.paths)))
         try:
-            result, buffer = await loop._sandboxed(k, loop.config.check)
+            result, buffer = await loop.sandboxed(k, loop.config.check)
         finally:
             ws.restore(now)
         text = buffer.text()

@@ -10,6 +10,7 @@ from typing import Any
 from tui_agent.attach.wire import LIMIT, AttachError, command_line, parse, socket_path
 from tui_agent.commands import Command, Reply
 from tui_agent.events import Event, Finished
+from tui_agent.tools.mcp.status import ServerStatus, statuses
 
 GONE = "the run's process went away (its window was closed or it was killed)"
 SENT = Reply(True, "sent")
@@ -108,8 +109,9 @@ class AttachedRun:
     def breakpoints(self) -> list[str]:
         return list(self.facts.get("breakpoints", []))
 
-    def servers(self) -> tuple[Any, ...]:
-        return ()  # the MCP servers' live state stays in the run's own window
+    def servers(self) -> tuple[ServerStatus, ...]:
+        """The run's MCP servers as its facts last said (plain data, checked field by field)."""
+        return statuses(self.facts.get("servers"))
 
     async def prompts(self) -> list[Any]:
         return []  # the MCP servers' prompts stay in the run's own window

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tui_agent.attach.servers import servers_fact, servers_line
 from tui_agent.attach.wire import LIMIT, event_line, line, parse, same_user, socket_path
 from tui_agent.commands import Command, Reply
 from tui_agent.events import DeployReady, Deployed, Event, Finished, IterationFinished, ModeChanged
@@ -21,7 +22,7 @@ MAX_BACKLOG = 32 * 1024 * 1024  # a window this far behind is dropped (it can at
 def facts(run: RunHandle, *, changes: bool = True) -> dict[str, Any]:
     """What a window shows besides the events: rules, breakpoints, the changes so far (a diff of the workspace:
     read after an iteration, a deploy or the end, not after every key)."""
-    said: dict[str, Any] = {"rules": run.rules(), "breakpoints": run.breakpoints()}
+    said: dict[str, Any] = {"rules": run.rules(), "breakpoints": run.breakpoints(), "servers": servers_fact(run)}
     if changes:
         try:
             said["changes"] = run.changes()
@@ -36,16 +37,19 @@ class AttachServer:
 
     def __init__(self, run: RunHandle, path: Path | None = None) -> None:
         self.run = run
-        self.path = path or socket_path(run.session_dir)
+        self.path = path  # socket_path(session) unless given; found in start() (it may refuse: AttachError)
         self.history = [e.to_dict() for e in run.history()]
         self.events: list[bytes] = []  # every event line since the start, for a window that attaches late
         self.windows: set[asyncio.StreamWriter] = set()
         self.refused = 0
+        self.quiet = asyncio.Event()  # set while no window is attached
+        self.quiet.set()
         given = getattr(run, "settings", None)  # runner.Run has them; what the window's panels show
         self.settings = {k: str(getattr(given, k, "")) for k in SHOWN} if given is not None else {}
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
+        self.path = self.path or socket_path(self.run.session_dir)
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()  # a socket left by a killed run
         old = os.umask(0o177)  # the socket is created 0600: only the person's user may connect
@@ -57,6 +61,8 @@ class AttachServer:
 
     def receive(self, event: Event) -> None:
         """The run's sink: to every window now, and kept for the ones that attach later."""
+        if servers := servers_line(self.run, event):  # first: the window reads the state the event announces
+            self._broadcast(servers)
         data = event_line(event)
         self.events.append(data)
         self._broadcast(data)
@@ -73,6 +79,12 @@ class AttachServer:
     def _drop(self, writer: asyncio.StreamWriter) -> None:
         self.windows.discard(writer)
         writer.close()
+        if not self.windows:
+            self.quiet.set()
+
+    async def alone(self) -> None:
+        """Return once no window is attached (at once when none is)."""
+        await self.quiet.wait()
 
     async def _window(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if not same_user(writer.get_extra_info("socket")):
@@ -85,6 +97,7 @@ class AttachServer:
         for data in self.events:
             writer.write(data)
         self.windows.add(writer)
+        self.quiet.clear()
         try:
             while raw := await reader.readline():
                 self._command(raw, writer)
@@ -111,5 +124,6 @@ class AttachServer:
             self._server.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        if self.path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_agent.attach.server import AttachServer
+from tui_agent.attach.wire import AttachError
 from tui_agent.commands import Command, Reply
 from tui_agent.events import Event, Finished
 from tui_agent.handle import RunHandle, Sink
@@ -32,8 +33,8 @@ class Shared:
     async def start(self) -> Shared:
         try:
             await self.server.start()
-        except OSError as exc:  # e.g. a session path longer than a socket address may be: the run goes on alone
-            self.unavailable = f"other windows cannot attach: {exc.strerror or exc}"
+        except (OSError, AttachError) as exc:  # e.g. no private runtime folder: the run goes on alone
+            self.unavailable = f"other windows cannot attach: {getattr(exc, 'strerror', None) or exc}"
         return self
 
     def subscribe(self, sink: Sink) -> None:

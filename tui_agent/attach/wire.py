@@ -5,9 +5,11 @@ Window → server: {"command": COMMAND}. A line longer than LIMIT ends the conne
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
+import stat
 import struct
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from tui_agent.commands import Command
 from tui_agent.events import Event
 
 SOCKET = "attach.sock"  # in the session folder
+MAX_SOCKET_PATH = 100  # bytes; sun_path holds 108 with its NUL
 LIMIT = 64 * 1024 * 1024  # one line (an event with a large diff); asyncio's default 64 KiB is too small
 
 
@@ -45,7 +48,25 @@ def parse(raw: bytes) -> tuple[str, Any]:
 
 
 def socket_path(session_dir: Path) -> Path:
-    return Path(session_dir) / SOCKET
+    """The session's attach socket: in its folder, or, when that path is too long for a socket address (108
+    bytes), in the person's own runtime folder under a name derived from the session folder's real path."""
+    path = Path(session_dir) / SOCKET
+    if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha256(os.fsencode(Path(session_dir).resolve())).hexdigest()[:24]
+    return runtime_dir() / f"{digest}.sock"
+
+
+def runtime_dir() -> Path:
+    """$XDG_RUNTIME_DIR/tui-agent, else /tmp/tui-agent-UID: made 0700 and checked to be the person's own (a folder
+    someone else made in /tmp is refused, never used)."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    folder = Path(base) / "tui-agent" if base and os.path.isabs(base) else Path(f"/tmp/tui-agent-{os.getuid()}")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise AttachError(f"{folder} is not a private folder of this user: no attach socket there")
+    return folder
 
 
 def peer_uid(sock: socket.socket) -> int:
@@ -57,3 +78,19 @@ def peer_uid(sock: socket.socket) -> int:
 
 def same_user(sock: socket.socket | None) -> bool:
     return sock is not None and peer_uid(sock) == os.getuid()
+
+
+def live(session_dir: Path) -> bool:
+    """A run is serving this session now: its socket answers (not one a killed run left behind)."""
+    try:
+        path = socket_path(session_dir)
+    except AttachError:
+        return False
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True

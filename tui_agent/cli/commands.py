@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
 from tui_agent.sanitize import one_line, visible
+
+
+def add_session_commands(sub: argparse._SubParsersAction) -> None:
+    undo = sub.add_parser("undo", help="put your folder back as it was before the last deploy (an undo undoes too)")
+    undo.add_argument("session", nargs="?", help="a session folder or name (default: this folder's last deploy)")
+    undo.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+    sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date; prune")
+    sessions.add_argument("action", nargs="?", choices=["prune"], help="prune: remove old finished sessions and "
+                          "content nothing references (never a running one, nor an interrupted one unless asked)")
+    sessions.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
+    sessions.add_argument("--older-than", type=float, dest="older_than", metavar="DAYS",
+                          help="prune: finished sessions untouched for this long")
+    sessions.add_argument("--max-size", dest="max_size", metavar="SIZE",
+                          help="prune: the oldest finished sessions first until all fit in SIZE (e.g. 500M, 2G)")
+    sessions.add_argument("--include-resumable", action="store_true", dest="include_resumable",
+                          help="prune: interrupted sessions too (they could still be resumed)")
+    sessions.add_argument("--dry-run", action="store_true", dest="dry_run", help="prune: only say what would go")
 
 
 def sandbox(args: argparse.Namespace) -> int:

@@ -1,14 +1,14 @@
-"""`tui-agent attach`, `tui-agent serve`, and `tui-agent` alone (the session browser): windows on runs."""
+"""`tui-agent attach`, `serve`, `stop`, and `tui-agent` alone (the session browser): windows on runs."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 from pathlib import Path
 
 from tui_agent import config
-from tui_agent.attach.wire import AttachError, socket_path
+from tui_agent.attach.wire import AttachError, live, socket_path
+from tui_agent.sanitize import one_line
 
 
 def add_live_commands(sub: argparse._SubParsersAction, parser_class: type) -> None:
@@ -21,6 +21,12 @@ def add_live_commands(sub: argparse._SubParsersAction, parser_class: type) -> No
     serve.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
     serve.add_argument("--host", default="127.0.0.1", help="the interface to listen on (default 127.0.0.1 only)")
     serve.add_argument("--port", type=int, default=0, help="default: a free port")
+    serve.add_argument("--public-url", dest="public_url", metavar="URL",
+                       help="the address browsers use, e.g. http://myhost:8000 behind --host 0.0.0.0: the page's "
+                            "links and the Origin the websocket must come from (default http://HOST:PORT)")
+    stop = sub.add_parser("stop", help="stop a live run (e.g. one whose window was closed: it went on)")
+    stop.add_argument("session", nargs="?", help="a session folder or name (default: the newest live run)")
+    stop.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -34,24 +40,20 @@ def live_session(spec: str | None, root: Path) -> Path:
 
     if spec:
         found = find_session(spec, root)
-        if not socket_path(found).exists():
+        if not _socket(found).exists():
             raise config.ConfigError(f"the session {found.name} has no live run to attach to")
         return found
     for summary in list_sessions(root):
-        if listening(socket_path(summary.path)):  # not a socket a killed run left
+        if live(summary.path):  # not a socket a killed run left
             return summary.path
     raise config.ConfigError(f"no live run to attach to under {root}")
 
 
-def listening(path: Path) -> bool:
-    if not path.exists():
-        return False
-    with socket.socket(socket.AF_UNIX) as probe:
-        try:
-            probe.connect(str(path))
-        except OSError:
-            return False
-    return True
+def _socket(session_dir: Path) -> Path:
+    try:
+        return socket_path(session_dir)
+    except AttachError as exc:
+        raise config.ConfigError(str(exc)) from exc
 
 
 def attach(args: argparse.Namespace) -> int:
@@ -63,10 +65,37 @@ def attach(args: argparse.Namespace) -> int:
         raise config.ConfigError(str(exc)) from exc
 
 
-def serve(args: argparse.Namespace) -> int:
-    from tui_agent.tui.serve import serve_attach
+def stop(args: argparse.Namespace) -> int:
+    """Send the run Stop, as the x key does, and wait for it to finish; 0 once it has."""
+    from tui_agent.attach.client import AttachedRun
+    from tui_agent.commands import Stop
 
-    return serve_attach(live_session(args.session, _root(args)), args.host, args.port)
+    async def stopped(session_dir: Path) -> str:
+        run = await AttachedRun(session_dir).connect()
+        try:
+            run.send(Stop("stopped with tui-agent stop"))
+            finished = await run.execute()
+        finally:
+            await run.close()
+        return f"{finished.outcome}: {finished.reason}"
+
+    try:
+        found = live_session(args.session, _root(args))
+        said = asyncio.run(stopped(found))
+    except AttachError as exc:
+        raise config.ConfigError(str(exc)) from exc
+    print(f"tui-agent: {found.name} {one_line(said)}")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from tui_agent.tui.serve import check_public_url, serve_attach
+
+    try:
+        public_url = check_public_url(args.public_url) if args.public_url else None
+    except ValueError as exc:
+        raise config.ConfigError(str(exc)) from exc
+    return serve_attach(live_session(args.session, _root(args)), args.host, args.port, public_url)
 
 
 def browse(args: argparse.Namespace) -> list[str] | None:
@@ -79,8 +108,8 @@ def browse(args: argparse.Namespace) -> list[str] | None:
 
 
 def command_line(action: str, session: Path, iteration: int | None = None) -> list[str]:
-    """The `tui-agent` arguments that replay, resume or fork (from `iteration`) this session."""
-    if action == "replay":
-        return ["replay", str(session)]
+    """The `tui-agent` arguments that replay, attach to, resume or fork (from `iteration`) this session."""
+    if action in ("replay", "attach"):
+        return [action, str(session)]
     fork = ["--fork-at", str(iteration)] if action == "fork" else []
     return ["resume", str(session), *fork]

@@ -10,10 +10,12 @@ import tempfile
 from pathlib import Path
 
 from tui_agent import __version__, config
+from tui_agent.cli.commands import add_session_commands
 from tui_agent.cli.live import add_live_commands
 from tui_agent.cli.mcp_parser import add_mcp_commands
 from tui_agent.cli.trust_gate import asks_trust
 from tui_agent.sanitize import one_line
+from tui_agent.tui.keeper import fork_keeper
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO = "calculator"
@@ -138,21 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--force", action="store_true", help="build again even when the environment is cached")
     env.add_argument("--sandbox", choices=SANDBOXES, help="which backend's environment")
 
-    undo = sub.add_parser("undo", help="put your folder back as it was before the last deploy (an undo undoes too)")
-    undo.add_argument("session", nargs="?", help="a session folder or name (default: this folder's last deploy)")
-    undo.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
-    sessions = sub.add_parser("sessions", help="list recorded sessions: goal, outcome, iterations, cost, date; prune")
-    sessions.add_argument("action", nargs="?", choices=["prune"], help="prune: remove old finished sessions and "
-                          "content nothing references (never a running one, nor an interrupted one unless asked)")
-    sessions.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
-    sessions.add_argument("--older-than", type=float, dest="older_than", metavar="DAYS",
-                          help="prune: finished sessions untouched for this long")
-    sessions.add_argument("--max-size", dest="max_size", metavar="SIZE",
-                          help="prune: the oldest finished sessions first until all fit in SIZE (e.g. 500M, 2G)")
-    sessions.add_argument("--include-resumable", action="store_true", dest="include_resumable",
-                          help="prune: interrupted sessions too (they could still be resumed)")
-    sessions.add_argument("--dry-run", action="store_true", dest="dry_run", help="prune: only say what would go")
-
+    add_session_commands(sub)
     add_mcp_commands(sub, Parser, SANDBOXES)
     add_live_commands(sub, Parser)
     return parser
@@ -254,14 +242,16 @@ def main(argv: list[str] | None = None) -> int:
     from tui_agent.workspace.files import WorkspaceError
 
     try:
-        if args.command in (None, "attach", "serve"):  # the session browser; windows on a live run
+        if args.command in (None, "attach", "serve", "stop"):  # the session browser; windows on a live run
             from tui_agent.cli import live
 
             if args.command is None:
                 chosen = live.browse(args)
                 return main(chosen) if chosen else 0
-            return live.attach(args) if args.command == "attach" else live.serve(args)
+            return {"attach": live.attach, "serve": live.serve, "stop": live.stop}[args.command](args)
         if args.command in ("run", "resume", "demo"):
+            if not getattr(args, "headless", False):
+                fork_keeper()  # the run may outlive its window: a keeper gives the shell its prompt back
             return asyncio.run(_start(args))
         if args.command in ("replay", "review"):
             return asyncio.run(_replay(args))

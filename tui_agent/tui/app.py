@@ -17,9 +17,11 @@ from tui_agent.commands import Stop
 from tui_agent.config import Settings
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, QUIT, palette
+from tui_agent.tui.leave import leave
 from tui_agent.tui.prompt_commands import PromptCommands
 from tui_agent.tui.safe import SafeNotify
 from tui_agent.tui.said import Heading, LogText, Notice
+from tui_agent.tui.servers_view import ServersView
 from tui_agent.tui.screens.main import MainScreen
 from tui_agent.tui.startup import given, prepare_run
 from tui_agent.tui.state import RunState
@@ -29,14 +31,13 @@ from tui_agent.tui.widgets.output_log import grouped
 
 if TYPE_CHECKING:  # the inspector, breakpoints and deploy screens load when first opened; events with the first one
     from tui_agent.events import Event, Finished
-    from tui_agent.tools.mcp.manager import ServerStatus
     from tui_agent.tui.screens.breakpoints import BreakpointsScreen
 
 DRAIN_S = 1 / 20  # events are folded into the screen at most this often
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
 
-class AgentApp(SafeNotify, App[int]):
+class AgentApp(ServersView, SafeNotify, App[int]):
     """`start` builds the run (default: runner.prepare); `run` is one built already (e.g. a ReplayRun);
     `replay` shows recorded events with no run at all (snapshots). The keys are the main screen's."""
 
@@ -65,7 +66,10 @@ class AgentApp(SafeNotify, App[int]):
         self.finished: Finished | None = None
         self.startup_error: BaseException | None = None
         self.loop_worker: Worker[None] | None = None
-        self.closed = False
+        self.exec_task: asyncio.Future[Finished] | None = None  # the run's execute(), which may outlive the window
+        self.leave_allowed = False  # run_tui: closing this window leaves a live run running (tui/leave.py)
+        self.closed = self.left = False
+        self._closing_run: asyncio.Future[None] | None = None
         self.ending: asyncio.Future[None] | None = None  # set by a SIGHUP or SIGTERM
         self.hard_exit_after: float | None = None  # run_tui: seconds the screen gets to exit after such a signal
         self._inbox: list[Event] = []
@@ -139,17 +143,24 @@ class AgentApp(SafeNotify, App[int]):
             self.state.paused = self.state.stop_requested = False
         run.subscribe(self.receive)
         self._started_at = self.clock()
+        self.exec_task = task = asyncio.ensure_future(run.execute())
         try:
-            self.finished = await run.execute()
+            self.finished = await (asyncio.shield(task) if self.leave_allowed else task)
         except Exception as exc:
             self.notify(f"The loop failed: {type(exc).__name__}: {exc}", severity="error", timeout=30)
         self.drain()
 
     async def shutdown(self) -> None:
-        """Stop the loop, wait for it, close the sandbox and the workspace (idempotent)."""
-        if self.closed:
+        """Stop the loop, wait for it, close the sandbox and the workspace: once (a second call, e.g. a SIGTERM's
+        while the window closes, waits for the first to be done); not while a run the person left goes on."""
+        if self.left:
             return
-        self.closed = True
+        if self._closing_run is None:
+            self.closed = True
+            self._closing_run = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing_run)
+
+    async def _close(self) -> None:
         if self._main is not None:
             await self._main.stop_deploy_command()
         if self.agent_run is not None:
@@ -163,14 +174,17 @@ class AgentApp(SafeNotify, App[int]):
             await self.agent_run.close()
 
     def end_on_signal(self, name: str) -> None:
-        """SIGHUP (the terminal went away) or SIGTERM: close the run first (the screen may be gone), then exit."""
+        """SIGHUP (the terminal went away): a live run goes on if it may (leave.py). SIGTERM, or a SIGHUP that
+        cannot leave: close the run first (the screen may be gone), then exit."""
+        if name == "SIGHUP" and leave(self):
+            return
         if self.ending is None:
             self.ending = asyncio.ensure_future(self._end(name))
 
     async def _end(self, name: str) -> None:
         from tui_agent.tui.signals import exit_soon
 
-        self.state.stop_requested = self.finished is None
+        self.state.stop_requested, self.left = self.finished is None, False  # a signal after leaving: stop
         try:
             if self.agent_run is not None:
                 self.agent_run.send(Stop(f"{name}: the app was asked to end"))
@@ -184,6 +198,8 @@ class AgentApp(SafeNotify, App[int]):
         await self.shutdown()  # however the app ends, the sandbox and the workspace are closed
 
     async def action_quit(self) -> None:
+        if leave(self):  # a live run the person may leave: it goes on (x, or `tui-agent stop`, stops it)
+            return
         self.state.stop_requested = not self.finished
         self.show_status()
         await self.shutdown()
@@ -193,7 +209,8 @@ class AgentApp(SafeNotify, App[int]):
 
     def receive(self, event: Event) -> None:
         """The run's sink, called on this app's event loop thread: queue the event for the next batch."""
-        self._inbox.append(event)
+        if not self.left:
+            self._inbox.append(event)
 
     def drain(self) -> None:
         """Fold the queued events into the state and the screen: one output write per batch."""
@@ -258,36 +275,7 @@ class AgentApp(SafeNotify, App[int]):
     def rules(self) -> dict[str, list[str]]:
         return self.agent_run.rules() if self.agent_run is not None else {}
 
-    # --- MCP servers and breakpoints -----------------------------------------------------
-
-    def refresh_servers(self) -> None:
-        """Read each server's state, tools and reason from the run; re-render the panel when something changed."""
-        if self.agent_run is None or self.closed or self._main is None or not self._main.ready:
-            return
-        try:
-            servers = self.agent_run.servers()
-        except Exception:  # a manager being closed: keep what was shown
-            return
-        self.show_servers(servers)
-
-    def show_servers(self, servers: Iterable[ServerStatus]) -> None:
-        if tuple(servers) != self.state.servers:
-            self.state.servers = tuple(servers)
-            self.main.permissions.show(self.state, self.rules())
-            self.main.refresh_bindings()
-
-    def server_changed(self, name: str, message: str) -> None:
-        """A server's progress line: once a server the person restarted is ready or failed again, say so."""
-        if name not in self.state.restarting or not (message == "ready" or message.startswith("failed")):
-            return
-        self.state.restarting.discard(name)
-        self.refresh_servers()
-        srv = next((srv for srv in self.state.servers if srv.name == name), None)
-        if srv is not None and srv.state == "ready":
-            self.notify(f"MCP server {name} is ready: {len(srv.tools)} tool(s).", timeout=5)
-        elif srv is not None:
-            self.notify(f"MCP server {name} is {srv.state}: {srv.reason or 'no reason given'}", severity="error",
-                        timeout=15)
+    # --- breakpoints, the command palette -------------------------------------------------
 
     def on_breakpoints_screen_changed(self, message: BreakpointsScreen.Changed) -> None:
         if self.agent_run is not None:

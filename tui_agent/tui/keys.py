@@ -21,7 +21,8 @@ class Key:
     show: bool = True
 
 
-QUIT = Key("ctrl+q", "app.quit", "Quit", "Stop the sandbox cleanly and quit")
+QUIT = Key("ctrl+q", "app.quit", "Quit", "Close this window: a run still going goes on in the background "
+          "(tui-agent attach opens it again; x stops it); an ended run closes")
 
 MAIN = (
     QUIT,

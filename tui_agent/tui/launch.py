@@ -23,9 +23,14 @@ async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at
         check_project(Path(settings.project))  # fail before the screen opens when the folder is missing
     app = AgentApp(settings, resume_dir=resume_dir, fork_at=fork_at, run=run)
     app.hard_exit_after = EXIT_GRACE_S
+    app.leave_allowed = run is None  # a live run goes on when its window closes (not a replay, not a review)
     handled = on_ending_signals(app)
     try:
         code = await app.run_async()
+        if app.left:
+            from tui_agent.tui.leave import keep_running
+
+            return await keep_running(app)
     finally:
         await app.shutdown()  # the app may have ended some other way: the sandbox is still stopped cleanly
         forget_ending_signals(handled)

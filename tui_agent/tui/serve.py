@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import secrets
 import shlex
 import signal
@@ -15,6 +16,7 @@ import socket
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -37,11 +39,12 @@ def free_port(host: str) -> int:
 class GuardedServer(Server):
     """A textual-serve Server whose page is /TOKEN and websocket /ws/TOKEN, the Origin checked on the websocket."""
 
-    def __init__(self, session_dir: Path, host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> None:
+    def __init__(self, session_dir: Path, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
+                 public_url: str | None = None) -> None:
         port = port or free_port(host)
         shown = f"[{host}]" if ":" in host else host
         super().__init__(attach_command(session_dir), host=host, port=port, title=f"tui-agent · {session_dir.name}",
-                         public_url=f"http://{shown}:{port}")
+                         public_url=(public_url or f"http://{shown}:{port}").rstrip("/"))
         self.token = token or secrets.token_urlsafe(24)
         self.refused = 0
 
@@ -101,7 +104,25 @@ class GuardedServer(Server):
         return await self.handle_websocket(request)
 
 
-def serve_attach(session_dir: Path, host: str = "127.0.0.1", port: int = 0) -> int:
+def serve_attach(session_dir: Path, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None) -> int:
     """Serve until Ctrl+C or SIGTERM; the run is not stopped (stopping is a command, from any window)."""
-    GuardedServer(session_dir, host, port).serve()
+    if not ipaddress_is_loopback(host):
+        print(f"tui-agent: warning: listening on {host}: anyone who can reach it and has the URL (its token) "
+              "controls the run; the connection is not encrypted", file=sys.stderr, flush=True)
+    GuardedServer(session_dir, host, port, public_url=public_url).serve()
     return 0
+
+
+def ipaddress_is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def check_public_url(url: str) -> str:
+    """The address browsers use, as an Origin: http(s)://HOST[:PORT], nothing after it (ValueError otherwise)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ValueError(f"--public-url must look like http://HOST:PORT, not {url!r}")
+    return url.rstrip("/")

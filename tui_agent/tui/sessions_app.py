@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
+from tui_agent.attach.wire import live
 from tui_agent.sessions.catalog import SessionSummary, list_sessions
 from tui_agent.tui.safe import SafeNotify, safe
 from tui_agent.tui.style_paths import style
@@ -75,6 +76,7 @@ class SessionsApp(SafeNotify, App[Choice | None]):
         Binding("r", "choose('replay')", "Replay", key_display="⏎/r"),  # Enter on a row: DataTable.RowSelected
         Binding("c", "choose('resume')", "Resume"),
         Binding("f", "choose('fork')", "Fork from…"),
+        Binding("a", "choose('attach')", "Attach"),  # a live run (one whose window was closed, or shown elsewhere)
         Binding("slash", "search", "Search"),
         Binding("escape,q", "leave", "Quit"),
     ]
@@ -104,7 +106,8 @@ class SessionsApp(SafeNotify, App[Choice | None]):
         self.shown = [s for s in self.sessions if matches(s, search)]
         for s in self.shown:
             fork = f" (fork of {s.parent})" if s.parent else ""
-            table.add_row(safe(time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started))), safe(s.outcome),
+            outcome = "live" if s.outcome == "unfinished" and live(s.path) else s.outcome  # `a` attaches to it
+            table.add_row(safe(time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started))), safe(outcome),
                           safe(str(s.iterations)), safe(f"${s.cost_usd:.2f}"), safe(s.goal, newlines=False),
                           safe(s.name + fork))
         empty = "no sessions yet" if not self.sessions else "no session matches" if not self.shown else ""

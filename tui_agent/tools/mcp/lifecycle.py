@@ -29,18 +29,6 @@ from tui_agent.tools.mcp.oauth import OAuthSettings, Provider, authentication_re
 from tui_agent.tools.mcp.support import WatchedRead, describe, follow_stderr
 
 CLIENT_INFO = types.Implementation(name="tui-agent", version=__version__)
-STATES = ("starting", "ready", "failed", "restarting", "stopped")
-
-@dataclass
-class ServerStatus:
-    """One server as the TUI panel shows it."""
-
-    name: str
-    state: str  # starting | ready | failed | restarting | stopped
-    reason: str | None
-    tools: tuple[str, ...]
-    transport: str
-    restarts: int = 0
 
 
 @dataclass

@@ -18,7 +18,8 @@ from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.callbacks import ClientSide
 from tui_agent.tools.mcp.questions import ClientHost
 from tui_agent.tools.mcp.config import ServerConfig
-from tui_agent.tools.mcp.lifecycle import STATES, Lifecycle, Server, ServerStatus
+from tui_agent.tools.mcp.lifecycle import Lifecycle, Server
+from tui_agent.tools.mcp.status import STATES, ServerStatus
 from tui_agent.tools.mcp import prompts as mcp_prompts
 from tui_agent.tools.mcp import resources
 from tui_agent.tools.mcp.prompts import PromptEntry

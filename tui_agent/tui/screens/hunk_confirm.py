@@ -57,6 +57,7 @@ class HunkConfirmScreen(ModalScreen["bool | None"]):
         super().__init__()
         self.selection, self.project = selection, project
         self.phase = "confirm"  # confirm | rechecking | failed | deploying | refused
+        self.verdict = False  # the recheck ran and said pass or fail (else it could not run)
         self.output: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -83,7 +84,7 @@ class HunkConfirmScreen(ModalScreen["bool | None"]):
         if self.phase not in ("confirm", "failed"):
             return
         anyway = self.phase == "failed"
-        self.phase, self.output = ("deploying" if anyway else "rechecking"), []
+        self.phase, self.output, self.verdict = ("deploying" if anyway else "rechecking"), [], False
         self._status("Deploying without a passing recheck…" if anyway else "Rechecking the accepted changes…")
         self.app.main.send(Deploy(self.selection.include(),  # type: ignore[attr-defined]
                                   hunks=self.selection.command_hunks(), recheck=not anyway), warn=False)
@@ -96,7 +97,7 @@ class HunkConfirmScreen(ModalScreen["bool | None"]):
             elif isinstance(event, OutputChunk) and self.phase == "rechecking":
                 self.output.append(event.text)
             elif isinstance(event, RecheckFinished):
-                self.output = [event.output]
+                self.output, self.verdict = [event.output], True
                 self._status("The recheck passes: deploying…" if event.passed else "The check FAILS on the "
                              "accepted changes. Deploy anyway (y) or go back (esc).",
                              "" if event.passed else "bold red")
@@ -108,6 +109,8 @@ class HunkConfirmScreen(ModalScreen["bool | None"]):
                 self.phase = "failed" if event.recheck_failed else "refused"
                 if event.recheck_failed:
                     self.query_one("#deploy", Button).label = "Deploy anyway (y)"
+                    if not self.verdict:  # no engine, say: the one line why, and the person decides
+                        self._status(f"{event.reason[:1].upper()}{event.reason[1:]}.", "bold red")
                 else:
                     self._status(f"Refused, nothing was written: {event.reason}", "bold red")
         if self.output:
