@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import os
 import shlex
 import shutil
@@ -224,10 +225,14 @@ def paint_time(command: list[str], name: str) -> float | None:
 
 
 def first_paint(runs: int = 5) -> None:
-    """`tui-agent demo` (this checkout's code) in tmux vs the bare four-panel app launched the same way, alternated."""
+    """`tui-agent demo` (this checkout's code) in tmux vs the bare four-panel app launched the same way, alternated.
+
+    Both load from bytecode: Textual's was written when it was installed, and so is an installed tui-agent's; a
+    checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module of tui_agent on every start."""
     if not shutil.which("tmux"):
         print("first paint: skipped (needs tmux)")
         return
+    compileall.compile_dir(REPO / "tui_agent", quiet=1)
     demo = [sys.executable, "-m", "tui_agent.cli.main", "demo", "--step"]
     bare = [sys.executable, str(REPO / "bench" / "bare_tui.py")]
     times: dict[str, list[float]] = {"demo": [], "bare": []}

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from tui_agent.commands import Command, Reply
-from tui_agent.events import Event, Finished
+from tui_agent.events import Event
 
 if TYPE_CHECKING:
+    from tui_agent.events import Finished
     from tui_agent.tools.mcp.manager import ServerStatus
     from tui_agent.tools.mcp.prompts import PromptEntry
 

@@ -28,6 +28,11 @@ class Record:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
         kind = cls.registry.get(data.get("type", ""))
+        if kind is None and issubclass(cls, Event):  # its part of the events may not be loaded yet
+            from tui_agent.events import load_all
+
+            load_all()
+            kind = cls.registry.get(data.get("type", ""))
         if kind is None or not issubclass(kind, cls) or kind is cls:
             raise ValueError(f"unknown {cls.__name__.lower()} type {data.get('type')!r}")
         names = {f.name for f in dataclasses.fields(kind)}

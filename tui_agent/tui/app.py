@@ -15,13 +15,12 @@ from textual.worker import Worker
 
 from tui_agent.commands import Stop
 from tui_agent.config import Settings
-from tui_agent.events import DeployReady, Event, Finished, OutputChunk, ToolProgress
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, QUIT, palette
 from tui_agent.tui.leave import leave
 from tui_agent.tui.prompt_commands import PromptCommands
-from tui_agent.tui.narration import Heading, LogText, Notice, narrate
 from tui_agent.tui.safe import SafeNotify
+from tui_agent.tui.said import Heading, LogText, Notice
 from tui_agent.tui.servers_view import ServersView
 from tui_agent.tui.screens.main import MainScreen
 from tui_agent.tui.startup import given, prepare_run
@@ -30,7 +29,8 @@ from tui_agent.tui.style_paths import style
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.output_log import grouped
 
-if TYPE_CHECKING:  # the inspector, breakpoints and deploy screens load when first opened
+if TYPE_CHECKING:  # the inspector, breakpoints and deploy screens load when first opened; events with the first one
+    from tui_agent.events import Event, Finished
     from tui_agent.tui.screens.breakpoints import BreakpointsScreen
 
 DRAIN_S = 1 / 20  # events are folded into the screen at most this often
@@ -136,8 +136,8 @@ class AgentApp(ServersView, SafeNotify, App[int]):
             return
         self.main.run = run
         history = run.history()
-        if history:  # resumed or forked: show the recorded history first
-            self._inbox.extend(e for e in history if not isinstance(e, (OutputChunk, Finished, DeployReady)))
+        if history:  # resumed or forked: show the recorded history first (not its output, end, deploy offer)
+            self._inbox.extend(e for e in history if e.type not in ("output", "finished", "deploy_ready"))
             self.drain()
             self.state.forget_asked()  # what was asked before the kill is asked again by the resumed loop
             self.state.paused = self.state.stop_requested = False
@@ -217,6 +217,8 @@ class AgentApp(ServersView, SafeNotify, App[int]):
         # `ready` is set in the screen's on_mount: a replay is folded there, before the first idle (snapshots)
         if not self._inbox or self._main is None or not self._main.ready:
             return
+        from tui_agent.events import ToolProgress  # these load with the first event: the first paint needs neither
+        from tui_agent.tui.narration import narrate
         events, self._inbox = self._inbox, []
         for item in grouped(events):
             if isinstance(item, str):

@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from tui_agent.sanitize import sanitize
-from tui_agent.tui.narration import Heading
+from tui_agent.tui.said import Heading
 
 if TYPE_CHECKING:
     from tui_agent.tui.screens.main import MainScreen

@@ -2,44 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from tui_agent.events import (
     AutoFixToggled, ChangesQueued, ChangesSynced, CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused,
     EnvDetected, EnvFailed, EnvOutdated, EnvOutput, EnvReady, EnvStep, Error, Event, Finished, FixRebased, FixRefused,
     IterationStarted, Paused, QuestionAnswered, QuestionAsked, RecheckStarted, ToolCallDecided, ToolProgress, Undone,
     UndoRefused,
 )
+from tui_agent.tui.said import Heading, LogText, Notice, Said
 from tui_agent.tui.state import RunState
 
 ASKED = {"form": "a form to fill in", "url": "a URL to open", "sampling": "to use your model (sampling)"}
-
-
-@dataclass(frozen=True)
-class Heading:
-    """A line of its own in the output log; `role` picks the theme colour (strong, good, bad, warn, note)."""
-
-    text: str
-    role: str = "strong"
-    mark: str | None = None  # a name to jump back to (the check of an iteration)
-
-
-@dataclass(frozen=True)
-class Notice:
-    message: str
-    severity: Literal["information", "warning", "error"] = "information"
-    timeout: float = 15
-
-
-@dataclass(frozen=True)
-class LogText:
-    """Plain lines for the output log (an environment's live build log)."""
-
-    text: str
-
-
-Said = Heading | Notice | LogText
 
 
 def check_heading(event: CheckStarted | CheckFinished, what: str) -> Heading:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from tui_agent.events import (
-    CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, EnvDetected, EnvFailed, EnvReady, EnvStep,
-    Error, Event, Finished, FixApplied,
-    IterationFinished, IterationStarted, ModelDelta, ModelRequested, ModelResponded, ModelRetrying, Paused,
-    ModeChanged, PlanUpdated, QuestionAnswered, QuestionAsked, Resumed, SamplingSpent, SessionResumed, SessionStarted,
-    ToolCallDecided, ToolCallFinished, ToolCallRequested, ToolProgress,
-)
+if TYPE_CHECKING:  # events are handled by their type name (_on_<type>): the event modules load with the first event
+    from tui_agent.events import (
+        CheckFinished, CheckStarted, Deployed, DeployReady, DeployRefused, EnvDetected, EnvFailed, EnvReady, EnvStep,
+        Error, Event, Finished, FixApplied, IterationFinished, IterationStarted, ModelDelta, ModelRequested,
+        ModelResponded, ModelRetrying, Paused, ModeChanged, PlanUpdated, QuestionAnswered, QuestionAsked, Resumed,
+        SamplingSpent, SessionResumed, SessionStarted, ToolCallDecided, ToolCallFinished, ToolCallRequested,
+        ToolProgress,
+    )
 
 ACTIVITY_CHARS = 400
 

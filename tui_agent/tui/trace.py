@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from tui_agent.events import (
-    CheckFinished, Event, IterationFinished, IterationStarted, ModelRequested, ModelResponded, ToolCallDecided,
-    ToolCallFinished, ToolCallRequested,
-)
 from tui_agent.tui.state import summarize
+
+if TYPE_CHECKING:
+    from tui_agent.events import (
+        CheckFinished, Event, IterationFinished, ModelResponded, ToolCallDecided, ToolCallFinished, ToolCallRequested,
+    )
 
 USAGE_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 
@@ -81,6 +83,11 @@ class Trace:
         return self.iterations[k]
 
     def apply(self, event: Event) -> None:
+        from tui_agent.events import (  # loaded with the first event, after the first paint
+            CheckFinished, IterationFinished, IterationStarted, ModelRequested, ModelResponded, ToolCallDecided,
+            ToolCallFinished, ToolCallRequested,
+        )
+
         if isinstance(event, IterationStarted):
             self._at(event.iteration)
         elif isinstance(event, ModelRequested):

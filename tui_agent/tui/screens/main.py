@@ -9,6 +9,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -18,6 +19,7 @@ from tui_agent.config import Settings
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, bindings
 from tui_agent.tui.screens.hunk_actions import HunkActions
+from tui_agent.tui.startup import settle_heap
 from tui_agent.tui.state import RunState
 from tui_agent.tui.trace import Trace
 from tui_agent.tui.widgets.fixes import FixesPanel
@@ -37,13 +39,14 @@ class MainScreen(HunkActions, Screen[None]):
     screen sends the person's commands to the run and posts Sent. Its styles/main.tcss is loaded by the app."""
 
     BINDINGS = bindings(MAIN)
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)  # a focus change repaints its panels, not all
 
     def __init__(self, settings: Settings, state: RunState, trace: Trace, *, on_ready: Callable[[], None],
                  max_output_lines: int = 20_000, replay: bool = False) -> None:
         super().__init__()
+        settle_heap()  # what the imports made: no full collection stalls the compose or the first paint
         self.settings, self.state, self.trace, self.replay = settings, state, trace, replay
-        self.on_ready = on_ready  # called once the panels exist, before the first frame (a replay shows at once)
-        self.max_output_lines = max_output_lines
+        self.on_ready, self.max_output_lines = on_ready, max_output_lines  # on_ready: the panels exist (before a frame)
         self.run: RunHandle | None = None
         self.ready = False  # its panels exist (set in on_mount, before is_mounted turns true)
         self.deploy_process: asyncio.subprocess.Process | None = None
@@ -63,6 +66,7 @@ class MainScreen(HunkActions, Screen[None]):
     def on_mount(self) -> None:
         self.output.border_title = "2 Output"
         self.ready = True
+        settle_heap()  # the panels, their styles and bindings: kept as long as the screen
         self.on_ready()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -206,14 +210,12 @@ class MainScreen(HunkActions, Screen[None]):
 
     def action_breakpoints(self) -> None:
         from tui_agent.tui.screens.breakpoints import BreakpointsScreen
-
         if self.run is not None:
             note = "This is a replay: breakpoints apply to live runs, not to recorded events." if self.replay else ""
             self.app.push_screen(BreakpointsScreen(self.run.breakpoints(), note=note))
 
     def action_inspect(self) -> None:
         from tui_agent.tui.screens.inspector import InspectorScreen
-
         session = self.run.session_dir if self.run is not None else None
         self.app.push_screen(InspectorScreen(self.trace, session=session, iteration=self.state.iteration or None))
 
@@ -237,12 +239,8 @@ class MainScreen(HunkActions, Screen[None]):
         if include is None:
             self.notify("Deploy cancelled: your folder was not changed.")
         elif self.send(Deploy(include), warn=False).ok and self.settings.deploy_command:  # Deployed or Refused
-            self.run_worker(self._deploy_command(self.settings.deploy_command), group="deploy", exit_on_error=False)
-
-    async def _deploy_command(self, command: str) -> None:
-        from tui_agent.tui.deploy_command import run_deploy_command
-
-        await run_deploy_command(self, command)
+            from tui_agent.tui.deploy_command import run_deploy_command
+            self.run_worker(run_deploy_command(self, self.settings.deploy_command), group="deploy", exit_on_error=False)
 
     async def stop_deploy_command(self) -> None:
         proc = self.deploy_process

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -13,10 +13,12 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_agent.events import Event, OutputChunk
 from tui_agent.sanitize import visible
-from tui_agent.tui.narration import Heading
 from tui_agent.tui.palette import RESET, sgr
+from tui_agent.tui.said import Heading
+
+if TYPE_CHECKING:
+    from tui_agent.events import Event
 
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
@@ -29,6 +31,8 @@ def visible_width(line: str) -> int:
 
 def grouped(events: Iterable[Event]) -> Iterator[str | Event]:
     """The events in order, with each run of consecutive OutputChunks joined into one string (one log write)."""
+    from tui_agent.events import OutputChunk  # loaded with the first events, after the first paint
+
     text: list[str] = []
     for event in events:
         if isinstance(event, OutputChunk):

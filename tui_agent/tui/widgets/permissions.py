@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from tui_agent.tui.safe import SafeText, safe
 from textual import on
@@ -11,10 +12,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_agent.events import ToolCallRequested
 from tui_agent.tui.palette import colour
 from tui_agent.tui.state import Decision, RunState, summarize
 from tui_agent.tui.widgets.question_text import hints_line, option_label, question_text
+
+if TYPE_CHECKING:
+    from tui_agent.events import ToolCallRequested
 
 DEFAULT_RULES = {  # what runs without a rule, in each mode ("": a session recorded before modes)
     "auto": "mode auto (m switches): reads, workspace edits and sandboxed commands run; MCP tools ask",

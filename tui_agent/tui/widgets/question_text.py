@@ -3,10 +3,14 @@ call's hints. Every string from a server is untrusted: appended to SafeText (hid
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
-from tui_agent.events import QuestionAsked
 from tui_agent.tui.safe import SafeText
+
+if TYPE_CHECKING:
+    from tui_agent.events import QuestionAsked
 
 MAX_SHOWN = 4000  # of a server's message or prompt; the rest is cut with a note
 KEYS = {"form": "y fill in the form (accept / decline / cancel) · n decline",
