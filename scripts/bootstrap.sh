@@ -31,9 +31,10 @@ else
 fi
 # gVisor, where this Debian release packages it (its tests say "skipped: <reason>" where it cannot run)
 if ! command -v runsc >/dev/null 2>&1; then
-    if apt-cache policy runsc 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    # install it outright: a `apt-cache policy | grep -q` test under pipefail can lose the race to SIGPIPE
+    get_runsc() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends runsc >/dev/null 2>&1; }
+    if get_runsc || { apt-get update -qq && get_runsc; }; then
         say "apt-get install runsc (gVisor)"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends runsc >/dev/null
     else
         say "runsc (gVisor) is not packaged for this Debian release: gVisor tests will be skipped"
     fi
