@@ -48,21 +48,21 @@ def test_claims_only_tighten_the_rules():
     said = {TOOL + "wipe": ("destructive",), TOOL + "peek": ("read-only", "idempotent")}
     hints = lambda name: said.get(name, ())  # noqa: E731
 
-    def verdict(mode: str, **rules: list[str]):
-        p = Policy(mode=mode, **rules)
+    def verdict(mode: str, allow: tuple[str, ...] = (), deny: tuple[str, ...] = ()):
+        p = Policy(mode=mode, allow=list(allow), deny=list(deny))
         p.hints = hints
         return lambda tool: p.evaluate(TOOL + tool, {})
 
-    server_wide = verdict("auto", allow=["mcp__hx"])
+    server_wide = verdict("auto", allow=("mcp__hx",))
     wipe = server_wide("wipe")
     assert (wipe.action, wipe.rule) == ("ask", None) and "destructive" in wipe.reason
     assert server_wide("plain").action == server_wide("peek").action == "allow"
-    assert verdict("auto", allow=["mcp__hx__*"])("wipe").action == "ask"
-    assert verdict("auto", allow=["mcp__hx__wipe"])("wipe").action == "allow"  # the person named it exactly
-    assert verdict("auto", allow=["mcp__hx__wipe"], deny=["mcp__hx"])("wipe").action == "deny"
+    assert verdict("auto", allow=("mcp__hx__*",))("wipe").action == "ask"
+    assert verdict("auto", allow=("mcp__hx__wipe",))("wipe").action == "allow"  # the person named it exactly
+    assert verdict("auto", allow=("mcp__hx__wipe",), deny=("mcp__hx",))("wipe").action == "deny"
     assert verdict("auto")("peek").action == "ask"  # read-only is never a reason to run without a rule
 
-    plan = verdict("plan", allow=["mcp__hx"])
+    plan = verdict("plan", allow=("mcp__hx",))
     refused = plan("plain")
     assert (refused.action, refused.by) == ("deny", "mode") and "not mark" in refused.reason
     assert plan("wipe").action == "deny"
@@ -87,7 +87,7 @@ def _run(tmp_path, hostile: ServerConfig, calls: list[str], *flags: str) -> list
     project = copy_example("calculator", tmp_path / "proj")
     (project / ".mcp.json").write_text(json.dumps({"mcpServers": {
         "hx": {"command": hostile.command, "args": list(hostile.args)}}}))
-    turns = [{"tool_calls": [{"name": TOOL + c, "arguments": {}} for c in calls]}, {"text": "done"}]
+    turns: list[dict] = [{"tool_calls": [{"name": TOOL + c, "arguments": {}} for c in calls]}, {"text": "done"}]
     done = cli("run", str(project), "--check", "python3 -m unittest", "--model", script(tmp_path, turns),
                "--headless", "--max-iterations", "1", "--sessions", str(tmp_path / "s"), "--trust-project", *flags)
     assert done.returncode == 1, done.stderr[-2000:]
