@@ -67,7 +67,7 @@ fi
 if NODE22=$(scripts/node.sh --conformance); then
     say "Node for the MCP conformance suite: $NODE22"
 else
-    say "WARNING: Node 22 / MCP conformance suite not installed (see above); its test will be skipped"
+    say "WARNING: Node 22 / MCP conformance suite not installed (see above); its tests are skipped here and fail in CI"
 fi
 
 # 4. a Docker engine, without a bridge or iptables rules: sandboxes get no network anyway

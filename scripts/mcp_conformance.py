@@ -5,8 +5,10 @@
 
 `client` and `auth` drive tests/mcp_conformance_client.py (the agent's own McpManager); `server` starts
 `tui-agent mcp serve --http` on 127.0.0.1. Per scenario, the suite's checks are counted; a failing scenario must be
-listed in tests/mcp_conformance_expected.txt ("KIND SPEC SCENARIO  # why") and a listed one that passes is stale.
-Exit 0 when both hold, 1 otherwise, 2 when Node 22 or the suite is missing (run scripts/node.sh --conformance).
+listed in tests/mcp_conformance_expected.txt ("KIND SPEC SCENARIO  # why") and a listed one that passes is stale;
+and per kind and spec version at least MINIMUM's scenarios and checks must pass (a scenario that stops running is a
+regression too). Exit 0 when all hold, 1 otherwise, 2 (with the reason on stderr) when Node 22 or the suite is
+missing (run scripts/node.sh --conformance).
 """
 
 from __future__ import annotations
@@ -40,11 +42,34 @@ SERVER = ["server-initialize", "server-session-lifecycle", "server-stateless", "
           "dns-rebinding-protection", "http-header-validation"]
 
 
+# what passes today, per KIND SPEC: (scenarios, checks) that must keep passing; fewer is a regression, even when
+# the baseline is empty (a scenario the suite stopped running, a check that vanished). Raise them as things pass.
+MINIMUM = {
+    ("client", "2025-11-25"): (5, 20), ("client", "2026-07-28"): (8, 50),
+    ("auth", "2025-11-25"): (14, 246), ("auth", "2026-07-28"): (25, 365),
+    ("server", "2025-11-25"): (5, 13), ("server", "2026-07-28"): (4, 41),
+}
+
+
 def node() -> str:
     out = subprocess.run([str(ROOT / "scripts/node.sh")], capture_output=True, text=True)
-    if out.returncode != 0 or not SUITE.exists():
+    if out.returncode != 0:
+        print(f"mcp_conformance: no Node >= 22: {out.stderr.strip()[-300:]}", file=sys.stderr)
+        raise SystemExit(2)
+    if not SUITE.exists():
+        print(f"mcp_conformance: the suite is not installed at {SUITE}: run scripts/node.sh --conformance",
+              file=sys.stderr)
         raise SystemExit(2)
     return out.stdout.strip()
+
+
+def below_minimum(kind: str, spec: str, scenarios: int, checks: int) -> str | None:
+    """Why these passing counts are a regression, or None."""
+    least = MINIMUM.get((kind, spec))
+    if least is None or (scenarios >= least[0] and checks >= least[1]):
+        return None
+    return (f"BELOW MINIMUM: {kind} {spec}: {scenarios} scenarios and {checks} checks pass, "
+            f"at least {least[0]} and {least[1]} must")
 
 
 def applies(node_bin: str, kind: str, spec: str) -> set[str]:
@@ -148,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
             ok = sum(1 for p, f in rows.values() if not f)
             checks = sum(p for p, _ in rows.values()), sum(p + f for p, f in rows.values())
             print(f"{kind} {spec}: {ok}/{len(rows)} scenarios pass, {checks[0]}/{checks[1]} checks")
+            if why := below_minimum(kind, spec, ok, checks[0]):
+                bad += 1
+                print(why)
     for key, (_passed, failed) in sorted(results.items()):
         if failed and key not in baseline:
             bad += 1

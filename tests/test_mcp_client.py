@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from mcp_fixtures import unavailable
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.config import ConfigError, ServerConfig
 from tui_agent.tools.mcp.manager import McpManager, tool_name
@@ -94,7 +95,7 @@ async def test_real_servers_over_stdio_and_a_missing_command(tmp_path, monkeypat
     _requires("mcp_server_time")
     _requires("mcp_server_git")
     if shutil.which("node") is None:
-        pytest.skip("node is not installed")
+        unavailable("node is not installed (scripts/bootstrap.sh installs it)")
     if not FILESYSTEM.exists():
         pytest.fail(f"@modelcontextprotocol/server-filesystem is not installed: {INSTALL}")
     repo = tmp_path / "repo"

@@ -1,5 +1,6 @@
 """The client protocol against the reference `@modelcontextprotocol/server-everything` over stdio: elicitation
-(form, URL, headless), sampling (approved, refused, by rule), roots, list_changed (logging level: test_mcp_client)."""
+(form, URL, headless), sampling (approved, refused, by rule), roots, list_changed (logging level, progress,
+clientInfo, MRTR: test_mcp_wire)."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ MODES = {
     "ask": {"read_file": "allow", "write_file": "ask", "edit_file": "ask", "run_command": "ask",
             "update_plan": "allow", "mcp__git__git_status": "ask"},
     "plan": {"read_file": "allow", "write_file": "deny", "edit_file": "deny", "run_command": "deny",
-             "update_plan": "allow", "mcp__git__git_status": "ask"},
+             "update_plan": "allow", "mcp__git__git_status": "deny"},  # not marked read-only by its server
 }
 
 
@@ -85,7 +85,7 @@ def test_modes_defaults_and_rules_on_top(mode):
     assert escape == ("deny" if mode == "plan" else "ask")  # an escape never runs alone
     deny = Policy(mode=mode, deny=["write_file(a.py)"], allow=["mcp__git__*"])
     assert deny.evaluate("write_file", {"path": "a.py"}).action == "deny"
-    assert deny.evaluate("mcp__git__git_status", {}).action == "allow"
+    assert deny.evaluate("mcp__git__git_status", {}).action == ("deny" if mode == "plan" else "allow")
 
 
 def test_plan_mode_tells_the_model_why_and_no_allow_rule_opens_it():

@@ -231,6 +231,7 @@ async def prepare(
     if servers:  # the loop starts them: a server that fails is marked failed, the run goes on
         mcp = McpManager(servers, project=project,
                          on_event=lambda source, message: loop.emit(ToolProgress(None, source, message)))
+        policy.hints = mcp.hints  # the servers' claims of their tools: they only ever tighten the rules
         mcp.client_side = mcp_client_side(mcp, model, policy, workspace.path, lambda: loop,
                                           host=control.questions if questions and who.present else None)
         if not who.present:  # headless: nobody to sign in; a server that needs it fails naming `mcp login`

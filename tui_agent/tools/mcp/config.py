@@ -22,6 +22,7 @@ PROJECT_FILE = ".mcp.json"
 SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 TRANSPORTS = ("stdio", "http", "sse")
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")  # RFC 5424, as MCP
 
 
 class ConfigError(_ConfigBase):
@@ -42,6 +43,7 @@ class ServerConfig:
     error: str | None = None  # e.g. an unset ${VAR}: the server is shown as failed with this reason
     timeout_s: float | None = None  # per-call timeout override ("timeout" in the file, seconds)
     oauth: dict = field(default_factory=dict)  # an HTTP server's "oauth" settings (see oauth.OAuthSettings)
+    log_level: str | None = None  # the least severe log message the server should send ("logLevel"; None: warning)
 
 
 def user_config_path() -> Path:
@@ -98,6 +100,9 @@ def _server(name: str, spec: object, path: Path, text: str, environ: dict[str, s
     timeout = spec.get("timeout")
     if timeout is not None and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0):
         raise ConfigError(f"{where}: \"timeout\" must be a positive number of seconds")
+    log_level = spec.get("logLevel")
+    if log_level is not None and log_level not in LOG_LEVELS:
+        raise ConfigError(f"{where}: \"logLevel\" must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
     missing: list[str] = []
     if kind == "stdio":
         command = spec.get("command")
@@ -112,7 +117,8 @@ def _server(name: str, spec: object, path: Path, text: str, environ: dict[str, s
             name, "stdio", command=expand(command, environ, missing),
             args=tuple(expand(a, environ, missing) for a in args),
             env={k: expand(v, environ, missing) for k, v in env.items()},
-            cwd=expand(cwd, environ, missing) if cwd else None, source=str(path), timeout_s=timeout)
+            cwd=expand(cwd, environ, missing) if cwd else None, source=str(path), timeout_s=timeout,
+            log_level=log_level)
     else:
         url = spec.get("url")
         if not isinstance(url, str) or not url.strip():
@@ -127,7 +133,7 @@ def _server(name: str, spec: object, path: Path, text: str, environ: dict[str, s
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{where}: {exc}") from None
         config = ServerConfig(name, kind, url=url, source=str(path), timeout_s=timeout, oauth=dict(oauth),
-                              headers={k: expand(v, environ, missing) for k, v in headers.items()})
+                              log_level=log_level, headers={k: expand(v, environ, missing) for k, v in headers.items()})
     if missing:
         refused = sorted({n for n in missing if n in os.environ and n not in environ})
         unset = sorted(set(missing) - set(refused))

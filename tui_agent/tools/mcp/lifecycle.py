@@ -12,7 +12,7 @@ from collections import deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import mcp_types as types
 from mcp import Client, MCPError, StdioServerParameters
@@ -180,7 +180,7 @@ class Lifecycle:
             if isinstance(message, types.ToolListChangedNotification):
                 asyncio.get_running_loop().create_task(self._refresh(srv, changed=True))
 
-        client = Client(self._watched(srv), log_level=self.log_level, logging_callback=on_log,
+        client = Client(self._watched(srv), log_level=self._level(srv), logging_callback=on_log,
                         message_handler=on_message, cache=None, client_info=CLIENT_INFO,
                         **self.client_side.client_kwargs(name))
         async with client:
@@ -199,6 +199,10 @@ class Lifecycle:
                 with contextlib.suppress(BaseException):
                     await listener
 
+    def _level(self, srv: Server) -> types.LoggingLevel:
+        """The server's own "logLevel" from its config, else the manager's (warning)."""
+        return cast(types.LoggingLevel, srv.config.log_level or self.log_level)  # config.py checked the name
+
     async def _set_level(self, srv: Server, client: Client) -> None:
         """Handshake-era servers get `logging/setLevel`; 2026-07-28 ones read the level from each request's _meta."""
         if client.server_capabilities.logging is None or client.protocol_version >= "2026-07-28":
@@ -206,7 +210,7 @@ class Lifecycle:
         try:
             with warnings.catch_warnings():  # deprecated on 2026-07-28, which this branch does not reach
                 warnings.simplefilter("ignore", MCPDeprecationWarning)
-                await client.set_logging_level(self.log_level)
+                await client.set_logging_level(self._level(srv))
         except MCPError as exc:  # a server that advertises logging but refuses the level: its logs, not our problem
             self._emit(srv.config.name, f"logging/setLevel refused: {exc}")
 

@@ -80,6 +80,8 @@ class McpManager(Lifecycle):
 
     def hints(self, name: str) -> tuple[str, ...]:
         """What the server claims of a tool (read-only, destructive, ...): shown, and only ever tightening policy."""
+        if name not in self._routes:
+            self.specs()
         route = self._routes.get(name)
         srv = self._servers.get(route[0]) if route else None
         tool = next((t for t in srv.tools if t.name == route[1]), None) if srv and route else None

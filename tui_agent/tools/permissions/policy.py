@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from tui_agent import trust
+from tui_agent.tools.permissions import hints as claims
 from tui_agent.tools.permissions.rules import (
     COMMAND_TOOLS, PATH_TOOLS, Argument, Rule, RuleError, argument_for, escape, parse_rules,
 )
@@ -118,6 +119,8 @@ class Policy:
     mode: str = "ask"  # a run's comes from Settings.mode (auto by default); "ask" here keeps a bare Policy() strict
     # a path tool's path as it resolves in the workspace (through symlinks), workspace-relative; None: as written
     resolve: Callable[[str], str | None] | None = None
+    # what an MCP tool's server claims of it (read-only, destructive, ...): may only tighten (see hints.py)
+    hints: claims.Hints | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -153,25 +156,35 @@ class Policy:
         return self.project / PERMISSIONS_FILE if self.project is not None else None
 
     def evaluate(self, name: str, arguments: dict) -> Verdict:
-        """Deny wins, then ask, then allow, over every spelling of the argument; then the mode's default."""
+        """Deny wins, then ask, then allow, over every spelling of the argument; then the mode's default.
+        An MCP server's claims only tighten: plan mode refuses a tool not marked read-only, a destructive one
+        is allowed only by a rule naming it exactly."""
         arguments = arguments if isinstance(arguments, dict) else {}
         args = self._arguments(name, arguments)
+        said = tuple(self.hints(name)) if self.hints is not None and claims.is_mcp(name) else ()
         for action in ("deny", "ask"):
             if action == "ask" and self.mode == "plan" and name in WORKSPACE_TOOLS:
                 return PLAN_REFUSAL  # read-only: no allow or ask rule lets an edit or a command through
+            if action == "ask" and self.mode == "plan" and (why := claims.plan_refusal(name, said)):
+                return Verdict("deny", None, by="mode", reason=why)
             for rule in self._parsed[action]:
                 if any(rule.matches(name, arg, for_allow=False) for arg in args):
                     return Verdict(action, rule.text)
         opaque = ""
         if args[0].kind == "command" and not args[0].literal and self.names_command(name):
             opaque = f"the command is not literal ({args[0].opaque}), so the rules can't say what it runs"
+        destructive = claims.destructive(name, said)
         for rule in self._parsed["allow"]:
             if opaque and not rule.exactly(name, args[0].value):
                 continue  # only the person's approval of exactly this text covers what the rules can't read
+            if destructive and not claims.names_exactly(rule.tool, name):
+                continue  # a server-wide rule does not cover what its server calls destructive
             if all(rule.matches(name, arg, for_allow=True) for arg in args):
                 return Verdict("allow", rule.text)
         if opaque:
             return Verdict("ask", None, by="default", reason=opaque)
+        if destructive:
+            return Verdict("ask", None, by="default", reason=claims.destructive_reason(name))
         return _default_verdict(name, args, self.mode)
 
     def _arguments(self, name: str, arguments: dict) -> list[Argument]:
