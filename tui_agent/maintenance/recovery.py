@@ -30,8 +30,8 @@ def recover_deploy(journal: Journal) -> str:
         try:
             if journal.state == "staging":
                 what = "was rolled back: nothing had changed, the folder is as it was"
-            elif journal.state == "undoing" and stage_fd >= 0:
-                if not rollback(root_fd, stage_fd, journal):
+            elif journal.state == "undoing":
+                if stage_fd >= 0 and not rollback(root_fd, stage_fd, journal):
                     return (f"an interrupted deploy into {project} could not be rolled back; its original files "
                             f"are kept in {project / journal.stage}")
                 what = "had failed and was rolled back: the folder is as it was"
