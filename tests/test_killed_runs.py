@@ -99,3 +99,23 @@ def test_a_podman_whose_service_is_gone_is_cleaned_with_the_podman_command(tmp_p
         assert not path.exists() and not Path(url[len("unix://"):]).exists(), "no service was started"
     finally:
         subprocess.run(["podman", "rm", "-f", cid], capture_output=True)
+
+
+@pytest.mark.unit
+def test_an_engine_that_never_answers_is_retried_then_given_up_after_a_week(tmp_path):
+    from tui_agent.sandbox.docker.engine import Engine
+
+    engine = Engine(url="tcp://127.0.0.1:9", kind="docker", name="gone")  # discard port: nothing listens
+    owners.records_dir().mkdir(parents=True, exist_ok=True)
+    path = owners.records_dir() / "999999-1-gone.json"
+    path.write_text(json.dumps({"owner": "999999:1", "engine": {"url": engine.url, "kind": "docker"}}))
+    try:
+        said = owners.recover()
+        assert len(said) == 1 and said[0].startswith("could not yet remove") and path.exists(), said
+        week_ago = time.time() - owners.GIVE_UP_S - 60
+        os.utime(path, (week_ago, week_ago))
+        said = owners.recover()
+        assert len(said) == 1 and said[0].startswith("gave up") and "tui-agent.owner=999999:1" in said[0], said
+        assert not path.exists()
+    finally:
+        owners.forget(path)

@@ -13,12 +13,21 @@ import json
 import os
 import secrets
 import subprocess
+import time
 from pathlib import Path
 
 from tui_agent.sandbox.docker import engine as engines
 from tui_agent.sandbox.docker import pool as docker_pool
 
 ANSWER_S = 5  # how long recovery waits for an engine before leaving the record for the next start
+GIVE_UP_S = 7 * 86400  # a record whose engine never answered for this long is dropped, with a last word
+
+
+def _age_s(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def records_dir() -> Path:
@@ -123,10 +132,18 @@ def recover() -> list[str]:
     for path, data in dead():
         try:
             line = clean(path, data)
-        except Exception as exc:  # no engine answers now: try again at the next start
+        except Exception as exc:  # no engine answers now: try again at the next start, for a week
             first = str(exc).strip().splitlines()
-            said.append(f"could not yet remove the sandbox containers a killed run left "
-                        f"({type(exc).__name__}: {first[0][:200] if first else ''}); tried again at the next start")
+            why = f"{type(exc).__name__}: {first[0][:200] if first else ''}"
+            engine = _engine(data.get("engine") or {}).label
+            if _age_s(path) > GIVE_UP_S:
+                forget(path)
+                said.append(f"gave up removing the sandbox containers a killed run left on {engine} a week ago "
+                            f"({why}); remove containers labelled {docker_pool.OWNER_LABEL}={data.get('owner')} "
+                            "yourself")
+            else:
+                said.append(f"could not yet remove the sandbox containers a killed run left on {engine} ({why}); "
+                            "tried again at the next start")
             continue
         if line:
             said.append(line)
