@@ -6,7 +6,26 @@ settings on a fresh copy (TUI tests); `fast` builds loops on a FakeSandbox and a
 import asyncio
 import os
 import shutil
+import tempfile
 from pathlib import Path
+
+
+def _own_home() -> None:
+    """The person's own tui-agent config, trust store, sessions, audit log, deploy journals and attach sockets
+    never leak into a test (nor a test's into theirs): every per-user folder is one of the test run's, set before
+    anything of tui-agent is imported (some defaults are read at import). The cache (built environments, the
+    static supervisor) is shared: it holds nothing of the person's, only what is slow to make."""
+    global _MADE_HOME
+    home = os.environ.get("TUI_AGENT_TEST_HOME")
+    if not home:
+        home = _MADE_HOME = tempfile.mkdtemp(prefix="tui-agent-test-home-")
+    os.environ.update(TUI_AGENT_TEST_HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_CONFIG_HOME=f"{home}/config",
+                      XDG_STATE_HOME=f"{home}/state", XDG_RUNTIME_DIR=f"{home}/run")
+    os.makedirs(f"{home}/run", mode=0o700, exist_ok=True)
+
+
+_MADE_HOME: str | None = None  # the home this test run made (removed at its end), not one it was given
+_own_home()
 
 import pytest
 from fakes import FastRun, build
@@ -22,13 +41,9 @@ from sandbox_fixtures import require_backend
 BACKENDS = ["docker", "bwrap"]
 
 
-def pytest_configure(config):
-    """The person's own tui-agent config and trust store never leak into a test (nor a test's into theirs)."""
-    if not os.environ.get("TUI_AGENT_TEST_HOME"):
-        import tempfile
-
-        home = tempfile.mkdtemp(prefix="tui-agent-test-home-")
-        os.environ.update(TUI_AGENT_TEST_HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_CONFIG_HOME=f"{home}/config")
+def pytest_unconfigure(config):
+    if _MADE_HOME:
+        shutil.rmtree(_MADE_HOME, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)

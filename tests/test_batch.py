@@ -15,6 +15,7 @@ import pytest
 
 from loop_fixtures import EXAMPLES, ROOT, cli, copy_example, tree
 from tui_agent.sandbox.docker.engine import DOCKER_SOCKET
+from tui_agent.maintenance.prune import prune
 
 pytestmark = [pytest.mark.slow, pytest.mark.remote]
 NAMES = ("calculator", "wordcount", "inventory")
@@ -73,6 +74,8 @@ def test_twelve_tasks_on_two_engines_equal_them_one_by_one(private_engine, tmp_p
         assert result(summary) == result(serial[task]), task
         assert json.loads((tmp_path / "out4" / f"{task}.json").read_text()) == summary
         assert (Path(summary["workspace"])).is_dir(), "each result keeps its workspace"
+        assert json.loads((Path(summary["session"]) / "refs" / "batch.json").read_text())["keep"], "pinned for review"
+    assert prune(tmp_path / "s4", older_than_s=0) == [], "a batch result is kept from pruning until forced"
     assert {p.name: tree(p) for p in (tmp_path / "work").iterdir() if p.is_dir()} == before, "nothing deploys"
     assert "12 of 12 met" in spread.stderr
 

@@ -126,3 +126,32 @@ def test_a_plain_deploy_of_plain_files_is_unchanged(tmp_path):
         assert Path(project / "a.py").read_text() == "a = 3\n"
     finally:
         ws.close()
+
+
+def test_permissions_written_by_the_agent_are_listed_never_deployed(tmp_path):
+    """tui-agent's own permissions file in the workspace (the project's is never copied in, so the agent or a
+    check made it) is counted among the files never deployed, with why; the person's own stays as it was."""
+    project = tmp_path / "p"
+    (project / ".tui-agent").mkdir(parents=True)
+    (project / ".tui-agent/permissions.json").write_text('{"permissions": {"allow": ["read_file"]}}\n')
+    ws = Workspace.create(project, tmp_path / "s", owner=(1000, 1000), quota_mb=64)
+    try:
+        assert not (ws.path / ".tui-agent").exists(), "the person's permissions are not copied into the workspace"
+        (ws.path / ".tui-agent").mkdir()
+        (ws.path / ".tui-agent/permissions.json").write_text('{"permissions": {"allow": ["run_command(*)"]}}\n')
+        for i in range(60):
+            (ws.path / ".git/objects").mkdir(parents=True, exist_ok=True)
+            (ws.path / f".git/objects/o{i:02}").write_text("x")
+        ws.files.write_text("a.py", "a = 1\n")
+        plan = ws.plan_deploy()
+        skipped = dict(plan.skipped)
+        assert "tui-agent's own permissions" in skipped[".tui-agent/permissions.json"], plan.skipped
+        assert "never deployed" in skipped[".tui-agent/permissions.json"]
+        listed = [rel for rel, _ in plan.skipped if rel.startswith(".git/")]
+        assert len(listed) == 51 and "10 more file(s) in .git/" in skipped[".git/…"], listed[-3:]
+        assert plan.writes == ["a.py"]
+        ws.deploy(skip=left_out(plan, include=(".tui-agent/permissions.json",)))
+        assert (project / ".tui-agent/permissions.json").read_text() == '{"permissions": {"allow": ["read_file"]}}\n'
+        assert not (project / ".git").exists()
+    finally:
+        ws.close()

@@ -66,6 +66,8 @@ class Settings:
                       Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "tui-agent/envs")
     mcp_env_allow: tuple = ()  # ${VAR} a project's .mcp.json may expand (only from the person's own config)
     trusted_projects: tuple = ()  # project paths (globs) the person trusts always (only from their own config)
+    # after each run, the oldest finished sessions are pruned until all fit (only from the person's config or env)
+    sessions_max_size: int | None = None
     trust_project: bool = False  # --trust-project: trust the project's config for this run
     project_trusted: bool = True  # the decision taken when the settings were loaded (not a setting)
     notices: tuple = ()  # one line each, said on stderr (headless) or in the TUI: what was ignored and why
@@ -185,9 +187,26 @@ def load(project: Path, **flags: Any) -> Settings:
             values[key] = tuple(v.strip() for v in values[key].split(",") if v.strip())
         elif key in values:
             values[key] = tuple(values[key])
+    if values.get("sessions_max_size") is not None:
+        values["sessions_max_size"] = parse_size(values["sessions_max_size"], "sessions_max_size")
     if values.get("mode", "auto") not in MODES:
         raise ConfigError(f"setting 'mode': expected one of {', '.join(MODES)}, got {values['mode']!r}")
     return Settings(criteria=criteria, project_trusted=trusted, notices=notices, **values)
+
+
+def parse_size(value: Any, what: str) -> int:
+    """Bytes from 500M, 2G, 1.5T, 4096 (binary units); ConfigError naming `what` otherwise."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    number, unit = str(value).strip().upper().removesuffix("B").removesuffix("I"), ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        size = int(float(number) * units[unit])
+    except ValueError:
+        size = -1
+    if size <= 0 or isinstance(value, bool):
+        raise ConfigError(f"{what}: not a size: {value!r} (e.g. 500M, 2G)")
+    return size
 
 
 def check_project(project: Path) -> Path:

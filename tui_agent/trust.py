@@ -32,7 +32,7 @@ PYPROJECT_KEYS = (("tool", "tui-agent"), ("build-system",), ("project", "depende
 # move where tui-agent writes, or pick what builds the environment with less isolation than a check
 RISKY_SETTINGS = ("deploy_command", "permissions", "setup", "env", "image", "sandbox_runtime", "sandbox_hosts",
                   "sandbox_host", "session_root", "env_root")
-USER_ONLY_SETTINGS = ("mcp_env_allow", "trusted_projects")  # only ever from the person's own config
+USER_ONLY_SETTINGS = ("mcp_env_allow", "trusted_projects", "sessions_max_size")  # only from the person's config
 MAX_HASHED = 64 << 20  # a trust-relevant file larger than this counts by its size only
 
 

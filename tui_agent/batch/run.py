@@ -14,6 +14,7 @@ from typing import Callable
 from tui_agent import config
 from tui_agent.batch.hosts import Host, Hosts
 from tui_agent.batch.tasks import Task
+from tui_agent.maintenance.prune import pin_session
 from tui_agent.commands import Stop
 from tui_agent.events import ModelResponded
 from tui_agent.models.base import BadModelSpec
@@ -85,6 +86,7 @@ async def run_task(task: Task, host: Host, base: dict, out_dir: Path, progress: 
         await run.close()
     diff_path = out_dir / f"{task.id}.diff"
     _write(diff_path, diff)
+    pin_session(run.session_dir, "batch", f"batch result {task.id}, kept for review ({diff_path})")
     return {"task": task.id, "project": str(task.project), "goal": settings.goal, "host": host.name,
             "outcome": finished.outcome, "reason": finished.reason, "iterations": finished.iterations,
             "cost_usd": finished.cost_usd, "elapsed_s": finished.elapsed_s, "session": str(run.session_dir),

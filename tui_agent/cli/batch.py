@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import signal
 import sys
@@ -108,5 +109,9 @@ async def start_batch(args) -> int:
             loop.remove_signal_handler(sig)
     met = sum(s["outcome"] == "met" for s in summaries)
     sys.stderr.write(f"batch: {met} of {len(tasks)} met; summaries and diffs in {out_dir} "
-                     "(nothing was deployed: `tui-agent review SESSION` to look and deploy)\n")
+                     "(nothing was deployed: `tui-agent review SESSION` to look and deploy; each result's session "
+                     "is kept from pruning until `tui-agent sessions prune --force`)\n")
+    from tui_agent.cli.commands import cap_sessions
+
+    cap_sessions(dataclasses.replace(settings, session_root=base["session_root"]))
     return 0 if met == len(tasks) else 1

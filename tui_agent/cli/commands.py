@@ -23,6 +23,8 @@ def add_session_commands(sub: argparse._SubParsersAction) -> None:
                           help="prune: the oldest finished sessions first until all fit in SIZE (e.g. 500M, 2G)")
     sessions.add_argument("--include-resumable", action="store_true", dest="include_resumable",
                           help="prune: interrupted sessions too (they could still be resumed)")
+    sessions.add_argument("--force", action="store_true", help="prune: pinned sessions (kept batch results, the "
+                          "newest deploy's undo data) and interrupted or stopped ones too; never a running one")
     sessions.add_argument("--dry-run", action="store_true", dest="dry_run", help="prune: only say what would go")
 
 
@@ -101,33 +103,38 @@ def undo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size(text: str) -> int:
-    from tui_agent.config import ConfigError
-
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    number, unit = text.strip().upper().rstrip("B"), ""
-    if number and number[-1] in units:
-        number, unit = number[:-1], number[-1]
-    try:
-        return int(float(number) * units[unit])
-    except ValueError:
-        raise ConfigError(f"--max-size: not a size: {text!r} (e.g. 500M, 2G)") from None
-
-
 def _prune(root, args: argparse.Namespace) -> int:
-    from tui_agent.config import ConfigError
+    from tui_agent import config
     from tui_agent.maintenance.prune import prune
 
     if args.older_than is None and args.max_size is None:
-        raise ConfigError("sessions prune needs --older-than DAYS and/or --max-size SIZE")
+        raise config.ConfigError("sessions prune needs --older-than DAYS and/or --max-size SIZE")
     gone = prune(root, older_than_s=None if args.older_than is None else args.older_than * 86400,
-                 max_bytes=None if args.max_size is None else _size(args.max_size),
-                 include_resumable=args.include_resumable, dry_run=args.dry_run)
+                 max_bytes=None if args.max_size is None else config.parse_size(args.max_size, "--max-size"),
+                 include_resumable=args.include_resumable or args.force, force=args.force, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     for item in gone:
         print(one_line(f"{verb} {item.name} ({item.bytes / 1e6:.1f} MB): {item.why}"))
     print(f"{verb} {len(gone)} session(s), {sum(i.bytes for i in gone) / 1e6:.1f} MB")
     return 0
+
+
+def cap_sessions(settings) -> None:
+    """After a run: the person's `sessions_max_size` (their own config or TUI_AGENT_SESSIONS_MAX_SIZE, never the
+    project's) prunes the oldest finished sessions until all fit; said on stderr."""
+    if settings is None or settings.sessions_max_size is None:
+        return
+    from tui_agent.maintenance.prune import prune
+
+    try:
+        gone = prune(settings.session_root, max_bytes=settings.sessions_max_size)
+    except OSError as exc:
+        print(f"tui-agent: warning: sessions_max_size: {one_line(exc)}", file=sys.stderr)
+        return
+    if gone:
+        names = ", ".join(item.name for item in gone)
+        print(one_line(f"tui-agent: sessions_max_size: removed {len(gone)} finished session(s), "
+                       f"{sum(i.bytes for i in gone) / 1e6:.1f} MB: {names}"), file=sys.stderr)
 
 
 def mcp(args: argparse.Namespace) -> int:

@@ -189,16 +189,21 @@ async def _start(args: argparse.Namespace) -> int:
                                 lambda: config.load(project, **{**flags, "trust_project": True}))
     if settings is None:
         return 1
-    if not headless:
-        from tui_agent.tui.launch import run_tui
+    try:
+        if not headless:
+            from tui_agent.tui.launch import run_tui
 
-        return await run_tui(settings, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
-    from tui_agent.agent.gate import NOBODY
-    from tui_agent.cli.headless import run_headless
-    from tui_agent.runner import prepare
+            return await run_tui(settings, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
+        from tui_agent.agent.gate import NOBODY
+        from tui_agent.cli.headless import run_headless
+        from tui_agent.runner import prepare
 
-    run = await prepare(settings, who=NOBODY, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
-    return await run_headless(run)
+        run = await prepare(settings, who=NOBODY, resume_dir=resume_dir, fork_at=getattr(args, "fork_at", None))
+        return await run_headless(run)
+    finally:
+        from tui_agent.cli.commands import cap_sessions
+
+        await asyncio.to_thread(cap_sessions, settings)
 
 
 async def _replay(args: argparse.Namespace) -> int:

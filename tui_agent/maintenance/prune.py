@@ -5,8 +5,8 @@ resume, fork and replay read), its project baseline, and its pins, `refs/NAME.js
 {"keep": bool, "reason": str, "snapshots": [id...], "objects": [sha...]} that other features write to keep
 content alive (a deploy's undo data, a batch result's kept workspace). A pin with "keep": true also keeps the
 whole session from being pruned. A session with a fork is kept (the fork names it as its parent). A running
-session (its workspace lock held) is never touched; an interrupted one, which can be resumed, only when the
-person asks for it."""
+session (its workspace lock held) is never touched; an interrupted or stopped one, which can be resumed, only when
+the person asks for it; the newest not-undone deploy of a project keeps its session (undo needs it) unless forced."""
 
 from __future__ import annotations
 
@@ -91,10 +91,34 @@ def _remove(folder: Path) -> None:
     os.rmdir(folder)
 
 
+def pin_session(session: Path, name: str, reason: str) -> Path:
+    """Keep a whole session from pruning (e.g. a batch result kept for review) until `--force` or unpin."""
+    path = session / "refs" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"keep": True, "reason": reason, "snapshots": [], "objects": []}))
+    os.replace(tmp, path)
+    return path
+
+
+def undo_holders(root: Path) -> set[str]:
+    """Sessions holding the newest not-undone deploy (or undo) of some project: `tui-agent undo` needs them."""
+    from tui_agent.workspace import undo
+
+    projects = set()
+    for session in root.iterdir() if root.is_dir() else []:
+        found = undo.last(session) if (session / "refs").is_dir() else None
+        if found is not None:
+            projects.add(str(found[1].get("project", "")))
+    return {holder.name for project in projects if (holder := undo.last_for(root, Path(project))) is not None}
+
+
 def prune(root: Path, *, older_than_s: float | None = None, max_bytes: int | None = None,
-          include_resumable: bool = False, dry_run: bool = False) -> list[Pruned]:
+          include_resumable: bool = False, force: bool = False, dry_run: bool = False) -> list[Pruned]:
     """Remove old finished sessions (older than `older_than_s`, then the oldest first while the whole is over
-    `max_bytes`); sweep unreferenced objects from the rest. Returns what was (or, dry, would be) removed."""
+    `max_bytes`); sweep unreferenced objects from the rest. Returns what was (or, dry, would be) removed.
+    Never a running session; not a resumable (interrupted or stopped) one unless `include_resumable`; not a pinned
+    one (kept for review, or the newest deploy's undo data) unless `force`."""
     root = Path(root).expanduser()
     found: list[tuple[SessionSummary, int]] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
@@ -104,6 +128,7 @@ def prune(root: Path, *, older_than_s: float | None = None, max_bytes: int | Non
                 collect(folder)
             found.append((summary, size_of(folder)))
     parents = {summary.parent for summary, _ in found if summary.parent}  # a fork keeps its parent
+    undoable = set() if force else undo_holders(root)
     now, total, done = time.time(), sum(size for _, size in found), []
     for summary, size in sorted(found, key=lambda item: item[0].started):
         folder, why = summary.path, None
@@ -112,7 +137,7 @@ def prune(root: Path, *, older_than_s: float | None = None, max_bytes: int | Non
             why = f"older than {older_than_s / 86400:g} day(s)"
         elif max_bytes is not None and total > max_bytes:
             why = "over the size cap (oldest first)"
-        if why is None or summary.name in parents or not _prunable(summary, include_resumable):
+        if why is None or summary.name in parents | undoable or not _prunable(summary, include_resumable, force):
             continue
         if not dry_run:
             _remove(folder)
@@ -121,7 +146,10 @@ def prune(root: Path, *, older_than_s: float | None = None, max_bytes: int | Non
     return done
 
 
-def _prunable(summary: SessionSummary, include_resumable: bool) -> bool:
-    if inuse.held(summary.path) or any(pin.get("keep") for pin in pins(summary.path)):
+RESUMABLE = ("unfinished", "stopped")  # killed or interrupted, or stopped by the person: `resume` goes on
+
+
+def _prunable(summary: SessionSummary, include_resumable: bool, force: bool) -> bool:
+    if inuse.held(summary.path) or not force and any(pin.get("keep") for pin in pins(summary.path)):
         return False
-    return summary.outcome != "unfinished" or include_resumable
+    return summary.outcome not in RESUMABLE or include_resumable

@@ -30,8 +30,8 @@ def recover_deploy(journal: Journal) -> str:
         try:
             if journal.state == "staging":
                 what = "was rolled back: nothing had changed, the folder is as it was"
-            elif journal.state == "undoing" and stage_fd >= 0:
-                if not rollback(root_fd, stage_fd, journal):
+            elif journal.state == "undoing":
+                if stage_fd >= 0 and not rollback(root_fd, stage_fd, journal):
                     return (f"an interrupted deploy into {project} could not be rolled back; its original files "
                             f"are kept in {project / journal.stage}")
                 what = "had failed and was rolled back: the folder is as it was"
@@ -91,14 +91,10 @@ def abandoned_workspaces() -> list[Path]:
 
 
 def recover_workspaces() -> list[str]:
-    sessions = abandoned_workspaces()
-    if not sessions:
-        return []
-    _remove_dead_containers()
     from tui_agent.workspace.workspace import Workspace, WorkspaceError
 
     said = []
-    for session in sessions:
+    for session in abandoned_workspaces():
         try:
             Workspace.open(session).close()  # the files are kept as a plain folder: resume mounts them again
             said.append(f"a killed run's workspace was unmounted, its files kept: {session}")
@@ -107,22 +103,13 @@ def recover_workspaces() -> list[str]:
     return said
 
 
-def _remove_dead_containers() -> None:
-    """Sandbox containers whose creating process is gone, if a Docker engine answers at once."""
-    try:
-        import docker
+def recover_containers() -> list[str]:
+    """Sandbox containers (Docker, Podman, remote engines) of runs that were killed: see sandbox.docker.owners."""
+    from tui_agent.sandbox.docker import owners
 
-        from tui_agent.sandbox.docker.pool import remove_leftovers
-
-        client = docker.from_env(timeout=5)
-        try:
-            remove_leftovers(client)
-        finally:
-            client.close()
-    except Exception:
-        pass  # no engine here: its next start removes them (the pool does it too)
+    return owners.recover()
 
 
 def recover() -> list[str]:
-    """Everything above, each told in one line."""
-    return recover_deploys() + recover_workspaces()
+    """Everything above, each told in one line (containers before mounts: a container holds its workspace)."""
+    return recover_deploys() + recover_containers() + recover_workspaces()

@@ -7,7 +7,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_agent.workspace.deploy_risk import flag, refused
+from tui_agent.workspace.deploy_risk import flag, refused, unscanned
 from tui_agent.workspace.safefs import O_DIR
 from tui_agent.workspace.snapshots import Manifest, changed_paths
 
@@ -99,6 +99,7 @@ def make_plan(ws_root: Path, base: Manifest, current: Manifest, skip: dict[str, 
             if rel in base and not stat.S_ISREG(base[rel][0]):
                 continue
             plan.skipped.append((rel, f"{_kind(e[0])} in the workspace: not deployed"))
+    plan.skipped += unscanned(ws_root)
     plan.skipped.sort()
     going = set(plan.writes) | set(plan.deletes)
     plan.flagged = sorted(item for item in plan.flagged if item[0] in going)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import os
 import re
 import stat
 from pathlib import Path
@@ -73,6 +74,39 @@ def shown(ws_root: Path, plan) -> tuple:
                     if exc.errno == errno.EFBIG else f"(cannot be read: {exc.strerror})")
         out.append((rel, why, text))
     return tuple(out)
+
+
+UNSCANNED_WHY = {
+    ".tui-agent": "tui-agent's own permissions, written in the workspace (only you write yours): never deployed",
+    ".git": "git internals written in the workspace (hooks and config would run on your machine): never deployed",
+}
+LISTED = 50  # files of one such folder listed by name; the rest in one line with their count
+
+
+def unscanned(ws_root: Path) -> list[tuple[str, str]]:
+    """(path, why) of the files in the workspace's own .tui-agent and .git folders. The scan skips these (the
+    project's are never copied in), so whatever is there was made in the workspace, by the agent or a check:
+    listed with the files that are never deployed, so that nothing written is left out of the count."""
+    out: list[tuple[str, str]] = []
+    for name, why in UNSCANNED_WHY.items():
+        top = ws_root / name
+        if not top.is_dir() or top.is_symlink():
+            if top.is_symlink() or top.exists():
+                out.append((name, why))
+            continue
+        found = []
+        for dirpath, dirnames, filenames in os.walk(top):  # symlinks to folders are listed, never followed
+            rel_dir = os.path.relpath(dirpath, ws_root)
+            found += [f"{rel_dir}/{f}" for f in filenames]
+            found += [f"{rel_dir}/{d}" for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+            if len(found) > 10 * LISTED:
+                break
+        found.sort()
+        out += [(rel, why) for rel in found[:LISTED]]
+        if len(found) > LISTED:
+            more = f"{len(found) - LISTED}{'+' if len(found) > 10 * LISTED else ''}"
+            out.append((f"{name}/…", f"{more} more file(s) in {name}/ ({why})"))
+    return out
 
 
 def refused(rel: str) -> str | None:

@@ -178,13 +178,13 @@ def commit(root_fd: int, stage_fd: int, journal: Journal) -> None:
         dfd, name = _at(root_fd, rel)
         try:
             if not _exists(dfd, name):
-                os.mkdir(name, mode, dir_fd=dfd)
-                nfd = os.open(name, O_DIR, dir_fd=dfd)
-                try:
-                    os.fchmod(nfd, mode)
-                    _give_owner(nfd, None, os.fstat(dfd))
-                finally:
-                    os.close(nfd)
+                os.mkdir(name, 0o700, dir_fd=dfd)
+            nfd = os.open(name, O_DIR, dir_fd=dfd)  # mode and owner each time: a kill may fall between
+            try:
+                os.fchmod(nfd, mode)
+                _give_owner(nfd, None, os.fstat(dfd))
+            finally:
+                os.close(nfd)
         finally:
             os.close(dfd)
     for i, (rel, existed) in enumerate(journal.writes):
@@ -262,13 +262,13 @@ def rollback(root_fd: int, stage_fd: int, journal: Journal) -> bool:
         def undo_rmdir(dfd, name, mode=mode, uid=uid, gid=gid):
             if not _exists(dfd, name):
                 os.mkdir(name, 0o700, dir_fd=dfd)
-                nfd = os.open(name, O_DIR, dir_fd=dfd)
-                try:
-                    os.fchmod(nfd, mode)
-                    if os.geteuid() == 0:
-                        os.fchown(nfd, uid, gid)
-                finally:
-                    os.close(nfd)
+            nfd = os.open(name, O_DIR, dir_fd=dfd)  # mode and owner each time: a kill may fall between
+            try:
+                os.fchmod(nfd, mode)
+                if os.geteuid() == 0:
+                    os.fchown(nfd, uid, gid)
+            finally:
+                os.close(nfd)
         step(rel, undo_rmdir)
     for i in reversed(range(len(journal.deletes))):
         if _exists(stage_fd, f"d{i}"):

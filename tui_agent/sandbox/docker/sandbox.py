@@ -8,9 +8,11 @@ import json
 import logging
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from tui_agent.sandbox.docker import channel, engine_probe, host_supervisor
 from tui_agent.sandbox.docker import engine as engines
+from tui_agent.sandbox.docker import owners
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
 from tui_agent.sandbox.docker.frames import Frames
@@ -45,6 +47,7 @@ class DockerSandbox:
         self.pool: docker_pool.Pool | None = None
         self.shipped: ShippedWorkspace | None = None  # remote engines: the workspace goes through the API
         self.confirm_problems: list[str] = []  # engine exit statuses that did not match a trailer
+        self.owner_record: Path | None = None  # owners.record(): what a `kill -9` of this process leaves is found
 
     @staticmethod
     def default_engine(runtime: str | None = None) -> engines.Engine:
@@ -70,6 +73,7 @@ class DockerSandbox:
         if not self.spec.workspace.is_dir():
             raise SandboxUnavailable(f"workspace {self.spec.workspace} is not a directory")
         try:
+            self.owner_record = await asyncio.to_thread(owners.record, self.engine)  # before any container
             self.client = await asyncio.to_thread(self.engine.client, 30)
             await asyncio.to_thread(docker_pool.remove_leftovers, self.client)
             if self.engine.ships:
@@ -252,8 +256,10 @@ class DockerSandbox:
         return RunResult(code, time.monotonic() - started, truncated=truncated)  # killed, e.g. out of memory
 
     async def close(self) -> None:
+        left = False
         if self.pool is not None:
             await self.pool.close()
+            left = bool(docker_pool.still_ours(self.pool.created))
         if self.shipped is not None:
             await asyncio.to_thread(self.shipped.close)
             self.shipped = None
@@ -261,6 +267,9 @@ class DockerSandbox:
             await asyncio.to_thread(self.client.close)
         self.pool = None
         self.client = None
+        if not left:  # else the record stays: the next start removes what the engine refused to remove now
+            owners.forget(self.owner_record)
+            self.owner_record = None
 
 
 def _parsed(payload: bytes) -> dict:
