@@ -31,7 +31,7 @@ from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_sid
 from tui_agent.tools.mcp.prompts import PromptEntry
 from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
-from tui_agent.workspace.deploy_subset import deploy_whole
+from tui_agent.workspace.deploy_subset import deploy_whole, preview
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
 
 SANDBOX_UID = 1000
@@ -106,6 +106,15 @@ class Run:
 
     def changes(self) -> str:
         return self.workspace.diff(self.loop.first_snapshot)[0]
+
+    def deploy_preview(self, deploy: Deploy) -> list[tuple[str, bytes | None]] | None:
+        return preview(self.workspace, deploy.hunks or (), deploy.include)
+
+    def attach_unavailable(self) -> str:
+        return "this run serves no other window (attach.shared.Shared serves one)"
+
+    async def alone(self) -> None:
+        return None
 
     def _deploy(self, include: tuple = ()) -> Reply:
         """The person approved the deploy: the safe copy-back into their folder (never done by the loop).

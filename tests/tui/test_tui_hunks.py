@@ -157,7 +157,8 @@ def test_review_screen_snapshot(snap_compare):
 
     async def open_review(pilot):
         app.clear_notifications()
-        screen = HunkReviewScreen(_review_of_calculator(), "/home/you/calculator")
+        screen = HunkReviewScreen(_review_of_calculator(), "/home/you/calculator", run=app.agent_run,
+                                  send=app.main.send)
         await app.push_screen(screen)
         screen.selection.set_hunk(0, 1, False)
         screen._sync()

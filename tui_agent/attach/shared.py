@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_agent.attach.server import AttachServer
 from tui_agent.attach.wire import AttachError
-from tui_agent.commands import Command, Reply
+from tui_agent.commands import Command, Deploy, Reply
 from tui_agent.events import Event, Finished
 from tui_agent.handle import RunHandle, Sink
 
@@ -66,6 +66,15 @@ class Shared:
 
     def changes(self) -> str:
         return self.inner.changes()
+
+    def deploy_preview(self, deploy: Deploy) -> list[tuple[str, bytes | None]] | None:
+        return self.inner.deploy_preview(deploy)
+
+    def attach_unavailable(self) -> str:
+        return self.unavailable
+
+    async def alone(self) -> None:
+        await self.server.alone()
 
     async def close(self) -> None:
         await self.server.close()

@@ -20,7 +20,8 @@ class HunkActions:
 
         self.app.clear_notifications()  # type: ignore[attr-defined]
         project = self.state.project or str(self.settings.project)  # type: ignore[attr-defined]
-        self.app.push_screen(HunkReviewScreen(ready.review, project))  # type: ignore[attr-defined]
+        self.app.push_screen(HunkReviewScreen(ready.review, project, run=self.run,  # type: ignore[attr-defined]
+                                             send=self.send))  # type: ignore[attr-defined]
 
     def action_undo(self) -> None:
         if self.replay:  # type: ignore[attr-defined]
