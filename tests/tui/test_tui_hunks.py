@@ -121,7 +121,7 @@ async def test_feedback_on_rejected_hunks_starts_another_iteration(tmp_path):
         screen.query_one("#hunks-reason").value = "divide by zero must raise"
         await pilot.click("#feedback")
         await until(pilot, lambda: not isinstance(app.screen, HunkReviewScreen), what="the review to close")
-        run = app.agent_run
+        run = app.agent_run.inner  # the run itself, under the attach server (attach.shared.Shared)
         await until(pilot, lambda: any(isinstance(e, Finished) and e.iterations == 3 for e in run.history()),
                     what="another iteration, finished")
         asked = json.dumps([m for m in run.loop.conversation.messages])

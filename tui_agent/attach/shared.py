@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui_agent.attach.server import AttachServer
 from tui_agent.attach.wire import AttachError
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 
 class Shared:
-    """The run, unchanged, plus its AttachServer: started with the run, closed with it."""
+    """The run, unchanged, plus its AttachServer: started with the run, closed with it. Only the RunHandle is
+    offered; the run itself is `inner` (a test looking into it)."""
 
     def __init__(self, run: RunHandle) -> None:
         self.inner = run
@@ -26,9 +27,6 @@ class Shared:
         self.server = AttachServer(run)
         self.unavailable = ""
         run.subscribe(self.server.receive)
-
-    def __getattr__(self, name: str) -> Any:  # the run's own attributes (settings, workspace...) as before
-        return getattr(self.inner, name)
 
     async def start(self) -> Shared:
         try:
