@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tui_agent.sandbox import Limits, SandboxSpec, create, probe  # noqa: E402
+from tui_agent.sandbox.docker import ours  # noqa: E402
 from tui_agent.sandbox.docker import pool as docker_pool  # noqa: E402
 
 COMMAND = "python3 -c pass"
@@ -35,8 +36,8 @@ def bench_host(n: int) -> list[float]:
 
 def _hardened(spec: SandboxSpec, command: list[str]) -> dict:
     config = docker_pool.container_config(spec)
-    config.update(entrypoint=command, command=[], stdin_open=False, labels={docker_pool.LABEL: "1",
-                                                              docker_pool.OWNER_LABEL: docker_pool.owner_id()})
+    config.update(entrypoint=command, command=[], stdin_open=False, labels={ours.LABEL: "1",
+                                                              ours.OWNER_LABEL: ours.owner_id()})
     return config
 
 

@@ -17,7 +17,7 @@ from loop_fixtures import ROOT, EXAMPLES, cli, copy_example, events, of_type, sc
 from sandbox_fixtures import TEST_LIMITS, Output, make_workspace, write_owned
 from tui_agent.sandbox import SandboxSpec, create
 from tui_agent.sandbox.docker import host_supervisor, supervisor_volume
-from tui_agent.sandbox.docker import pool as docker_pool
+from tui_agent.sandbox.docker import ours
 from tui_agent.sessions.recorder import read_records
 from tui_agent.workspace import quota
 
@@ -48,9 +48,9 @@ async def test_no_host_folder_is_mounted_in_any_container(remote_box):
     result = await box.run("python3 a.py", Output())
     assert result.exit_code == 0
     await box.ready()  # the run's container gone, the pool full again
-    ours = docker_pool.labelled(box.client)
-    assert len(ours) >= 2, "the pool and the workspace keeper"
-    for summary in ours:
+    mine = ours.labelled(box.client)
+    assert len(mine) >= 2, "the pool and the workspace keeper"
+    for summary in mine:
         mounts = {m["Destination"]: m for m in box.client.api.inspect_container(summary["Id"])["Mounts"]}
         assert [m["Type"] for m in mounts.values()] == ["volume", "volume"], mounts
         assert mounts["/workspace"]["Name"] == box.shipped.volume and mounts["/workspace"]["RW"]

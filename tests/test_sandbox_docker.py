@@ -14,7 +14,7 @@ import pytest
 
 from tui_agent.sandbox import SandboxSpec, SandboxUnavailable, create
 from tui_agent.sandbox.docker import host_supervisor
-from tui_agent.sandbox.docker import pool as docker_pool
+from tui_agent.sandbox.docker import ours
 from tui_agent.sandbox.docker.sandbox import DockerSandbox
 from tui_agent.workspace import quota as fsquota
 
@@ -125,7 +125,7 @@ async def test_container_is_hardened(box):
                              (str(supervisor.folder), host_supervisor.INSIDE_DIR, False)])
     assert config["Entrypoint"] == [host_supervisor.INSIDE] and not config["Cmd"]  # the host's own supervisor
     assert config["Healthcheck"]["Test"] == ["NONE"]  # no exec of the image's own making runs beside it
-    assert config["Labels"][docker_pool.LABEL] == "1"
+    assert config["Labels"][ours.LABEL] == "1"
 
 
 async def test_exit_status_is_confirmed_by_the_engine(box):
@@ -139,21 +139,21 @@ async def test_leftovers_of_a_dead_process_are_removed_on_start(factory):
     client = _client()
     dead = subprocess.Popen(["true"])
     dead.wait()
-    labels = {docker_pool.LABEL: "1", docker_pool.OWNER_LABEL: f"{dead.pid}:0"}
+    labels = {ours.LABEL: "1", ours.OWNER_LABEL: f"{dead.pid}:0"}
     leftover = client.containers.create("tui-agent-sandbox:latest", ["sleep", "600"], labels=labels,
                                         network_mode="none")
     leftover.start()
-    alive_labels = {docker_pool.LABEL: "1", docker_pool.OWNER_LABEL: docker_pool.owner_id()}
+    alive_labels = {ours.LABEL: "1", ours.OWNER_LABEL: ours.owner_id()}
     in_use = client.containers.create("tui-agent-sandbox:latest", ["true"], labels=alive_labels,
                                       network_mode="none")
     try:
         await factory.make()
-        ids = {c["Id"] for c in docker_pool.labelled(client)}
+        ids = {c["Id"] for c in ours.labelled(client)}
         assert leftover.id not in ids, "a crashed run's container was not removed"
         assert in_use.id in ids, "a container of a live process was removed"
     finally:
         for c in (leftover, in_use):
-            docker_pool.remove_quietly(client, c.id)
+            ours.remove_quietly(client, c.id)
         client.close()
 
 
@@ -189,8 +189,8 @@ async def test_a_killed_client_stops_its_containers_and_the_next_start_removes_t
     # (its stopped containers are still there now, unless a concurrent start() elsewhere removed them)
     docker = _client()
     await factory.make()
-    left = [c for c in docker_pool.labelled(docker)
-            if c["Labels"].get(docker_pool.OWNER_LABEL, "").startswith(f"{client.pid}:")]
+    left = [c for c in ours.labelled(docker)
+            if c["Labels"].get(ours.OWNER_LABEL, "").startswith(f"{client.pid}:")]
     docker.close()
     assert left == [], "the dead client's containers were not removed at the next start"
 
@@ -202,7 +202,7 @@ async def test_close_leaves_nothing_running(factory):
     created = set(box.sandbox.pool.created)
     await box.sandbox.close()
     client = _client()
-    left = {c["Id"] for c in docker_pool.labelled(client)} & created
+    left = {c["Id"] for c in ours.labelled(client)} & created
     client.close()
     assert left == set()
 

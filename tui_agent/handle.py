@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from tui_agent.commands import Command, Reply
+from tui_agent.commands import Command, Deploy, Reply
 from tui_agent.events import Event
 
 if TYPE_CHECKING:
@@ -53,6 +53,16 @@ class RunHandle(Protocol):
 
     def changes(self) -> str:
         """Every change since the start, as one unified diff (what a deploy would write)."""
+
+    def deploy_preview(self, deploy: Deploy) -> list[tuple[str, bytes | None]] | None:
+        """What this per-hunk Deploy would write: (path, its exact new bytes, or None: removed) per file; None
+        without a workspace here to compute it from (a replay, a window attached to a run elsewhere)."""
+
+    def attach_unavailable(self) -> str:
+        """Why no other window can attach to this run ("" when one can: this window may then leave it running)."""
+
+    async def alone(self) -> None:
+        """Return once no other window is attached to the run (at once when none can attach)."""
 
     async def close(self) -> None:
         """Stop what the run started (MCP servers, sandbox), leave the workspace as a plain folder."""

@@ -104,5 +104,14 @@ class ReplayRun:
     def changes(self) -> str:
         return "(a replay has no workspace to compare: [ and ] show each recorded fix)"
 
+    def deploy_preview(self, deploy: Deploy) -> list[tuple[str, bytes | None]] | None:
+        return None  # no workspace: the confirmation lists the accepted hunks
+
+    def attach_unavailable(self) -> str:
+        return "a replay serves no other window"
+
+    async def alone(self) -> None:
+        return None
+
     async def close(self) -> None:
         return None

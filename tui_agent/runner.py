@@ -25,13 +25,14 @@ from tui_agent.events import (
     ToolProgress,
 )
 from tui_agent.models import create_model
-from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
+from tui_agent.sessions.recorder import SessionRecorder, new_session_dir, read_events
+from tui_agent.sessions.resume import resumed_from, start_of
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
 from tui_agent.tools.mcp.prompts import PromptEntry
 from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out
-from tui_agent.workspace.deploy_subset import deploy_whole
+from tui_agent.workspace.deploy_subset import deploy_whole, preview
 from tui_agent.workspace.workspace import DeployError, Workspace, WorkspaceError
 
 SANDBOX_UID = 1000
@@ -107,6 +108,15 @@ class Run:
     def changes(self) -> str:
         return self.workspace.diff(self.loop.first_snapshot)[0]
 
+    def deploy_preview(self, deploy: Deploy) -> list[tuple[str, bytes | None]] | None:
+        return preview(self.workspace, deploy.hunks or (), deploy.include)
+
+    def attach_unavailable(self) -> str:
+        return "this run serves no other window (attach.shared.Shared serves one)"
+
+    async def alone(self) -> None:
+        return None
+
     def _deploy(self, include: tuple = ()) -> Reply:
         """The person approved the deploy: the safe copy-back into their folder (never done by the loop).
 
@@ -178,8 +188,8 @@ async def prepare(
     history: list[Event] = []
     start_turn = 0
     if resume_dir is not None:
-        history = _history(resume_dir, fork_at)
-        if _start_of(history).model == settings.model:  # the same scripted/replay model continues where it was
+        history = resumed_from(resume_dir, fork_at)
+        if start_of(history).model == settings.model:  # the same scripted/replay model continues where it was
             start_turn = sum(isinstance(e, ModelResponded) for e in history)
     model = create_model(settings.model, start_turn=start_turn, prices=settings.prices or None)
     choice, engine, runtime = sandbox_hosts.placement(settings)
@@ -194,7 +204,7 @@ async def prepare(
             workspace = parent.fork(session_dir, last.snapshot if isinstance(last, IterationFinished) else None)
         finally:
             parent.close()
-        history[0] = replace(_start_of(history), session_id=session_dir.name, parent=resume_dir.name, fork_at=fork_at)
+        history[0] = replace(start_of(history), session_id=session_dir.name, parent=resume_dir.name, fork_at=fork_at)
     elif resume_dir is not None:
         session_dir = resume_dir
         workspace = Workspace.open(session_dir, project, owner=_owner())
@@ -256,28 +266,6 @@ async def prepare(
         recorded = history if fork_at is not None else read_events(session_dir)  # with an unfinished iteration's
         control.questions.start_after(sum(isinstance(e, QuestionAsked) for e in recorded))
     return Run(settings, session_dir, loop, control, workspace, sandbox, recorder, mcp, notices)
-
-
-def _start_of(history: list[Event]) -> SessionStarted:
-    start = history[0]
-    if not isinstance(start, SessionStarted):
-        raise ConfigError("the session does not begin with its start record")
-    return start
-
-
-def _history(session_dir: Path, fork_at: int | None) -> list[Event]:
-    """The recorded events a resume (or a fork at iteration `fork_at`) starts from."""
-    if fork_at is None:
-        history = whole_iterations(read_events(session_dir))
-        if not history:
-            raise ConfigError(f"{session_dir}: no whole iteration was recorded; start a new run instead")
-        return history
-    events = effective(read_events(session_dir))
-    ends = [i for i, e in enumerate(events) if isinstance(e, IterationFinished) and e.iteration == fork_at]
-    if not ends:
-        done = [e.iteration for e in events if isinstance(e, IterationFinished)]
-        raise ConfigError(f"{session_dir.name} has no iteration {fork_at} to fork from (it has {done or 'none'})")
-    return events[: ends[0] + 1]
 
 
 def settings_of_session(session_dir: Path) -> dict:

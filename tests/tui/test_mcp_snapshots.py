@@ -34,7 +34,7 @@ def asking():
 
 async def with_servers(pilot) -> None:
     await pilot.pause()  # the main screen's panels exist
-    pilot.app.show_servers(SERVERS)  # what refresh_servers reads from a live run's McpManager
+    pilot.app.servers_view.show(SERVERS)  # what refresh() reads from a live run's McpManager
 
 
 def test_mcp_servers(snap_compare):

@@ -115,7 +115,7 @@ async def test_edit_a_pending_call_runs_the_edited_arguments(calculator):
         area.load_text(json.dumps({"path": "calc.py", "old_string": "    return a / b\n", "new_string": EDITED}))
         await pilot.press("ctrl+s")
         await until(pilot, lambda: any(d.summary.endswith("(edited)") for d in app.state.decisions))
-        await until(pilot, lambda: "edited by the person" in app.agent_run.workspace.files.read_text("calc.py"))
+        await until(pilot, lambda: "edited by the person" in app.agent_run.inner.workspace.files.read_text("calc.py"))
         await pilot.press("x")
         await until(pilot, lambda: app.state.finished is not None)
         run_dir = app.agent_run.session_dir
@@ -141,7 +141,7 @@ async def test_edit_at_a_tool_breakpoint_then_step(calculator):
         assert app.state.iterations_done == 0, "nothing runs until the person goes on"
         await pilot.press("s")
         await until(pilot, lambda: app.state.iterations_done == 1 and app.state.paused, what="one step")
-        assert "edited by the person" in app.agent_run.workspace.files.read_text("calc.py")
+        assert "edited by the person" in app.agent_run.inner.workspace.files.read_text("calc.py")
         await pilot.press("x")
         await until(pilot, lambda: app.state.finished is not None)
         run_dir = app.agent_run.session_dir

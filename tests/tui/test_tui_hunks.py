@@ -12,10 +12,16 @@ from tui_fixtures import REPO, example_settings, recorded, tree, until, upto
 from tui_agent.config import Settings
 from tui_agent.events import Finished, IterationStarted
 from tui_agent.tui.app import AgentApp
+from tui_agent.tui.screens.hunk_actions import HunkHost
 from tui_agent.tui.screens.hunk_confirm import HunkConfirmScreen
 from tui_agent.tui.screens.hunk_edit import HunkEditScreen
 from tui_agent.tui.screens.hunks import HunkReviewScreen
+from tui_agent.tui.screens.main import MainScreen
 from tui_agent.workspace.hunks import lines, split
+
+
+def _main_screen_is_a_hunk_host(screen: MainScreen) -> HunkHost:
+    return screen  # mypy (scripts/lint.sh) fails here if the keys' HunkActions use what MainScreen lacks
 
 SIZE = (160, 48)
 ORIGINAL = (REPO / "examples" / "calculator" / "calc.py").read_text()
@@ -115,7 +121,7 @@ async def test_feedback_on_rejected_hunks_starts_another_iteration(tmp_path):
         screen.query_one("#hunks-reason").value = "divide by zero must raise"
         await pilot.click("#feedback")
         await until(pilot, lambda: not isinstance(app.screen, HunkReviewScreen), what="the review to close")
-        run = app.agent_run
+        run = app.agent_run.inner  # the run itself, under the attach server (attach.shared.Shared)
         await until(pilot, lambda: any(isinstance(e, Finished) and e.iterations == 3 for e in run.history()),
                     what="another iteration, finished")
         asked = json.dumps([m for m in run.loop.conversation.messages])
@@ -157,7 +163,8 @@ def test_review_screen_snapshot(snap_compare):
 
     async def open_review(pilot):
         app.clear_notifications()
-        screen = HunkReviewScreen(_review_of_calculator(), "/home/you/calculator")
+        screen = HunkReviewScreen(_review_of_calculator(), "/home/you/calculator", run=app.agent_run,
+                                  send=app.main.send)
         await app.push_screen(screen)
         screen.selection.set_hunk(0, 1, False)
         screen._sync()

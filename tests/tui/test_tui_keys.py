@@ -59,7 +59,7 @@ async def test_y_allows_n_denies(calculator):
         await until(pilot, lambda: any(d.decision == "deny" for d in app.state.decisions))
         denied = [d for d in app.state.decisions if d.name == "edit_file"][0]
         assert (denied.decision, denied.by) == ("deny", "person")
-        assert "return None" not in app.agent_run.workspace.files.read_text("calc.py")
+        assert "return None" not in app.agent_run.inner.workspace.files.read_text("calc.py")
         await until(pilot, lambda: pending(app), what="the next edit_file")
         await pilot.press("y")
         edits = lambda: [d.decision for d in app.state.decisions if d.name == "edit_file"]  # noqa: E731
@@ -87,7 +87,7 @@ async def test_x_stops_and_quit_closes_the_sandbox(calculator):
         await pilot.press("x")
         await until(pilot, lambda: app.state.finished is not None)
         assert app.state.finished.outcome == "stopped" and app.state.phase == "done: stopped"
-        run = app.agent_run
+        run = app.agent_run.inner  # the run itself, under the attach server (attach.shared.Shared)
         await pilot.press("ctrl+q")
     assert app.closed and app.return_code == 1
     assert not run.workspace.path.exists() or run.sandbox is not None

@@ -57,6 +57,6 @@ async def test_servers_listed_a_missing_command_fails_the_run_goes_on_and_r_rest
         # the panel may show the new state (polled) before the server's own "ready" line reaches the app
         await until(pilot, lambda: any("late is ready" in n.message for n in app._notifications),
                     what="the person told that late is ready")
-        assert "mcp__late__get_current_time" in [spec.name for spec in app.agent_run.mcp.specs()]
+        assert "mcp__late__get_current_time" in [spec.name for spec in app.agent_run.inner.mcp.specs()]
         await pilot.press("ctrl+q")
-    assert app.closed and all(srv.state in ("stopped", "failed") for srv in app.agent_run.mcp.servers())
+    assert app.closed and all(srv.state in ("stopped", "failed") for srv in app.agent_run.inner.mcp.servers())

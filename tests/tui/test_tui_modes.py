@@ -33,7 +33,7 @@ async def test_ask_asks_then_m_switches_to_plan_which_refuses_edits(tmp_path):
         assert "mode ask" in facts(app)
         await pilot.press("m")
         await until(pilot, lambda: app.state.mode == "plan", what="the ModeChanged event folded")
-        assert "mode plan" in facts(app) and app.agent_run.control.gate.policy.mode == "plan"
+        assert "mode plan" in facts(app) and app.agent_run.inner.control.gate.policy.mode == "plan"
         await pilot.pause()
         assert "mode plan (m switches): read-only" in str(app.main.query_one("#rules").render())
         await pilot.press("s")
@@ -41,7 +41,7 @@ async def test_ask_asks_then_m_switches_to_plan_which_refuses_edits(tmp_path):
                     what="one iteration, nothing asked")
         edit = [d for d in app.state.decisions if d.name == "edit_file"][0]
         assert (edit.decision, edit.by) == ("deny", "mode")
-        assert "return None" not in app.agent_run.workspace.files.read_text("calc.py")
+        assert "return None" not in app.agent_run.inner.workspace.files.read_text("calc.py")
         await pilot.press("m")
         await until(pilot, lambda: app.state.mode == "auto", what="back to auto")
         await pilot.press("x")

@@ -16,7 +16,7 @@ from tui_fixtures import REPO, example_settings, tree, until
 from tui_agent.commands import Deploy, Feedback
 from tui_agent.events import Deployed, DeployReady, DeployRefused, RecheckFinished
 from tui_agent.review import ReviewRun
-from tui_agent.sandbox.docker.pool import WORKSPACE_LABEL
+from tui_agent.sandbox.docker.ours import WORKSPACE_LABEL
 from tui_agent.tui.app import AgentApp
 from tui_agent.tui.screens.hunk_confirm import HunkConfirmScreen
 from tui_agent.tui.screens.hunks import HunkReviewScreen

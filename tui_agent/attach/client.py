@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_agent.attach.wire import LIMIT, AttachError, command_line, parse, socket_path
-from tui_agent.commands import Command, Reply
+from tui_agent.commands import Command, Deploy, Reply
 from tui_agent.events import Event, Finished
 from tui_agent.tools.mcp.status import ServerStatus, statuses
 
@@ -121,6 +121,15 @@ class AttachedRun:
 
     def changes(self) -> str:
         return str(self.facts.get("changes", ""))
+
+    def deploy_preview(self, deploy: Deploy) -> list[tuple[str, bytes | None]] | None:
+        return None  # the workspace is the run's process's: the confirmation lists the accepted hunks
+
+    def attach_unavailable(self) -> str:
+        return "this window is attached to a run in another process: only that one serves windows"
+
+    async def alone(self) -> None:
+        return None
 
     async def close(self) -> None:
         """Leave: the run goes on. (To stop it, send Stop first.)"""

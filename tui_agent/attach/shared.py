@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui_agent.attach.server import AttachServer
 from tui_agent.attach.wire import AttachError
-from tui_agent.commands import Command, Reply
+from tui_agent.commands import Command, Deploy, Reply
 from tui_agent.events import Event, Finished
 from tui_agent.handle import RunHandle, Sink
 
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 
 class Shared:
-    """The run, unchanged, plus its AttachServer: started with the run, closed with it."""
+    """The run, unchanged, plus its AttachServer: started with the run, closed with it. Only the RunHandle is
+    offered; the run itself is `inner` (a test looking into it)."""
 
     def __init__(self, run: RunHandle) -> None:
         self.inner = run
@@ -26,9 +27,6 @@ class Shared:
         self.server = AttachServer(run)
         self.unavailable = ""
         run.subscribe(self.server.receive)
-
-    def __getattr__(self, name: str) -> Any:  # the run's own attributes (settings, workspace...) as before
-        return getattr(self.inner, name)
 
     async def start(self) -> Shared:
         try:
@@ -66,6 +64,15 @@ class Shared:
 
     def changes(self) -> str:
         return self.inner.changes()
+
+    def deploy_preview(self, deploy: Deploy) -> list[tuple[str, bytes | None]] | None:
+        return self.inner.deploy_preview(deploy)
+
+    def attach_unavailable(self) -> str:
+        return self.unavailable
+
+    async def alone(self) -> None:
+        await self.server.alone()
 
     async def close(self) -> None:
         await self.server.close()

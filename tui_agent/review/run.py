@@ -16,7 +16,7 @@ from tui_agent.replay_run import ReplayRun
 from tui_agent.review.recheck import RecheckHost
 from tui_agent.tools.permissions.policy import Policy, PolicyError, denied_by
 from tui_agent.workspace.deploy_risk import left_out, shown
-from tui_agent.workspace.deploy_subset import deploy_whole, review_of
+from tui_agent.workspace.deploy_subset import deploy_whole, preview, review_of
 from tui_agent.workspace.workspace import DeployError, Workspace
 
 NOT_MET = "only a session whose goal was met can be deployed (resume it to go on)"
@@ -109,6 +109,9 @@ class ReviewRun(ReplayRun):
 
     def changes(self) -> str:
         return self.workspace.diff(self.workspace.baseline)[0] if self.workspace else super().changes()
+
+    def deploy_preview(self, deploy: Deploy) -> list[tuple[str, bytes | None]] | None:
+        return preview(self.workspace, deploy.hunks or (), deploy.include) if self.workspace else None
 
     async def close(self) -> None:
         for task in list(self._gate.tasks if self._gate else ()):

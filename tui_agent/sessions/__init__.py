@@ -1,1 +1,1 @@
-"""Session records: the JSONL recorder and the catalog of recorded sessions."""
+"""Session records: the JSONL recorder, the catalog of recorded sessions, what a resume or a fork starts from."""

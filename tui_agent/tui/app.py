@@ -37,7 +37,7 @@ DRAIN_S = 1 / 20  # events are folded into the screen at most this often
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
 
-class AgentApp(ServersView, SafeNotify, App[int]):
+class AgentApp(SafeNotify, App[int]):
     """`start` builds the run (default: runner.prepare); `run` is one built already (e.g. a ReplayRun);
     `replay` shows recorded events with no run at all (snapshots). The keys are the main screen's."""
 
@@ -59,6 +59,8 @@ class AgentApp(ServersView, SafeNotify, App[int]):
             self.title = f"tui-agent · REPLAY of {run.session_dir.name}"
         self.replay = list(replay) if replay is not None else None
         self.state = RunState(replay=self.replaying)
+        self.servers_view = ServersView(self.state, run=self._servers_run, shown=self._servers_shown,
+                                        notify=self.notify)
         self.trace = Trace()  # what the inspector shows
         self.max_output_lines = max_output_lines
         self._main: MainScreen | None = None  # made with the default screen (inside the running app)
@@ -229,7 +231,7 @@ class AgentApp(ServersView, SafeNotify, App[int]):
             for said in narrate(item, self.state, replay=self.replaying):
                 self.say(said)
             if isinstance(item, ToolProgress) and item.source.startswith("mcp:"):
-                self.server_changed(item.source.removeprefix("mcp:"), item.message)
+                self.servers_view.changed(item.source.removeprefix("mcp:"), item.message)
         self.refresh_views()
         for screen in self.screen_stack:  # the inspector's items, the per-hunk deploy's recheck (live)
             if hasattr(screen, "run_events") and screen.is_mounted:
@@ -253,7 +255,7 @@ class AgentApp(ServersView, SafeNotify, App[int]):
         if "perms" in dirty:
             main.permissions.show(state, self.rules())
         if "mcp" in dirty:
-            self.refresh_servers()
+            self.servers_view.refresh()
         self.show_status()
         main.refresh_bindings()
 
@@ -270,10 +272,17 @@ class AgentApp(ServersView, SafeNotify, App[int]):
     def _tick(self) -> None:
         if self.state.finished is None:
             self.show_status()
-        self.refresh_servers()  # a slow poll besides the servers' own progress events
+        self.servers_view.refresh()  # a slow poll besides the servers' own progress events
 
     def rules(self) -> dict[str, list[str]]:
         return self.agent_run.rules() if self.agent_run is not None else {}
+
+    def _servers_run(self) -> RunHandle | None:
+        return None if self.closed or self._main is None or not self._main.ready else self.agent_run
+
+    def _servers_shown(self) -> None:
+        self.main.permissions.show(self.state, self.rules())
+        self.main.refresh_bindings()
 
     # --- breakpoints, the command palette -------------------------------------------------
 

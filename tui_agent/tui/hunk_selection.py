@@ -1,9 +1,18 @@
 """What the person accepted in the per-hunk review (files, hunks, edits), as the Deploy and Feedback commands take
-it, and the bytes it would write (from the run's workspace store, for the confirmation)."""
+it; Sender, how the review's screens send them (the main screen's send, handed down)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from tui_agent.commands import Command, Deploy, Reply
+
+
+class Sender(Protocol):
+    """MainScreen.send: the command to the run; unless warn is False, a refusal is said in a notification."""
+
+    def __call__(self, command: Command, *, warn: bool = True) -> Reply: ...
 
 
 @dataclass
@@ -43,6 +52,10 @@ class Selection:
                 out.append((path, sha, "all"))
         return tuple(out)
 
+    def deploy(self, *, recheck: bool = True) -> Deploy:
+        """The Deploy command of what is accepted."""
+        return Deploy(self.include(), hunks=self.command_hunks(), recheck=recheck)
+
     def include(self) -> tuple[str, ...]:
         """Flagged files the person accepted (they go only when named)."""
         return tuple(r[0] for i, r in enumerate(self.review) if r[3] and self.files[i])
@@ -62,20 +75,3 @@ class Selection:
         items += [self.files[i] for i, r in enumerate(self.review) if not r[4]]
         return sum(items), len(items)
 
-
-def preview(run, selection: Selection) -> list[tuple[str, bytes | None]] | None:
-    """(path, the exact bytes it gets, or None: removed) for each file that would change; None without a
-    workspace to compute them from (a replay)."""
-    ws = getattr(run, "workspace", None)
-    if ws is None:
-        return None
-    from tui_agent.workspace import deploy_subset as subset
-
-    changes = subset.review(ws, ws.plan_deploy())
-    targets = subset.approve(ws, changes, selection.command_hunks())
-    plan = subset.plan_for(ws, changes, targets, selection.include())
-    out: list[tuple[str, bytes | None]] = []
-    for rel in plan.paths:
-        target = targets[rel]
-        out.append((rel, None if target is None else ws.store.get(target[1])))
-    return out

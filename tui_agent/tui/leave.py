@@ -22,7 +22,7 @@ def leave(app: AgentApp) -> bool:
     task = app.exec_task
     if not app.leave_allowed or app.closed or app.left or task is None or task.done() or app.finished is not None:
         return False
-    if getattr(app.agent_run, "unavailable", "x"):  # no attach socket: nobody could reach the run again, stop it
+    if app.agent_run is None or app.agent_run.attach_unavailable():  # nobody could reach the run again: stop it
         return False
     app.left = True
     app.exit(0, return_code=0)
@@ -46,9 +46,8 @@ async def keep_running(app: AgentApp) -> int:
     if app.exec_task is not None:
         with contextlib.suppress(Exception):
             app.finished = await app.exec_task
-    server = getattr(app.agent_run, "server", None)  # attach.shared.Shared: the windows attached to the run
-    if server is not None:
-        await server.alone()
+    if app.agent_run is not None:
+        await app.agent_run.alone()  # the other windows attached to the run have left
     app.left = False
     await app.shutdown()
     return app.exit_code

@@ -4,7 +4,7 @@ opens), each opening the prompt's dialog. A server's names and descriptions are 
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -12,12 +12,24 @@ from tui_agent.tui.safe import plain
 from tui_agent.tui.widgets.question_text import clean
 
 if TYPE_CHECKING:  # the MCP client and the dialog load when the palette first offers a prompt
+    from tui_agent.handle import RunHandle
     from tui_agent.tools.mcp.prompts import PromptEntry
 
 
+@runtime_checkable
+class RunWindow(Protocol):
+    """An app that drives a run (AgentApp, None until the run is built): the palette asks it for the prompts."""
+
+    agent_run: RunHandle | None
+
+
 class PromptCommands(Provider):
+    @property
+    def run(self) -> RunHandle | None:
+        return self.app.agent_run if isinstance(self.app, RunWindow) else None
+
     async def startup(self) -> None:
-        run = getattr(self.app, "agent_run", None)
+        run = self.run
         self.entries: list[PromptEntry] = []
         if run is not None:
             try:
@@ -26,7 +38,7 @@ class PromptCommands(Provider):
                 self.entries = []
 
     def _open(self, entry: PromptEntry) -> None:
-        run = getattr(self.app, "agent_run", None)
+        run = self.run
         if run is not None:
             from tui_agent.tui.screens.prompt import PromptScreen
 

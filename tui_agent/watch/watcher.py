@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from tui_agent.agent.control import StopRequested
 from tui_agent.agent.loop import AgentLoop, BadCheck, SandboxFailed
@@ -16,6 +16,7 @@ from tui_agent.events import (
     FixRefused, WatchStarted, WatchStopped,
 )
 from tui_agent.runner import Run
+from tui_agent.watch.notify import Batch, FolderNotifier
 from tui_agent.watch.round import new_round
 from tui_agent.watch.sync import ProjectSync
 from tui_agent.workspace.deploy_risk import shown
@@ -53,7 +54,6 @@ class Watcher:
         self._last_batch = 0.0
         self._burst = False
         self._recheck = False
-        self._notify: Any = None  # watchfiles' notifier, open while watching
 
     # --- events --------------------------------------------------------------------------
 
@@ -131,51 +131,39 @@ class Watcher:
 
     async def run_until_stopped(self) -> int:
         """Watch until stop(); 0 when the last check passed, 1 when not. BadCheck on the first check propagates."""
-        self._notify = self._open_notify()
-        self.emit(self.run.loop.session_started(mode="watch", auto_fix=self.auto_fix))
-        config = self.run.loop.config
-        self.emit(WatchStarted(config.session_id, str(self.project), config.check, config.sandbox_name,
-                               str(self.workspace.path), self.auto_fix, self.watcher_kind))
-        await self.run.loop.prepare_environment()  # the project's environment, before the first check
-        reader = asyncio.ensure_future(self._read())
+        notifier = FolderNotifier(self.project, self._halt, debounce_ms=self.debounce_ms, step_ms=self.step_ms)
+        await notifier.start()  # watching from here: no edit made after WatchStarted is missed
+        self.watcher_kind = notifier.kind
+        reader: asyncio.Future | None = None
         try:
+            self.emit(self.run.loop.session_started(mode="watch", auto_fix=self.auto_fix))
+            config = self.run.loop.config
+            self.emit(WatchStarted(config.session_id, str(self.project), config.check, config.sandbox_name,
+                                   str(self.workspace.path), self.auto_fix, self.watcher_kind))
+            await self.run.loop.prepare_environment()  # the project's environment, before the first check
+            reader = asyncio.ensure_future(self._read(notifier))
             await self._cycle(first=True)
             while not self._halt.is_set():
                 await self._next()
         finally:
             self._halt.set()
-            await asyncio.gather(reader, return_exceptions=True)
-            self._notify.close()
+            if reader is not None:
+                await asyncio.gather(reader, return_exceptions=True)
+            await notifier.close()
             self.phase = "stopped"
             self.emit(WatchStopped(self._stop_reason or "stopped", self.checks, self.passed))
         return 0 if self.passed else 1
 
-    def _open_notify(self):
-        from watchfiles._rust_notify import RustNotify  # what watchfiles.awatch wraps; built = watching
-        from watchfiles.main import _default_force_polling
-
-        polling = _default_force_polling(None)
-        try:
-            notify = RustNotify([str(self.project)], False, polling, 300, True, True)
-        except Exception:  # e.g. out of inotify watches: polling is the only way left
-            if polling:
-                raise
-            polling, notify = True, RustNotify([str(self.project)], False, True, 300, True, True)
-        self.watcher_kind = "polling" if polling else "native"
-        return notify
-
-    async def _read(self) -> None:
+    async def _read(self, notifier: FolderNotifier) -> None:
         """File-system batches → pending paths (filtered); never blocks on the checks."""
         try:
-            while not self._halt.is_set():
-                raw = await asyncio.to_thread(self._notify.watch, self.debounce_ms, self.step_ms, 500, self._halt)
-                if isinstance(raw, set):
-                    self._take(raw)
+            async for batch in notifier.batches():
+                self._take(batch)
         except Exception as exc:  # e.g. the folder itself went away: say so, and stop
             self.emit(Error(f"watching {self.project} failed: {exc}", fatal=True))
             self.stop(f"watching failed: {exc}")
 
-    def _take(self, raw: set) -> None:
+    def _take(self, raw: Batch) -> None:
         root, paths = str(self.project) + "/", set()
         for _change, path in raw:
             if path.startswith(root):

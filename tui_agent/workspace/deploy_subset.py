@@ -127,6 +127,14 @@ def plan_for(ws, changes: list[FileChange], targets: dict[str, Target], include:
     return plan
 
 
+def preview(ws, hunks: tuple, include: tuple[str, ...]) -> list[tuple[str, bytes | None]]:
+    """(path, the exact bytes it gets, or None: removed) for each file a per-hunk deploy of `hunks` would change."""
+    changes = review(ws, ws.plan_deploy())
+    targets = approve(ws, changes, hunks)
+    plan = plan_for(ws, changes, targets, include)
+    return [(rel, None if (target := targets[rel]) is None else ws.store.get(target[1])) for rel in plan.paths]
+
+
 def deploy(ws, plan: DeployPlan, targets: dict[str, Target], max_bytes: int) -> list[str]:
     """The safe copy-back of the approved bytes (read from the store by hash), all or nothing, refused if the
     folder changed underneath; the folder's previous content is kept for undo (a pin in the same store)."""

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from tui_agent.sandbox.docker import engine as engines
-from tui_agent.sandbox.docker import pool as docker_pool
+from tui_agent.sandbox.docker import ours
 
 ANSWER_S = 5  # how long recovery waits for an engine before leaving the record for the next start
 GIVE_UP_S = 7 * 86400  # a record whose engine never answered for this long is dropped, with a last word
@@ -39,7 +39,7 @@ def record(engine: engines.Engine) -> Path:
     """Note that this process is about to create containers on `engine`; the path to give to forget()."""
     folder = records_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    owner = docker_pool.owner_id()
+    owner = ours.owner_id()
     path = folder / f"{owner.replace(':', '-')}-{secrets.token_hex(4)}.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"owner": owner, "engine": dataclasses.asdict(engine)}))
@@ -64,7 +64,7 @@ def _engine(data: dict) -> engines.Engine:
 def _with_podman_command(engine: engines.Engine, owner: str) -> int:
     """Remove the owner's containers with the podman command (the service is not running); how many."""
     head = list(engine.service[:-4])  # (*head, "system", "service", "--time=600", url)
-    listed = subprocess.run([*head, "ps", "-aq", "--filter", f"label={docker_pool.OWNER_LABEL}={owner}"],
+    listed = subprocess.run([*head, "ps", "-aq", "--filter", f"label={ours.OWNER_LABEL}={owner}"],
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     ids = listed.stdout.split() if listed.returncode == 0 else None
     if ids is None:
@@ -78,12 +78,12 @@ def _with_podman_command(engine: engines.Engine, owner: str) -> int:
 def _with_api(engine: engines.Engine) -> int:
     client = engine.client(ANSWER_S)
     try:
-        removed = docker_pool.remove_leftovers(client)
+        removed = ours.remove_leftovers(client)
         here = engines.machine_id()
-        for volume in client.api.volumes(filters={"label": f"{docker_pool.LABEL}=1"}).get("Volumes") or []:
+        for volume in client.api.volumes(filters={"label": f"{ours.LABEL}=1"}).get("Volumes") or []:
             labels = volume.get("Labels") or {}
-            if labels.get(docker_pool.CLIENT_LABEL) == here and not docker_pool.owner_alive(
-                    labels.get(docker_pool.OWNER_LABEL, "")):
+            if labels.get(ours.CLIENT_LABEL) == here and not ours.owner_alive(
+                    labels.get(ours.OWNER_LABEL, "")):
                 try:
                     client.api.remove_volume(volume["Name"])
                 except Exception:
@@ -121,7 +121,7 @@ def dead() -> list[tuple[Path, dict]]:
         except (OSError, ValueError, KeyError, TypeError):
             forget(path)
             continue
-        if not docker_pool.owner_alive(str(owner)):
+        if not ours.owner_alive(str(owner)):
             found.append((path, data))
     return found
 
@@ -139,7 +139,7 @@ def recover() -> list[str]:
             if _age_s(path) > GIVE_UP_S:
                 forget(path)
                 said.append(f"gave up removing the sandbox containers a killed run left on {engine} a week ago "
-                            f"({why}); remove containers labelled {docker_pool.OWNER_LABEL}={data.get('owner')} "
+                            f"({why}); remove containers labelled {ours.OWNER_LABEL}={data.get('owner')} "
                             "yourself")
             else:
                 said.append(f"could not yet remove the sandbox containers a killed run left on {engine} ({why}); "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tui_agent.sandbox.docker import channel, engine_probe, host_supervisor
 from tui_agent.sandbox.docker import engine as engines
-from tui_agent.sandbox.docker import owners
+from tui_agent.sandbox.docker import ours, owners
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.base import OutputCallback, RunResult, SandboxSpec, SandboxUnavailable
 from tui_agent.sandbox.docker.frames import Frames
@@ -75,7 +75,7 @@ class DockerSandbox:
         try:
             self.owner_record = await asyncio.to_thread(owners.record, self.engine)  # before any container
             self.client = await asyncio.to_thread(self.engine.client, 30)
-            await asyncio.to_thread(docker_pool.remove_leftovers, self.client)
+            await asyncio.to_thread(ours.remove_leftovers, self.client)
             if self.engine.ships:
                 self.shipped = ShippedWorkspace(self.client, self.spec, self.engine.url)
                 await asyncio.to_thread(self.shipped.start, self._adapt)
@@ -226,7 +226,7 @@ class DockerSandbox:
         """Close the stream and remove the container; past wait_s the removal goes on in the background (gVisor
         can take the engine's whole API timeout to tear down a sandbox full of processes)."""
         warm.close_socket()
-        removal = self.pool.spawn(asyncio.to_thread(docker_pool.remove_quietly, self.client, warm.id))
+        removal = self.pool.spawn(asyncio.to_thread(ours.remove_quietly, self.client, warm.id))
         await asyncio.wait([removal], timeout=wait_s)
 
     async def _confirm(self, warm, code: int) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tui_agent.sandbox.base import SandboxSpec
 from tui_agent.sandbox.docker import host_supervisor, supervisor_volume
+from tui_agent.sandbox.docker import ours
 from tui_agent.sandbox.docker import pool as docker_pool
 from tui_agent.sandbox.docker import untrusted_tar
 from tui_agent.sandbox.docker.engine import machine_id
@@ -91,8 +92,8 @@ class ShippedWorkspace:
     def start(self, adapt) -> None:
         """Make the volume and its keeper, then ship the whole folder."""
         lim = self.spec.limits
-        labels = {docker_pool.LABEL: "1", docker_pool.OWNER_LABEL: docker_pool.owner_id(),
-                  docker_pool.CLIENT_LABEL: machine_id()}
+        labels = {ours.LABEL: "1", ours.OWNER_LABEL: ours.owner_id(),
+                  ours.CLIENT_LABEL: machine_id()}
         self._remove_leftover_volumes()
         options = f"size={lim.workspace_mb}m,uid={lim.uid},gid={lim.gid},mode=0755,nosuid,nodev"
         self.client.volumes.create(self.volume, driver="local", labels=labels,
@@ -103,7 +104,7 @@ class ShippedWorkspace:
         config.update(image=DEFAULT_IMAGE, entrypoint=["python3", "-I", "-S", "-c", KEEPER_SOURCE], command=[],
                       labels={**config["labels"], ROLE_LABEL: "keeper"})
         container = self.client.containers.create(**config)
-        docker_pool.remember(self.client, container.id)
+        ours.remember(self.client, container.id)
         stream = self.client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1,
                                                                      "stream": 1})
         container.start()
@@ -121,7 +122,7 @@ class ShippedWorkspace:
                     closer()
                 except Exception:
                     pass
-            docker_pool.remove_quietly(self.client, container.id)
+            ours.remove_quietly(self.client, container.id)
         try:
             self.client.api.remove_volume(self.volume, force=True)
         except Exception:
@@ -130,10 +131,10 @@ class ShippedWorkspace:
     def _remove_leftover_volumes(self) -> None:
         """Volumes of crashed runs from this machine (their containers went first, at remove_leftovers)."""
         here = machine_id()
-        for volume in self.client.api.volumes(filters={"label": f"{docker_pool.LABEL}=1"}).get("Volumes") or []:
+        for volume in self.client.api.volumes(filters={"label": f"{ours.LABEL}=1"}).get("Volumes") or []:
             labels = volume.get("Labels") or {}
-            if labels.get(docker_pool.CLIENT_LABEL) == here and not docker_pool.owner_alive(
-                    labels.get(docker_pool.OWNER_LABEL, "")):
+            if labels.get(ours.CLIENT_LABEL) == here and not ours.owner_alive(
+                    labels.get(ours.OWNER_LABEL, "")):
                 try:
                     self.client.api.remove_volume(volume["Name"])
                 except Exception:

@@ -13,7 +13,7 @@ import tarfile
 import threading
 
 from tui_agent.sandbox.docker import host_supervisor
-from tui_agent.sandbox.docker import pool as docker_pool
+from tui_agent.sandbox.docker import ours
 from tui_agent.sandbox.docker.engine import machine_id
 from tui_agent.sandbox.docker.image import DEFAULT_IMAGE
 
@@ -29,8 +29,8 @@ def _helper(client, volume: str, mode: str):
     return client.containers.create(
         image=DEFAULT_IMAGE, entrypoint=["/nonexistent"], command=[], network_mode="none", user="0:0",
         volumes={volume: {"bind": "/s", "mode": mode}},
-        labels={docker_pool.LABEL: "1", docker_pool.OWNER_LABEL: docker_pool.owner_id(),
-                docker_pool.CLIENT_LABEL: machine_id(), "tui-agent.role": ROLE})
+        labels={ours.LABEL: "1", ours.OWNER_LABEL: ours.owner_id(),
+                ours.CLIENT_LABEL: machine_id(), "tui-agent.role": ROLE})
 
 
 def _content(client, volume: str) -> bytes | None:
@@ -44,7 +44,7 @@ def _content(client, volume: str) -> bytes | None:
     except Exception:
         return None
     finally:
-        docker_pool.remove_quietly(client, helper.id)
+        ours.remove_quietly(client, helper.id)
 
 
 _LOCK = threading.Lock()  # one filler at a time in this process (a batch starts pools on several hosts at once)
@@ -61,7 +61,7 @@ def _fill(client, name: str, data: bytes) -> None:
         if not helper.put_archive("/s", buf.getvalue()):
             raise RuntimeError(f"could not fill volume {name}")
     finally:
-        docker_pool.remove_quietly(client, helper.id)
+        ours.remove_quietly(client, helper.id)
 
 
 def ensure(client, binary: host_supervisor.Binary) -> str:
@@ -81,7 +81,7 @@ def ensure(client, binary: host_supervisor.Binary) -> str:
                 client.api.remove_volume(name, force=True)
                 existing.discard(name)
             if name not in existing:
-                client.volumes.create(name, driver="local", labels={docker_pool.LABEL: "1", "tui-agent.role": ROLE})
+                client.volumes.create(name, driver="local", labels={ours.LABEL: "1", "tui-agent.role": ROLE})
             _fill(client, name, data)
             content = _content(client, name)
             if content is not None and hashlib.sha256(content).hexdigest() == binary.digest:

@@ -4,6 +4,7 @@ accepted subset in the sandbox, live; if it fails, its output stays and the pers
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,12 +12,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from tui_agent.commands import Deploy
 from tui_agent.events import Deployed, DeployRefused, OutputChunk, RecheckFinished, RecheckStarted
-from tui_agent.tui.hunk_selection import Selection, preview
+from tui_agent.tui.hunk_selection import Selection, Sender
 from tui_agent.tui.safe import SafeText, safe
 from tui_agent.tui.screens.deploy import _clean, _name
 from tui_agent.tui.style_paths import style
+
+if TYPE_CHECKING:
+    from tui_agent.handle import RunHandle
 
 SHOWN = 64 << 10  # bytes of each file shown in the confirmation
 KEPT = 20_000  # characters of the recheck's output kept on screen
@@ -53,15 +56,15 @@ class HunkConfirmScreen(ModalScreen["bool | None"]):
         Binding("escape,n", "back", "Back", tooltip="Back to the review; nothing is written"),
     ]
 
-    def __init__(self, selection: Selection, project: str) -> None:
+    def __init__(self, selection: Selection, project: str, *, run: RunHandle | None, send: Sender) -> None:
         super().__init__()
-        self.selection, self.project = selection, project
+        self.selection, self.project, self.run, self.send = selection, project, run, send
         self.phase = "confirm"  # confirm | rechecking | failed | deploying | refused
         self.verdict = False  # the recheck ran and said pass or fail (else it could not run)
         self.output: list[str] = []
 
     def compose(self) -> ComposeResult:
-        files = preview(getattr(self.app, "agent_run", None), self.selection)
+        files = self.run.deploy_preview(self.selection.deploy()) if self.run is not None else None
         with Vertical(id="hunk-confirm-dialog"):
             yield Label(safe(f"This is what will be written into {self.project}", newlines=False),
                         id="hunk-confirm-title")
@@ -86,8 +89,7 @@ class HunkConfirmScreen(ModalScreen["bool | None"]):
         anyway = self.phase == "failed"
         self.phase, self.output, self.verdict = ("deploying" if anyway else "rechecking"), [], False
         self._status("Deploying without a passing recheck…" if anyway else "Rechecking the accepted changes…")
-        self.app.main.send(Deploy(self.selection.include(),  # type: ignore[attr-defined]
-                                  hunks=self.selection.command_hunks(), recheck=not anyway), warn=False)
+        self.send(self.selection.deploy(recheck=not anyway), warn=False)
 
     def run_events(self, events: list) -> None:
         """The run's events, as the app receives them: the recheck's output live, then its verdict."""

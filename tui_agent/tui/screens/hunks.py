@@ -3,6 +3,8 @@ hunk edited before it lands; then the confirmation (what will be written, byte f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -11,12 +13,15 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui_agent.commands import Feedback
 from tui_agent.tui.diff_text import colour_diff
-from tui_agent.tui.hunk_selection import Selection
+from tui_agent.tui.hunk_selection import Selection, Sender
 from tui_agent.tui.palette import diff_colours
 from tui_agent.tui.safe import SafeText, safe
 from tui_agent.tui.screens.deploy import _clean, _name
 from tui_agent.tui.style_paths import style
 from tui_agent.workspace.deploy_risk import CONTROL_NAME
+
+if TYPE_CHECKING:
+    from tui_agent.handle import RunHandle
 
 
 class HunkReviewScreen(ModalScreen[None]):
@@ -35,9 +40,9 @@ class HunkReviewScreen(ModalScreen[None]):
         Binding("escape", "cancel", "Back", tooltip="Close; your folder stays as it is"),
     ]
 
-    def __init__(self, review: tuple, project: str) -> None:
+    def __init__(self, review: tuple, project: str, *, run: RunHandle | None, send: Sender) -> None:
         super().__init__()
-        self.selection, self.project = Selection(review), project
+        self.selection, self.project, self.run, self.send = Selection(review), project, run, send
 
     def compose(self) -> ComposeResult:
         colours = diff_colours(self.app)
@@ -136,7 +141,8 @@ class HunkReviewScreen(ModalScreen[None]):
         if not self.selection.command_hunks():
             self.notify("Nothing is accepted: nothing would be deployed.", severity="warning")
             return
-        self.app.push_screen(HunkConfirmScreen(self.selection, self.project), self._confirmed)
+        confirm = HunkConfirmScreen(self.selection, self.project, run=self.run, send=self.send)
+        self.app.push_screen(confirm, self._confirmed)
 
     def _confirmed(self, deployed: bool | None) -> None:
         if deployed:
@@ -149,7 +155,7 @@ class HunkReviewScreen(ModalScreen[None]):
             self.notify("Reject a hunk first: feedback tells the model what you rejected and why.",
                         severity="warning")
             return
-        reply = self.app.main.send(Feedback(notes))  # type: ignore[attr-defined]
+        reply = self.send(Feedback(notes))
         if reply.ok:
             self.notify(f"Sent {len(notes)} rejected change(s) to the model: another iteration starts.")
             self.dismiss(None)
