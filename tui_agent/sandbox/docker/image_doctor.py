@@ -6,7 +6,9 @@ import json
 import shutil
 import subprocess
 
-from tui_agent.sandbox.docker.image import DEFAULT_IMAGE, LABEL, engine_problem, engine_url, image_state, state_of
+from tui_agent.sandbox.docker.image import (
+    DEFAULT_IMAGE, LABEL, _client, engine_problem, engine_url, image_state, state_of,
+)
 
 
 def podman_label(name: str = DEFAULT_IMAGE) -> str | None:
