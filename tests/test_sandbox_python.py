@@ -190,3 +190,31 @@ def test_the_doctor_says_pytest_runs_in_the_bwrap_sandbox(tmp_path):
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     assert result.exit_code == 0 and text.startswith("3\n") and text.count("pytest ") == 2, (text, missing_commands())
+
+
+@pytest.mark.docker
+def test_an_untagged_environment_image_is_listed_by_id_and_pruned(root):
+    """An environment image whose tag a rebuild took is listed by its id (Docker 20 says <none>:<none>)."""
+    from sandbox_fixtures import require_backend
+
+    require_backend("docker")
+    tag, project = "tui-agent-env:pyenv-untagged-test", str(root / "proj")
+    client = image._client()
+    built = []
+    try:
+        for n in (1, 2):  # the second build takes the tag: the first image is left untagged
+            text = (f"FROM {image.DEFAULT_IMAGE}\nLABEL {docker_store.KEY_LABEL}=pyenv-test "
+                    f"{docker_store.PROJECT_LABEL}={project} n={n}\n")
+            built.append(client.images.build(fileobj=io.BytesIO(text.encode()), tag=tag, rm=True)[0].id)
+        mine = [e for e in docker_store.entries() if e.project == project]
+        assert sorted(e.name for e in mine) == sorted([tag, built[0]]), mine
+        for entry in mine:
+            assert docker_store.remove(entry) is None
+        assert not [e for e in docker_store.entries() if e.project == project]
+    finally:
+        for ref in (tag, *built):
+            try:
+                client.images.remove(ref, force=True)
+            except Exception:
+                pass
+        client.close()
