@@ -218,3 +218,14 @@ def test_an_untagged_environment_image_is_listed_by_id_and_pruned(root):
             except Exception:
                 pass
         client.close()
+
+
+@pytest.mark.podman
+def test_podmans_copy_of_the_image_is_current():
+    """bootstrap copies the image into Podman again when its copy is missing or stale (step 6)."""
+    from sandbox_fixtures import require_backend
+    from tui_agent.sandbox.docker.image_doctor import podman_label, podman_state
+
+    require_backend("podman")
+    assert podman_label() == image.image_label() and podman_state() == "current"
+    assert podman_label("tui-agent-no-such-image:latest") is None

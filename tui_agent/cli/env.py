@@ -57,8 +57,6 @@ def show(step, backend: str, project: Path) -> int:
     _say(f"inputs: {', '.join(recipe.inputs) or '-'}")
     if recipe.install:
         _say(f"install: {recipe.install}")
-    if recipe.pytest:
-        _say("pytest: installed by the build (the check runs it; no input declares it)")
     if recipe.setup:
         _say(f"setup: {recipe.setup}")
     if recipe.python:
