@@ -13,7 +13,7 @@ fi
 # 1. system packages, only those whose command is missing (package:command)
 missing=()
 for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux strace:strace python3-pip:pip3 \
-            python-is-python3:python podman:podman openssl:openssl gcc:gcc npm:npm \
+            python-is-python3:python python3-pytest:pytest-3 podman:podman openssl:openssl gcc:gcc npm:npm \
             chromium:chromium chromium-driver:chromedriver; do  # the browser test of `tui-agent serve`
     pkg=${pair%%:*}
     cmd=${pair##*:}
@@ -92,16 +92,21 @@ else
     say "Docker engine answers"
 fi
 
-# 5. the sandbox image, built offline once (debootstrap + docker import); skipped when present
+# 5. the sandbox image, built offline once (debootstrap + docker import); skipped when present and current (its
+#    tui-agent.recipe label matches this checkout's recipe), rebuilt when stale
 $PY -m tui_agent.sandbox.docker.image --offline
 
 # 5b. the sandbox supervisor every container starts (gcc -static once, into a content-addressed cache)
 supervisor=$($PY -m tui_agent.sandbox.docker.host_supervisor)
 say "sandbox supervisor: $supervisor"
 
-# 6. the same image in Podman's storage (tui-agent starts Podman's API service itself when it is needed)
-if ! podman image exists tui-agent-sandbox:latest 2>/dev/null; then
-    say "copying tui-agent-sandbox:latest into Podman (docker save | podman load)"
-    docker save tui-agent-sandbox:latest | podman load -q >/dev/null
+# 6. the same image in Podman's storage (tui-agent starts Podman's API service itself when it is needed), copied
+#    again when Podman's copy is missing or stale
+if command -v podman >/dev/null 2>&1; then
+    podman_state=$($PY -m tui_agent.sandbox.docker.image --state | sed -n 's/^podman //p')
+    if [ "$podman_state" != current ]; then
+        say "copying tui-agent-sandbox:latest into Podman ($podman_state there; docker save | podman load)"
+        docker save tui-agent-sandbox:latest | podman load -q >/dev/null
+    fi
 fi
 say "done"

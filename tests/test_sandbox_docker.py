@@ -240,8 +240,9 @@ async def test_probe_and_start_explain_a_missing_image(tmp_path):
 def test_doctor_lines_and_mirror(monkeypatch):
     require_backend("docker")
     from tui_agent.sandbox.docker import image
+    from tui_agent.sandbox.docker.image_doctor import doctor_lines
 
-    lines = {what: (ok, detail) for what, ok, detail in image.doctor_lines()}
+    lines = {what: (ok, detail) for what, ok, detail in doctor_lines()}
     assert lines["docker engine"][0] and lines["sandbox image"][0], lines
     assert image.debian_mirror().startswith("http")
     monkeypatch.setenv("TUI_AGENT_DEBIAN_MIRROR", "http://mirror.example/debian")

@@ -45,7 +45,7 @@ def doctor(args: argparse.Namespace) -> int:
 
     from tui_agent import config
     from tui_agent.cli.doctor import lines
-    from tui_agent.sandbox.docker.image import doctor_lines
+    from tui_agent.sandbox.docker.image_doctor import doctor_lines
 
     usable, said = [], set()
     for what, ok, detail in lines(config.load(Path.cwd()), measure=not args.quick):

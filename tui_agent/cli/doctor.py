@@ -63,6 +63,10 @@ def lines(settings, measure: bool = True) -> list[tuple[str, bool, str]]:
                 where = "workspace shipped through the API" if engine.ships else "workspace bind-mounted"
                 detail += f" ({engine.url}, {where})"
             out.append((f"sandbox {name}", ok, detail))
+            if name == "bwrap" and ok:
+                from tui_agent.sandbox.bwrap.setup import pytest_status
+
+                out.append(("bwrap pytest", *pytest_status()))
         runtime = settings.sandbox_runtime or GVISOR
         ready = {what.split()[1] for what, ok, _ in out if ok}
         for name in ("docker", "podman"):

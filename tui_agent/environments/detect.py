@@ -6,7 +6,7 @@ import configparser
 import re
 import shlex
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui_agent.config import ConfigError
@@ -17,6 +17,8 @@ KINDS = ("devcontainer", "dockerfile", "uv", "pyproject", "requirements", "setup
 DOCKER_ONLY = ("devcontainer", "dockerfile")
 TEST_NAMES = ("test", "tests", "testing", "dev")  # dependency groups and extras a test suite needs
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+RUNS_PYTEST = re.compile(r"(?:^|[\s;&|(`/])(?:py\.?test|pytest-3)(?=$|[\s;&|)`])|-m\s+pytest\b")
+NAMES_PYTEST = re.compile(r"(?i)(?<![\w-])pytest(?![\w])")  # pytest, pytest>=8, "pytest" (not pytest_x; pytest-x too)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Recipe:
     context: str | None = None
     env: tuple = ()  # devcontainer containerEnv
     notes: tuple = ()
+    pytest: bool = False  # the check runs pytest and no input provides it: the build installs it (its own step)
 
     @property
     def docker_only(self) -> bool:
@@ -127,11 +130,30 @@ def _python_install(project: Path, data: dict) -> tuple[str, str, list[str], str
 
 
 def detect(project: Path, env: str = "auto", setup: str | None = None, backend: str = "docker",
-           trusted: bool = True) -> Recipe | None:
-    """The project's environment, or None when it declares none (the bundled image is used as it is).
+           trusted: bool = True, check: str | None = None) -> Recipe | None:
+    """The project's environment, or None when it declares none (the bundled image is used as it is, with
+    python and pytest). With the `check`: pytest is added when the check runs it and no input provides it.
 
     An untrusted project's devcontainer is not used: its image build runs with less isolation than a check."""
-    project = Path(project)
+    recipe = _detect(Path(project), env, setup, backend, trusted)
+    if recipe is None or not check or not RUNS_PYTEST.search(check) or _provides_pytest(Path(project), recipe):
+        return recipe
+    return replace(recipe, pytest=True, notes=recipe.notes + (
+        "the check runs pytest and the project's inputs do not declare it: the build installs pytest",))
+
+
+def _provides_pytest(project: Path, recipe: Recipe) -> bool:
+    """Does an input file, the install or the setup command name pytest (pytest-cov etc. pull it in too)?"""
+    texts = [recipe.install, recipe.setup or ""]
+    for rel in recipe.inputs:
+        try:
+            texts.append((project / rel).read_text(errors="replace"))
+        except OSError:
+            pass
+    return any(NAMES_PYTEST.search(text) for text in texts)
+
+
+def _detect(project: Path, env: str, setup: str | None, backend: str, trusted: bool) -> Recipe | None:
     if env == "none":
         return None
     if env not in ("auto", *KINDS) and not (project / env).is_file():

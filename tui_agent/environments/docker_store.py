@@ -76,12 +76,18 @@ def _when(text: str) -> float:
         return 0.0
 
 
+def _tags(image: dict) -> list[str]:
+    """Its tags; an untagged image (its tag taken by a rebuild) is listed by Docker 20 as <none>:<none>, a name it
+    cannot remove it by: it is named by its id instead."""
+    return [t for t in image.get("RepoTags") or () if t != "<none>:<none>"]
+
+
 def entries() -> list[Entry]:
     client = _client()
     try:
         found = {i["Id"]: i for label in (KEY_LABEL, BASE_LABEL) for i in client.api.images(filters={"label": label})}
         return [_entry(client.api.inspect_image(i), tag) for i, image in found.items()  # one per tag: the same
-                for tag in image.get("RepoTags") or [i]]  # Dockerfile built twice is one image with two tags
+                for tag in _tags(image) or [i]]  # Dockerfile built twice is one image with two tags
     finally:
         client.close()
 

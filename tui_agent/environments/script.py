@@ -49,6 +49,8 @@ def script(recipe: Recipe) -> str:
     ]
     if recipe.install:
         lines += ["step install", recipe.install]
+    if recipe.pytest:  # the check runs pytest and no input declares it
+        lines += ["step pytest", "uv pip install --compile-bytecode pytest"]
     if recipe.setup:
         lines += ["step setup", recipe.setup]
     if recipe.project_path:

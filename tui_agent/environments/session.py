@@ -59,7 +59,8 @@ class EnvironmentStep:
 
 
 def recipe_for(settings: Settings, project: Path, backend: str) -> Recipe | None:
-    return detect(project, settings.env, settings.setup, backend, trusted=settings.project_trusted)
+    return detect(project, settings.env, settings.setup, backend, trusted=settings.project_trusted,
+                  check=settings.check)
 
 
 async def for_run(settings: Settings, project: Path, backend: str, limits: Limits) -> EnvironmentStep:

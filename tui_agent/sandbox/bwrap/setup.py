@@ -19,6 +19,9 @@ SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]
 STAGE_PREFIX = "tui-agent-bwrap-"  # stage folders are <prefix><pid>-<random>
 STAGED = ("passwd", "group", "hosts", "nsswitch.conf")  # files made for the sandbox's /etc
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}  # see docker/pool
+SHIMS = "/opt/tui-agent/shims"  # last on PATH: `python`, `pytest` where the host has only python3 (read-only)
+PYTEST_SHIM = '#!/bin/sh\nexec python3 -m pytest "$@"\n'
+SHIM_NAMES = ("python", "pytest", "py.test")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,42 @@ def _system_dirs() -> list[str]:
     return args
 
 
+def missing_commands() -> tuple[str, ...]:
+    """Which of python, pytest, py.test the sandbox's PATH (the host's /usr and /bin) lacks."""
+    dirs = ENV["PATH"].split(":")
+    return tuple(name for name in SHIM_NAMES if not any(os.access(f"{d}/{name}", os.X_OK) for d in dirs))
+
+
+def pytest_status() -> tuple[bool, str]:
+    """Whether `python -m pytest` and `pytest` run in the sandbox (its python3 is the host's), for the doctor."""
+    python = shutil.which("python3", path=ENV["PATH"])
+    if python is None:
+        return False, "no python3 in /usr/local/bin, /usr/bin or /bin: apt-get install python3 python3-pytest"
+    try:
+        done = subprocess.run([python, "-I", "-c", "import pytest; print(pytest.__version__)"], capture_output=True,
+                              text=True, timeout=30, env={"PATH": ENV["PATH"], "HOME": "/tmp"}, cwd="/")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"{python} did not run: {exc}"
+    if done.returncode != 0:
+        return False, (f"{python} has no pytest, so `python -m pytest` fails in the bwrap sandbox for a project "
+                       "without an environment: apt-get install python3-pytest")
+    shims = missing_commands()
+    how = f" ({', '.join(shims)} from tui-agent's shims)" if shims else ""
+    return True, f"pytest {done.stdout.strip()} with {python}: python, python3, pytest resolve{how}"
+
+
+def write_shims(folder: Path, names: tuple[str, ...]) -> None:
+    """python -> python3 (a link: the interpreter itself runs), pytest/py.test -> `python3 -m pytest`: the
+    python3 first on the sandbox's PATH, so an environment's own interpreter where one is bound."""
+    folder.mkdir(mode=0o755)
+    for name in names:
+        if name == "python":
+            os.symlink("/usr/bin/python3", folder / name)
+        else:
+            (folder / name).write_text(PYTEST_SHIM)
+            (folder / name).chmod(0o755)
+
+
 def reachable(path: Path, uid: int, gid: int) -> bool:
     """Can uid/gid (without supplementary groups) traverse every folder down to and into `path`?"""
     for folder in [*reversed(path.parents), path]:
@@ -95,6 +134,7 @@ class Stage:
     root: Path
     source: Path  # the workspace folder
     mounted: bool = False  # bound at root/workspace because limits.uid cannot reach `source`
+    shims: tuple[str, ...] = ()  # the commands in root/shims, bound at SHIMS
 
     @property
     def workspace(self) -> Path:
@@ -118,7 +158,9 @@ class Stage:
         for name, text in files.items():
             (root / name).write_text(text)
             (root / name).chmod(0o644)
-        stage = cls(root, workspace)
+        stage = cls(root, workspace, shims=missing_commands())
+        if stage.shims:
+            write_shims(root / "shims", stage.shims)
         if host.root and not reachable(workspace, limits.uid, limits.gid):
             # bwrap runs as limits.uid and could not reach the folder: bind it where it can
             (root / "workspace").mkdir()
@@ -179,9 +221,14 @@ def _remove_stage(root: Path) -> None:
     """Unmount the staged workspace and delete the stage with unlink/rmdir only: never recurse into a
     workspace that might still be mounted there."""
     _unmount(root / "workspace")
-    for name in (*STAGED, "workspace", ""):
+    for name in SHIM_NAMES:
         try:
-            (root / name).rmdir() if name in ("workspace", "") else (root / name).unlink()
+            (root / "shims" / name).unlink()
+        except OSError:
+            pass
+    for name in (*STAGED, "workspace", "shims", ""):
+        try:
+            (root / name).rmdir() if name in ("workspace", "shims", "") else (root / name).unlink()
         except OSError:
             pass
 
@@ -190,7 +237,10 @@ def sandbox_args(host: Host, stage: Stage, limits: Limits, env: tuple = (), bind
     """bwrap's options, up to (not including) --json-status-fd and the command; env and binds as in SandboxSpec."""
     args = ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--clearenv", "--hostname", "sandbox"]
-    for key, value in {**ENV, **dict(env)}.items():
+    variables = {**ENV, **dict(env)}
+    if stage.shims and SHIMS not in variables.get("PATH", "").split(":"):
+        variables["PATH"] = f"{variables.get('PATH') or ENV['PATH']}:{SHIMS}"
+    for key, value in variables.items():
         args += ["--setenv", key, value]
     if not host.root:
         args += ["--uid", str(limits.uid), "--gid", str(limits.gid)]
@@ -209,6 +259,8 @@ def sandbox_args(host: Host, stage: Stage, limits: Limits, env: tuple = (), bind
              "--size", tmp, "--perms", "1777", "--tmpfs", "/tmp",
              "--size", tmp, "--perms", "1777", "--tmpfs", "/dev/shm",
              "--bind", str(stage.workspace), "/workspace", "--chdir", "/workspace"]
+    if stage.shims:
+        args += ["--ro-bind", str(stage.root / "shims"), SHIMS]
     for host_path, inside, mode in binds:
         args += ["--ro-bind" if mode == "ro" else "--bind", str(host_path), inside]
     args += ["--remount-ro", "/"]

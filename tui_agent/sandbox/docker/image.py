@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -19,6 +21,11 @@ DEFAULT_SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DOCKERFILE = Path(__file__).with_name("Dockerfile")
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# `python`, `python3`, `pytest` and venv resolve in the image: `python -m pytest -q` runs on a project without deps
+PACKAGES = ("python3", "python-is-python3", "python3-pytest", "python3-venv")
+CHANGES = (f"ENV PATH={PATH_ENV}", "ENV LANG=C.UTF-8", "ENV HOME=/tmp", "WORKDIR /workspace", 'CMD ["python3"]')
+PREPARE_VERSION = "1"  # bump when _prepare_rootfs changes what the image holds
+LABEL = "tui-agent.recipe"  # the hash of the recipe an image was built from: another value means it is stale
 
 
 class ImageBuildError(SandboxUnavailable):
@@ -64,6 +71,41 @@ def image_exists(name: str = DEFAULT_IMAGE) -> bool:
         return True
     except docker.errors.ImageNotFound:
         return False
+
+
+def recipe(offline: bool, suite: str = DEFAULT_SUITE) -> str:
+    """The label value of an image built now (offline: suite, packages, changes; else the Dockerfile)."""
+    if offline:
+        text = json.dumps([suite, PACKAGES, CHANGES, PREPARE_VERSION])
+    else:
+        text = DOCKERFILE.read_text()
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def image_label(name: str = DEFAULT_IMAGE) -> str | None:
+    """The image's recipe label ("" when it has none), or None when the image is missing."""
+    import docker
+
+    try:
+        client = _client(timeout=10)
+        try:
+            labels = client.images.get(name).attrs.get("Config", {}).get("Labels") or {}
+        finally:
+            client.close()
+    except docker.errors.ImageNotFound:
+        return None
+    return labels.get(LABEL, "")
+
+
+def state_of(label: str | None) -> str:
+    """missing | stale | current, for an image carrying `label` (None: no image)."""
+    if label is None:
+        return "missing"
+    return "current" if label in (recipe(True), recipe(False)) else "stale"
+
+
+def image_state(name: str = DEFAULT_IMAGE) -> str:
+    return state_of(image_label(name))
 
 
 def debian_mirror() -> str:
@@ -122,11 +164,11 @@ def build_offline(name: str, on_line: Callable[[str], None], suite: str = DEFAUL
     on_line(f"debootstrap {suite} from {mirror} (about a minute)")
     with tempfile.TemporaryDirectory(prefix="tui-agent-rootfs-", dir="/var/tmp") as tmp:
         root = Path(tmp) / "rootfs"
-        _run(["debootstrap", "--variant=minbase", "--include=python3", suite, str(root), mirror], on_line)
+        _run(["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", suite, str(root), mirror],
+             on_line)
         _prepare_rootfs(root)
         on_line(f"importing {root} as {name}")
-        changes = [f"ENV PATH={PATH_ENV}", "ENV LANG=C.UTF-8", "ENV HOME=/tmp", "WORKDIR /workspace",
-                   'CMD ["python3"]']
+        changes = [*CHANGES, f"LABEL {LABEL}={recipe(True, suite)}"]
         argv = ["docker", "import", *[a for c in changes for a in ("--change", c)], "-", name]
         tar = subprocess.Popen(["tar", "-C", str(root), "--numeric-owner", "-c", "."], stdout=subprocess.PIPE)
         try:
@@ -143,7 +185,8 @@ def build_from_dockerfile(name: str, on_line: Callable[[str], None]) -> None:
     client = _client()
     try:
         with open(DOCKERFILE, "rb") as dockerfile:
-            for item in client.api.build(fileobj=dockerfile, tag=name, rm=True, forcerm=True, decode=True):
+            for item in client.api.build(fileobj=dockerfile, tag=name, rm=True, forcerm=True, decode=True,
+                                         labels={LABEL: recipe(False)}):
                 if "error" in item:
                     raise ImageBuildError(f"docker build failed: {item['error'].strip()} "
                                           "(no registry? try `tui-agent sandbox build --offline`)")
@@ -160,38 +203,16 @@ def build_image(offline: bool, name: str = DEFAULT_IMAGE, on_line: Callable[[str
     problem = engine_problem()
     if problem:
         raise ImageBuildError(problem)
-    if not force and image_exists(name):
-        on_line(f"image {name} is already there (use --force to rebuild)")
+    state = image_state(name)
+    if not force and state == "current":
+        on_line(f"image {name} is already there and current (use --force to rebuild)")
         return
+    if state == "stale":
+        on_line(f"image {name} is stale (built from an older recipe): rebuilding it")
     (build_offline if offline else build_from_dockerfile)(name, on_line)
     if not image_exists(name):
         raise ImageBuildError(f"the build finished but image {name} is missing")
     on_line(f"image {name} is ready")
-
-
-def doctor_lines(name: str = DEFAULT_IMAGE) -> list[tuple[str, bool, str]]:
-    """(what, ok, detail) lines about the Docker sandbox, for `tui-agent doctor`."""
-    lines: list[tuple[str, bool, str]] = []
-    problem = engine_problem()
-    if problem:
-        lines.append(("docker engine", False, problem))
-    else:
-        client = _client(timeout=5)
-        try:
-            version = client.version().get("Version", "?")
-        finally:
-            client.close()
-        lines.append(("docker engine", True, f"Docker {version} answers at {engine_url()}"))
-        if image_exists(name):
-            lines.append(("sandbox image", True, f"{name} is present"))
-        else:
-            lines.append(("sandbox image", False,
-                          f"{name} missing: run `tui-agent sandbox build --offline` (or without --offline "
-                          "when a registry is reachable)"))
-    tool = shutil.which("debootstrap")
-    lines.append(("debootstrap", tool is not None,
-                  tool or "missing (needed for offline image builds): apt-get install -y debootstrap"))
-    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,8 +221,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=DEFAULT_IMAGE)
     parser.add_argument("--force", action="store_true", help="rebuild even if the image exists")
     parser.add_argument("--doctor", action="store_true", help="only report the Docker sandbox status")
+    parser.add_argument("--state", action="store_true",
+                        help="print current, stale or missing for the image in Docker and in Podman, and exit")
     args = parser.parse_args(argv)
+    if args.state:
+        from tui_agent.sandbox.docker.image_doctor import podman_state
+
+        print(f"docker {image_state(args.name)}")
+        if shutil.which("podman"):
+            print(f"podman {podman_state(args.name)}")
+        return 0
     if args.doctor:
+        from tui_agent.sandbox.docker.image_doctor import doctor_lines
+
         lines = doctor_lines(args.name)
         for what, ok, detail in lines:
             print(f"[{'ok' if ok else '!!'}] {what}: {detail}")
