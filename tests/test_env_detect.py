@@ -50,7 +50,8 @@ def test_each_source_in_the_issues_order(tmp_path):
     assert recipe.install == "pip install -r requirements.txt" and recipe.env == (("CALC_MODE", "devcontainer"),)
     assert any("runArgs is ignored" in n for n in recipe.notes)
     bwrap = detect(dev, backend="bwrap")
-    assert bwrap.kind == "requirements" and any("Docker sandbox only" in n for n in bwrap.notes)
+    assert bwrap.kind == "requirements" and any("Docker and Podman sandboxes only" in n for n in bwrap.notes)
+    assert detect(dev, backend="podman").kind == "devcontainer", "Podman builds images too"
 
     bare = tmp_path / "bare"
     bare.mkdir()
@@ -65,8 +66,9 @@ def test_overrides_and_bad_settings(tmp_path):
     (reqs / "ci.Dockerfile").write_text("FROM tui-agent-sandbox:latest\n")
     recipe = detect(reqs, env="ci.Dockerfile")
     assert recipe.kind == "dockerfile" and recipe.install.startswith("uv pip install"), "requirements on top"
-    with pytest.raises(ConfigError, match="needs the Docker sandbox"):
+    with pytest.raises(ConfigError, match="needs a container sandbox"):
         detect(reqs, env="ci.Dockerfile", backend="bwrap")
+    assert detect(reqs, env="ci.Dockerfile", backend="podman").kind == "dockerfile"
     with pytest.raises(ConfigError, match="expected auto, none"):
         detect(reqs, env="nonsense")
     with pytest.raises(ConfigError, match="has no uv inputs"):

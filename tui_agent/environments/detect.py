@@ -152,10 +152,10 @@ def detect(project: Path, env: str = "auto", setup: str | None = None, backend: 
     found = devcontainer.find(project) if env in ("auto", "devcontainer") else None
     if env == "devcontainer" and found is None:
         raise ConfigError(f"setting env = 'devcontainer': {project} has no .devcontainer/devcontainer.json")
-    if found and backend != "docker":
+    if found and backend not in IMAGE_BACKENDS:
         if env == "devcontainer":
             _docker_only(backend, "env = 'devcontainer'")
-        notes.append(f"{found} is used with the Docker sandbox only; {backend} ignores it")
+        notes.append(f"{found} is used with the Docker and Podman sandboxes only; {backend} ignores it")
         found = None
     if found and not trusted:
         notes.append(f"{found} is ignored: the project is not trusted (--trust-project, or trust it in the TUI)")
@@ -193,7 +193,10 @@ def _with_python(project: Path, data: dict, recipe: Recipe) -> Recipe:
                   recipe.env, recipe.notes + (f"installs {kind} inputs on top",))
 
 
+IMAGE_BACKENDS = ("docker", "podman")  # the backends that build images (Dockerfile and devcontainer sources)
+
+
 def _docker_only(backend: str, what: str) -> None:
-    if backend != "docker":
-        raise ConfigError(f"{what} needs the Docker sandbox (the {backend} sandbox cannot build images): "
-                          "use --sandbox docker")
+    if backend not in IMAGE_BACKENDS:
+        raise ConfigError(f"{what} needs a container sandbox (the {backend} sandbox cannot build images): "
+                          "use --sandbox docker or --sandbox podman")

@@ -106,6 +106,15 @@ def from_env(runtime: str | None = None) -> Engine:
     return Engine(url=url, kind="docker", name=name, tls=tls, runtime=runtime)
 
 
+def plaintext_problem(engine: Engine) -> str | None:
+    """A tcp:// engine without TLS is refused (loopback too): its API hands root on that machine to anyone who
+    reaches the port, and every workspace and check crosses the wire in the clear."""
+    if not engine.url.startswith("tcp://") or engine.tls:
+        return None
+    return (f"{engine.url} is an engine API without TLS (root on that machine for anyone on the path): set "
+            "DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), or use ssh://")
+
+
 def runtime_dir() -> Path:
     """Where our Podman sockets live: /run/tui-agent as root, else $XDG_RUNTIME_DIR/tui-agent."""
     if os.geteuid() == 0:
