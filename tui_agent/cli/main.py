@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("words", nargs="*", metavar="[build|prune] [PATH]", help="an action, then the project folder")
     env.add_argument("--force", action="store_true", help="build again even when the environment is cached")
     env.add_argument("--sandbox", choices=SANDBOXES, help="which backend's environment")
+    env.add_argument("--sandbox-host", dest="sandbox_host", metavar="NAME",
+                     help="the environment on this [[sandbox_hosts]] entry's engine")
 
     add_session_commands(sub)
     add_mcp_commands(sub, Parser, SANDBOXES)

@@ -87,7 +87,8 @@ def entries(engine: Engine | None = None) -> list[Entry]:
     try:
         found = {i["Id"]: i for label in (KEY_LABEL, BASE_LABEL) for i in client.api.images(filters={"label": label})}
         return [_entry(client.api.inspect_image(i), tag) for i, image in found.items()  # one per tag: the same
-                for tag in image.get("RepoTags") or [i]]  # Dockerfile built twice is one image with two tags
+                for tag in [t for t in image.get("RepoTags") or () if t != "<none>:<none>"] or [i]]  # the same
+                # Dockerfile built twice is one image with two tags; an untagged one (Podman says <none>) by its id
     finally:
         client.close()
 

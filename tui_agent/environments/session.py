@@ -64,7 +64,7 @@ def recipe_for(settings: Settings, project: Path, backend: str) -> Recipe | None
 
 
 async def for_run(settings: Settings, project: Path, backend: str, limits: Limits,
-                  engine: Engine | None = None) -> EnvironmentStep:
+                  engine: Engine | None = None, to_build: bool = True) -> EnvironmentStep:
     """Detect (bad input raises ConfigError: exit 2) and look in the cache of the run's own engine (`engine`, else
     the backend's default: DOCKER_HOST's Docker, the local Podman service); nothing is built here."""
     recipe = recipe_for(settings, project, backend)
@@ -73,7 +73,7 @@ async def for_run(settings: Settings, project: Path, backend: str, limits: Limit
     env = Environment(project, recipe, backend, Path(settings.env_root), limits, settings.image, engine=engine)
     check_root(env)
     found = await asyncio.to_thread(env.find)
-    if found is None and (problem := env.remote_problem()):
+    if found is None and to_build and (problem := env.remote_problem()):
         raise ConfigError(problem)  # before the sandbox starts: one line, exit 2
     return EnvironmentStep(env, found)
 
