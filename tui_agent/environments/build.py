@@ -7,7 +7,6 @@ import codecs
 import hashlib
 import json
 import os
-import re
 import secrets
 import shlex
 import shutil
@@ -22,17 +21,15 @@ from tui_agent.environments import bwrap_store, docker_store, indexes
 from tui_agent.environments.detect import Recipe
 from tui_agent.environments.docker_store import BuildError, Entry
 from tui_agent.environments.proxy import IndexProxy
-from tui_agent.environments.script import MARK, RUN, SOCKET, build_env, check_env, script
-from tui_agent.events import EnvFailed, EnvOutput, EnvReady, EnvStep, Event
+from tui_agent.environments.buildlog import Log
+from tui_agent.environments.script import RUN, SOCKET, build_env, check_env, script
+from tui_agent.events import EnvFailed, EnvReady, Event
 from tui_agent.sandbox.base import Limits, SandboxSpec
 from tui_agent.sandbox.docker.engine import Engine, from_env, local_podman
-from tui_agent.sanitize import sanitize
 from tui_agent.workspace.gitignore import DEFAULT_IGNORE, Ignore, RuleSet
 from tui_agent.workspace.safefs import copy_project, remove
 
 RECIPE_VERSION = "1"  # bump when the build script changes what an environment contains
-ERROR = re.compile(r"^\s*(error\b|ERROR\b|\w+Error\b|E: )")  # the line of a build log that says why
-FLUSH_S = 0.1  # live log lines are sent in batches at most this often
 
 
 class EnvironmentFailed(ConfigError):
@@ -207,7 +204,7 @@ class Environment:
         emit(EnvReady(key, built.name, False, round(time.monotonic() - started, 3), round(built.size_bytes / 1e6, 1)))
         return built
 
-    async def _run(self, key: str, work: Path, source: Path, binds: list, text: str, log: "Log") -> Entry:
+    async def _run(self, key: str, work: Path, source: Path, binds: list, text: str, log: Log) -> Entry:
         limits = self.build_limits()
         project = str(self.project)
         if self.backend == "bwrap":
@@ -247,69 +244,3 @@ def discard(work: Path) -> None:
         remove(work)
     except OSError:
         shutil.rmtree(work, ignore_errors=True)
-
-
-class Log:
-    """The build's full log on disk; its lines as EnvOutput batches and its steps as EnvStep events."""
-
-    def __init__(self, path: Path, emit: Callable[[Event], None]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = open(path, "w", encoding="utf-8", errors="replace")
-        self.emit = emit
-        self.step = "start"
-        self.last = ""  # the line that says why it failed: the first error line, else the last line
-        self.said_error = False
-        self.python = ""  # "Python 3.11.2", as the sandbox's python3 -V said it
-        self._partial = ""
-        self._batch: list[str] = []
-        self._sent = time.monotonic()
-        self._loop = asyncio.get_running_loop()
-
-    def text(self, chunk: str) -> None:
-        lines = (self._partial + chunk).split("\n")
-        self._partial = lines.pop()
-        for line in lines:
-            self.line(line)
-
-    def line(self, line: str) -> None:
-        line = sanitize(line.rstrip("\r"), keep_colour=False)
-        self.file.write(line + "\n")
-        if line.startswith(MARK):
-            self.step_started(line[len(MARK):].strip()[:40])
-            return
-        if line.startswith("Python 3.") and self.step == "python":
-            self.python = line.strip()
-        if line.strip() and not line.startswith("[tui-agent]") and not self.said_error:
-            self.last = line.strip()[:300]
-            self.said_error = bool(ERROR.match(line))
-        elif self.said_error and line.strip().startswith("cause:") and "cause:" not in self.last:
-            self.last = f"{self.last} {line.strip()}"[:400]  # uv: "error: ..." then the first cause
-        self._batch.append(line)
-        if time.monotonic() - self._sent >= FLUSH_S or len(self._batch) >= 200:
-            self.flush()
-
-    def step_started(self, step: str) -> None:
-        self.flush()
-        self.step, self.last, self.said_error = step, "", False
-        if step != "done":
-            self.emit(EnvStep(step))
-
-    def flush(self) -> None:
-        if self._batch:
-            self.emit(EnvOutput("\n".join(self._batch)))
-            self._batch = []
-        self._sent = time.monotonic()
-
-    def threadsafe_line(self) -> Callable[[str], None]:
-        return lambda line: self._loop.call_soon_threadsafe(self.line, line)
-
-    def threadsafe_text(self) -> Callable[[str], None]:
-        return lambda chunk: self._loop.call_soon_threadsafe(self.text, chunk)
-
-    def close(self) -> None:
-        if self._partial:
-            self.line(self._partial)
-            self._partial = ""
-        self.flush()
-        if not self.file.closed:
-            self.file.close()
