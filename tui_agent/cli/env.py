@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tui_agent.events import EnvFailed, EnvOutput, EnvReady, EnvStep, Event
 from tui_agent.sanitize import sanitize, visible
 
 ACTIONS = ("build", "prune")
+SANDBOX_UID = 1000  # the sandbox user when tui-agent runs as root (runner.SANDBOX_UID)
 
 
 def _say(line: str, flush: bool = False) -> None:
@@ -36,16 +38,23 @@ def env(args: argparse.Namespace) -> int:
 
 
 async def _step(settings, to_build: bool):
+    # not tui_agent.runner: it loads the agent and the MCP SDK (1.5 s here), which this command never uses
     from tui_agent import sandbox as sandboxes
     from tui_agent.environments.session import for_run
-    from tui_agent.runner import _limits, check_project, choose_sandbox
     from tui_agent.sandbox import hosts
 
-    project = check_project(Path(settings.project))
+    project = config.check_project(Path(settings.project))
+    owner = (SANDBOX_UID, SANDBOX_UID) if os.geteuid() == 0 else (os.getuid(), os.getgid())  # as runner._limits
+    limits = sandboxes.Limits(timeout_s=settings.timeout_s, memory_mb=settings.memory_mb, uid=owner[0], gid=owner[1])
     choice, engine, runtime = hosts.placement(settings)  # the run's own engine: a sandbox host's, or the default
-    spec = sandboxes.SandboxSpec(project, _limits(settings), settings.image, engine=engine, runtime=runtime)
-    backend = choose_sandbox(choice, spec)
-    return await for_run(settings, project, backend, _limits(settings), engine, to_build), backend
+    spec = sandboxes.SandboxSpec(project, limits, settings.image, engine=engine, runtime=runtime)
+    if choice == "auto":
+        backend = sandboxes.default_backend(spec)
+    elif reason := sandboxes.probe(choice, spec):
+        raise sandboxes.SandboxUnavailable(f"sandbox {choice} is not available: {reason}")
+    else:
+        backend = choice
+    return await for_run(settings, project, backend, limits, engine, to_build), backend
 
 
 def show(step, backend: str, project: Path) -> int:
