@@ -94,7 +94,7 @@ def test_env_command_on_podman_shows_builds_forces_and_prunes(tmp_path, env_root
     client = local_podman().client()
     try:
         first = client.api.inspect_image(f"{docker_store.REPOSITORY}:{key}")["Id"]
-        forced = cli("env", "build", str(folder), "--force", "--sandbox", "podman", env=env, timeout=300)
+        forced = cli("env", "build", "--force", str(folder), "--sandbox", "podman", env=env, timeout=300)
         assert forced.returncode == 0, forced.stderr[-2000:]
         second = client.api.inspect_image(f"{docker_store.REPOSITORY}:{key}")["Id"]
         assert second != first and not [i for i in client.api.images(all=True) if i["Id"] == first], \

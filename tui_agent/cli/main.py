@@ -237,7 +237,12 @@ def _recover() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "env" and not any(word.startswith("-") for word in extra):
+        args.words += extra  # `env build --force PATH`: argparse ends the words at the first option
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _recover()
     from tui_agent.models.base import BadModelSpec
     from tui_agent.sandbox.base import SandboxUnavailable
