@@ -50,8 +50,9 @@ def test_each_source_in_the_issues_order(tmp_path):
     assert recipe.install == "pip install -r requirements.txt" and recipe.env == (("CALC_MODE", "devcontainer"),)
     assert any("runArgs is ignored" in n for n in recipe.notes)
     bwrap = detect(dev, backend="bwrap")
-    assert bwrap.kind == "requirements" and any("Docker and Podman sandboxes only" in n for n in bwrap.notes)
-    assert detect(dev, backend="podman").kind == "devcontainer", "Podman builds images too"
+    assert bwrap.kind == "requirements" and any("Docker sandbox only" in n for n in bwrap.notes)
+    podman = detect(dev, backend="podman")  # its API builds with the host's network: not an image source there
+    assert podman.kind == "requirements" and any("host's network" in n for n in podman.notes)
 
     bare = tmp_path / "bare"
     bare.mkdir()
@@ -66,9 +67,10 @@ def test_overrides_and_bad_settings(tmp_path):
     (reqs / "ci.Dockerfile").write_text("FROM tui-agent-sandbox:latest\n")
     recipe = detect(reqs, env="ci.Dockerfile")
     assert recipe.kind == "dockerfile" and recipe.install.startswith("uv pip install"), "requirements on top"
-    with pytest.raises(ConfigError, match="needs a container sandbox"):
+    with pytest.raises(ConfigError, match="needs the Docker sandbox"):
         detect(reqs, env="ci.Dockerfile", backend="bwrap")
-    assert detect(reqs, env="ci.Dockerfile", backend="podman").kind == "dockerfile"
+    with pytest.raises(ConfigError, match="needs the Docker sandbox .Podman's API builds a Dockerfile with the host"):
+        detect(reqs, env="ci.Dockerfile", backend="podman")
     with pytest.raises(ConfigError, match="expected auto, none"):
         detect(reqs, env="nonsense")
     with pytest.raises(ConfigError, match="has no uv inputs"):

@@ -9,12 +9,13 @@ import shutil
 
 import pytest
 
-from env_fixtures import IndexServer, index_env, index_folder, project, reachable_dir
+from env_fixtures import IndexServer, index_env, index_folder, lock, project, reachable_dir
 from loop_fixtures import cli, events, of_type, script, tree
 from sandbox_fixtures import require_backend
 from tui_agent.environments import docker_store
 from tui_agent.sandbox import probe
 from tui_agent.sandbox.docker.engine import local_podman
+from test_environments import test_only_the_index_is_reachable_and_only_while_building as _only_the_index
 
 FIXED_OLD, FIXED_NEW = "return double(x) + 1", "return double(double(x))"
 
@@ -54,10 +55,12 @@ def run(folder, model, env_root, index, *extra, sandbox="podman", env=None):
 
 @pytest.mark.slow
 @pytest.mark.podman
-@pytest.mark.parametrize("kind", ["requirements", "devcontainer"])
+@pytest.mark.parametrize("kind", ["requirements", "uv"])
 def test_podman_builds_the_environment_in_its_own_storage_and_checks_run_in_it(kind, tmp_path, env_root, index):
     require_backend("podman")
     folder, target = project(kind, tmp_path / kind)
+    if kind == "uv":
+        lock(folder, index.url)
     before = tree(folder)
     done = run(folder, fixing(tmp_path, target), env_root, index)
     assert done.returncode == 0, done.stderr[-2000:] + done.stdout[-3000:]
@@ -78,6 +81,25 @@ def test_podman_builds_the_environment_in_its_own_storage_and_checks_run_in_it(k
     again = run(folder, fixing(tmp_path, target), env_root, index)
     assert again.returncode == 0, again.stderr[-2000:]
     assert of_type(events(again.stdout), "env_ready")[0]["cached"] and index.requests == [], "cached in Podman"
+
+
+@pytest.mark.slow
+@pytest.mark.podman
+def test_on_podman_the_build_reaches_only_the_index_and_checks_nothing(tmp_path, env_root, index):
+    require_backend("podman")
+    _only_the_index("podman", tmp_path, env_root, index)
+
+
+@pytest.mark.slow
+@pytest.mark.podman
+def test_podman_refuses_a_dockerfile_source_its_api_would_build_with_the_host_network(tmp_path, env_root, index):
+    """Measured (Podman 4.3): its API's image build gives RUN steps the host's network despite networkmode=none."""
+    require_backend("podman")
+    folder, target = project("devcontainer", tmp_path / "dev")
+    (folder / "tui-agent.toml").write_text('env = "devcontainer"\n')
+    done = run(folder, fixing(tmp_path, target), env_root, index)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-2000:]
+    assert "needs the Docker sandbox (Podman's API builds a Dockerfile with the host's network" in done.stderr
 
 
 @pytest.mark.slow

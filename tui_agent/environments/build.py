@@ -190,7 +190,7 @@ class Environment:
             if step == "python" and self.recipe.python:
                 message = (f"the project needs Python {self.recipe.python} ({self.recipe.python_from}) and the "
                            f"sandbox has {log.python or 'no such interpreter'}: build on an image that has it (a "
-                           "devcontainer.json `image`, or a Dockerfile in the `env` setting; Docker or Podman), "
+                           "devcontainer.json `image`, or a Dockerfile in the `env` setting; Docker only), "
                            f"or change {self.recipe.python_from}; full log: {self.log_path}")
             log.line(f"[tui-agent] {message}")
             log.close()
