@@ -51,6 +51,8 @@ def test_each_source_in_the_issues_order(tmp_path):
     assert any("runArgs is ignored" in n for n in recipe.notes)
     bwrap = detect(dev, backend="bwrap")
     assert bwrap.kind == "requirements" and any("Docker sandbox only" in n for n in bwrap.notes)
+    podman = detect(dev, backend="podman")  # its API builds with the host's network: not an image source there
+    assert podman.kind == "requirements" and any("host's network" in n for n in podman.notes)
 
     bare = tmp_path / "bare"
     bare.mkdir()
@@ -67,6 +69,8 @@ def test_overrides_and_bad_settings(tmp_path):
     assert recipe.kind == "dockerfile" and recipe.install.startswith("uv pip install"), "requirements on top"
     with pytest.raises(ConfigError, match="needs the Docker sandbox"):
         detect(reqs, env="ci.Dockerfile", backend="bwrap")
+    with pytest.raises(ConfigError, match="needs the Docker sandbox .Podman's API builds a Dockerfile with the host"):
+        detect(reqs, env="ci.Dockerfile", backend="podman")
     with pytest.raises(ConfigError, match="expected auto, none"):
         detect(reqs, env="nonsense")
     with pytest.raises(ConfigError, match="has no uv inputs"):

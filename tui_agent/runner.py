@@ -216,7 +216,7 @@ async def prepare(
             shutil.rmtree(session_dir, ignore_errors=True)  # a new session that never started: free its space
             raise
     try:
-        environment = await for_run(settings, project, backend, _limits(settings))
+        environment = await for_run(settings, project, backend, _limits(settings), engine)
     except ConfigError:
         workspace.close()
         raise

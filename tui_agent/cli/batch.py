@@ -33,12 +33,13 @@ def _one_line(text: str) -> str:
 
 
 class Table:
-    """The progress table: redrawn in place on a terminal, a line per finished task otherwise."""
+    """The progress table: redrawn in place on a terminal; otherwise (a log, CI) a line per task state change."""
 
     def __init__(self, hosts: list[Host], jobs: int, stream=None):
         self.hosts, self.jobs, self.out = hosts, jobs, stream or sys.stderr
         self.tty = self.out.isatty()
         self.drawn = 0
+        self.running: dict[str, str] = {}  # what the last line said runs where (off a terminal)
 
     def lines(self, p: Progress) -> list[str]:
         head = (f"batch: {p.total} tasks, {self.jobs} jobs | done {p.met}  running {len(p.running)}  "
@@ -53,6 +54,12 @@ class Table:
 
     def draw(self, p: Progress) -> None:
         if not self.tty:
+            for task, host in p.running.items():
+                if self.running.get(task) != host:
+                    self.out.write(f"[{p.met + p.failed}/{p.total}] {_one_line(task)}: running on "
+                                   f"{_one_line(host)} ({len(p.running)} running, {p.queued} queued)\n")
+                    self.out.flush()
+            self.running = dict(p.running)
             return
         rows = self.lines(p)
         up = f"\x1b[{self.drawn}F" if self.drawn else ""

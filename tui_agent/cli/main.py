@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("words", nargs="*", metavar="[build|prune] [PATH]", help="an action, then the project folder")
     env.add_argument("--force", action="store_true", help="build again even when the environment is cached")
     env.add_argument("--sandbox", choices=SANDBOXES, help="which backend's environment")
+    env.add_argument("--sandbox-host", dest="sandbox_host", metavar="NAME",
+                     help="the environment on this [[sandbox_hosts]] entry's engine")
 
     add_session_commands(sub)
     add_mcp_commands(sub, Parser, SANDBOXES)
@@ -240,7 +242,12 @@ def _recover() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "env" and not any(word.startswith("-") for word in extra):
+        args.words += extra  # `env build --force PATH`: argparse ends the words at the first option
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _recover()
     from tui_agent.models.base import BadModelSpec
     from tui_agent.sandbox.base import SandboxUnavailable

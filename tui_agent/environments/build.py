@@ -7,7 +7,6 @@ import codecs
 import hashlib
 import json
 import os
-import re
 import secrets
 import shlex
 import shutil
@@ -22,16 +21,15 @@ from tui_agent.environments import bwrap_store, docker_store, indexes
 from tui_agent.environments.detect import Recipe
 from tui_agent.environments.docker_store import BuildError, Entry
 from tui_agent.environments.proxy import IndexProxy
-from tui_agent.environments.script import MARK, RUN, SOCKET, build_env, check_env, script
-from tui_agent.events import EnvFailed, EnvOutput, EnvReady, EnvStep, Event
+from tui_agent.environments.buildlog import Log
+from tui_agent.environments.script import RUN, SOCKET, build_env, check_env, script
+from tui_agent.events import EnvFailed, EnvReady, Event
 from tui_agent.sandbox.base import Limits, SandboxSpec
-from tui_agent.sanitize import sanitize
+from tui_agent.sandbox.docker.engine import Engine, from_env, local_podman
 from tui_agent.workspace.gitignore import DEFAULT_IGNORE, Ignore, RuleSet
 from tui_agent.workspace.safefs import copy_project, remove
 
 RECIPE_VERSION = "1"  # bump when the build script changes what an environment contains
-ERROR = re.compile(r"^\s*(error\b|ERROR\b|\w+Error\b|E: )")  # the line of a build log that says why
-FLUSH_S = 0.1  # live log lines are sent in batches at most this often
 
 
 class EnvironmentFailed(ConfigError):
@@ -78,24 +76,32 @@ class Environment:
 
     project: Path
     recipe: Recipe
-    backend: str  # docker | bwrap
+    backend: str  # docker | podman | bwrap
     root: Path
     limits: Limits  # of the checks: the build takes their uid and larger caps
     image: str  # the sandbox image the environment is built on
     indexes: indexes.Indexes | None = None
+    engine: Engine | None = None  # docker, podman: the run's engine, where the image is built and kept
     _key: str | None = None
 
     def __post_init__(self) -> None:
         self.indexes = self.indexes or indexes.read()
+        if self.containers and self.engine is None:
+            self.engine = local_podman() if self.backend == "podman" else from_env()
+
+    @property
+    def containers(self) -> bool:
+        """An image per environment on a container engine (Docker or Podman), not a bwrap prefix."""
+        return self.backend != "bwrap"
 
     @property
     def log_path(self) -> Path:
         return self.root / "logs" / f"{self.key()}.log"
 
     def base_identity(self) -> str:
-        if self.backend == "docker":
+        if self.containers:
             base = self.recipe.image or self.image
-            return docker_store.image_id(base)
+            return docker_store.image_id(base, self.engine)
         python = Path(os.path.realpath("/usr/bin/python3"))
         st = python.stat() if python.exists() else None
         return f"{python}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}"
@@ -118,13 +124,13 @@ class Environment:
         return self._key
 
     def find(self) -> Entry | None:
-        if self.backend == "docker":
-            return docker_store.find(self.key())
+        if self.containers:
+            return docker_store.find(self.key(), self.engine)
         return bwrap_store.find(self.root, self.key())
 
     def sandbox_spec(self, spec: SandboxSpec, built: Entry) -> SandboxSpec:
         env = tuple((check_env() | dict(self.recipe.env)).items())
-        if self.backend == "docker":
+        if self.containers:
             return replace(spec, image=built.name, env=spec.env + env)
         return replace(spec, env=spec.env + env, binds=spec.binds + ((built.name, "/opt/tui-agent/env", "ro"),))
 
@@ -134,8 +140,18 @@ class Environment:
                        pids=max(lim.pids, 1024), cpus=max(lim.cpus, 2.0), tmpfs_mb=max(lim.tmpfs_mb, 1024),
                        workspace_mb=max(lim.workspace_mb, 4096), output_bytes=max(lim.output_bytes, 64_000_000))
 
+    def remote_problem(self) -> str | None:
+        """Why this environment cannot be built where the run's sandboxes are (None: it can)."""
+        if self.engine is None or not self.engine.ships:
+            return None
+        return (f"the {self.recipe.kind} environment cannot be built on {self.engine.label}: an environment build "
+                "bind-mounts its sources and the index proxy, which a remote engine cannot see; build it on a local "
+                "engine and copy the image over, or run on a local sandbox")
+
     async def build(self, emit: Callable[[Event], None]) -> Entry:
         """Build it now (the caller looked in the cache): live log as events, EnvReady or EnvFailed at the end."""
+        if problem := self.remote_problem():
+            raise EnvironmentFailed(problem)
         started = time.monotonic()
         key = await asyncio.to_thread(self.key)
         _mkdir(self.root)
@@ -162,7 +178,8 @@ class Environment:
             exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in
                               build_env(self.recipe, self.indexes.sandbox_env()).items())
             text = exports + script(self.recipe)
-            log.line(f"[tui-agent] building the {self.recipe.kind} environment {key} on {self.backend}")
+            where = self.engine.label if self.engine else self.backend
+            log.line(f"[tui-agent] building the {self.recipe.kind} environment {key} on {where}")
             built = await self._run(key, work, source, binds, text, log)
         except Exception as exc:  # the build's own failure, or the engine's or the file system's along the way
             step = getattr(exc, "step", "") or log.step
@@ -187,7 +204,7 @@ class Environment:
         emit(EnvReady(key, built.name, False, round(time.monotonic() - started, 3), round(built.size_bytes / 1e6, 1)))
         return built
 
-    async def _run(self, key: str, work: Path, source: Path, binds: list, text: str, log: "Log") -> Entry:
+    async def _run(self, key: str, work: Path, source: Path, binds: list, text: str, log: Log) -> Entry:
         limits = self.build_limits()
         project = str(self.project)
         if self.backend == "bwrap":
@@ -200,20 +217,20 @@ class Environment:
             context = source / (self.recipe.context or ".")
             dockerfile = os.path.relpath(source / self.recipe.dockerfile, context)
             base = await asyncio.to_thread(docker_store.build_base, context, dockerfile,
-                                           f"{docker_store.REPOSITORY}-base:{key}", log.threadsafe_line())
+                                           f"{docker_store.REPOSITORY}-base:{key}", log.threadsafe_line(), self.engine)
         binds = [(str(source), "/workspace", "rw"), *binds]
         cancelled = threading.Event()
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         feed = log.threadsafe_text()
         try:
             return await asyncio.to_thread(docker_store.build, base, key, project, text, binds, limits,
-                                           lambda chunk: feed(decoder.decode(chunk)), cancelled)
+                                           lambda chunk: feed(decoder.decode(chunk)), cancelled, self.engine)
         except asyncio.CancelledError:
             cancelled.set()
             raise
         finally:
             if self.recipe.dockerfile:
-                await asyncio.to_thread(docker_store.untag, f"{docker_store.REPOSITORY}-base:{key}")
+                await asyncio.to_thread(docker_store.untag, f"{docker_store.REPOSITORY}-base:{key}", self.engine)
 
 
 def _copy(project: Path, dest: Path, owner: tuple[int, int]) -> None:
@@ -227,69 +244,3 @@ def discard(work: Path) -> None:
         remove(work)
     except OSError:
         shutil.rmtree(work, ignore_errors=True)
-
-
-class Log:
-    """The build's full log on disk; its lines as EnvOutput batches and its steps as EnvStep events."""
-
-    def __init__(self, path: Path, emit: Callable[[Event], None]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = open(path, "w", encoding="utf-8", errors="replace")
-        self.emit = emit
-        self.step = "start"
-        self.last = ""  # the line that says why it failed: the first error line, else the last line
-        self.said_error = False
-        self.python = ""  # "Python 3.11.2", as the sandbox's python3 -V said it
-        self._partial = ""
-        self._batch: list[str] = []
-        self._sent = time.monotonic()
-        self._loop = asyncio.get_running_loop()
-
-    def text(self, chunk: str) -> None:
-        lines = (self._partial + chunk).split("\n")
-        self._partial = lines.pop()
-        for line in lines:
-            self.line(line)
-
-    def line(self, line: str) -> None:
-        line = sanitize(line.rstrip("\r"), keep_colour=False)
-        self.file.write(line + "\n")
-        if line.startswith(MARK):
-            self.step_started(line[len(MARK):].strip()[:40])
-            return
-        if line.startswith("Python 3.") and self.step == "python":
-            self.python = line.strip()
-        if line.strip() and not line.startswith("[tui-agent]") and not self.said_error:
-            self.last = line.strip()[:300]
-            self.said_error = bool(ERROR.match(line))
-        elif self.said_error and line.strip().startswith("cause:") and "cause:" not in self.last:
-            self.last = f"{self.last} {line.strip()}"[:400]  # uv: "error: ..." then the first cause
-        self._batch.append(line)
-        if time.monotonic() - self._sent >= FLUSH_S or len(self._batch) >= 200:
-            self.flush()
-
-    def step_started(self, step: str) -> None:
-        self.flush()
-        self.step, self.last, self.said_error = step, "", False
-        if step != "done":
-            self.emit(EnvStep(step))
-
-    def flush(self) -> None:
-        if self._batch:
-            self.emit(EnvOutput("\n".join(self._batch)))
-            self._batch = []
-        self._sent = time.monotonic()
-
-    def threadsafe_line(self) -> Callable[[str], None]:
-        return lambda line: self._loop.call_soon_threadsafe(self.line, line)
-
-    def threadsafe_text(self) -> Callable[[str], None]:
-        return lambda chunk: self._loop.call_soon_threadsafe(self.text, chunk)
-
-    def close(self) -> None:
-        if self._partial:
-            self.line(self._partial)
-            self._partial = ""
-        self.flush()
-        if not self.file.closed:
-            self.file.close()

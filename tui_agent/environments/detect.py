@@ -174,10 +174,11 @@ def _detect(project: Path, env: str, setup: str | None, backend: str, trusted: b
     found = devcontainer.find(project) if env in ("auto", "devcontainer") else None
     if env == "devcontainer" and found is None:
         raise ConfigError(f"setting env = 'devcontainer': {project} has no .devcontainer/devcontainer.json")
-    if found and backend != "docker":
+    if found and backend not in IMAGE_BACKENDS:
         if env == "devcontainer":
             _docker_only(backend, "env = 'devcontainer'")
-        notes.append(f"{found} is used with the Docker sandbox only; {backend} ignores it")
+        notes.append(f"{found} is used with the Docker sandbox only; {backend} ignores it"
+                     + (f" ({PODMAN_BUILD})" if backend == "podman" else ""))
         found = None
     if found and not trusted:
         notes.append(f"{found} is ignored: the project is not trusted (--trust-project, or trust it in the TUI)")
@@ -215,7 +216,14 @@ def _with_python(project: Path, data: dict, recipe: Recipe) -> Recipe:
                   recipe.env, recipe.notes + (f"installs {kind} inputs on top",))
 
 
+IMAGE_BACKENDS = ("docker",)  # the backends that build images from a Dockerfile (devcontainer sources too)
+# measured with Podman 4.3: its API's image build ignores networkmode=none (compat and libpod endpoints alike),
+# so a Dockerfile's RUN steps would reach every loopback service of the host; `podman build --network none`
+# (the CLI) honours it, the API does not
+PODMAN_BUILD = "Podman's API builds a Dockerfile with the host's network, whatever it is asked"
+
+
 def _docker_only(backend: str, what: str) -> None:
-    if backend != "docker":
-        raise ConfigError(f"{what} needs the Docker sandbox (the {backend} sandbox cannot build images): "
-                          "use --sandbox docker")
+    if backend not in IMAGE_BACKENDS:
+        why = PODMAN_BUILD if backend == "podman" else f"the {backend} sandbox cannot build images"
+        raise ConfigError(f"{what} needs the Docker sandbox ({why}): use --sandbox docker")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import threading
 import time
@@ -13,7 +14,9 @@ from typing import Callable
 from tui_agent.config import ConfigError
 from tui_agent.environments.script import PREFIX
 from tui_agent.sandbox.base import Limits
-from tui_agent.sandbox.docker import pool as docker_pool
+from tui_agent.sandbox.docker import ours
+from tui_agent.sandbox.docker.engine import Engine, from_env
+from tui_agent.sandbox.docker.engine_probe import start_service
 
 REPOSITORY = "tui-agent-env"
 KEY_LABEL = "tui-agent.env"  # the environment's key, on every environment image
@@ -30,29 +33,32 @@ class Entry:
     created: float
 
 
-def _client():
-    import docker
+def _client(engine: Engine | None = None):
+    """A client of the engine the environment lives on (DOCKER_HOST's when none is named)."""
+    engine = engine or from_env()
+    if engine.service and (problem := start_service(engine)):  # the local Podman service, started on demand
+        raise ConfigError(problem)
+    return engine.client(timeout=120)
 
-    return docker.from_env(timeout=120)
 
-
-def image_id(name: str) -> str:
+def image_id(name: str, engine: Engine | None = None) -> str:
     """The id of a local image; ConfigError when it is not here (nothing is pulled)."""
     import docker
 
-    client = _client()
+    client = _client(engine)
     try:
         return client.images.get(name).id
     except docker.errors.ImageNotFound:
-        raise ConfigError(f"image {name} is not on this Docker engine (nothing is pulled): build it first") from None
+        where = (engine or from_env()).label
+        raise ConfigError(f"image {name} is not on {where} (nothing is pulled): build it first") from None
     finally:
         client.close()
 
 
-def find(key: str) -> Entry | None:
+def find(key: str, engine: Engine | None = None) -> Entry | None:
     import docker
 
-    client = _client()
+    client = _client(engine)
     try:
         image = client.images.get(f"{REPOSITORY}:{key}")
     except docker.errors.ImageNotFound:
@@ -78,12 +84,12 @@ def _when(text: str) -> float:
 
 def _tags(image: dict) -> list[str]:
     """Its tags; an untagged image (its tag taken by a rebuild) is listed by Docker 20 as <none>:<none>, a name it
-    cannot remove it by: it is named by its id instead."""
+    cannot remove it by (Podman says <none> too): it is named by its id instead."""
     return [t for t in image.get("RepoTags") or () if t != "<none>:<none>"]
 
 
-def entries() -> list[Entry]:
-    client = _client()
+def entries(engine: Engine | None = None) -> list[Entry]:
+    client = _client(engine)
     try:
         found = {i["Id"]: i for label in (KEY_LABEL, BASE_LABEL) for i in client.api.images(filters={"label": label})}
         return [_entry(client.api.inspect_image(i), tag) for i, image in found.items()  # one per tag: the same
@@ -92,9 +98,9 @@ def entries() -> list[Entry]:
         client.close()
 
 
-def remove(entry: Entry) -> str | None:
+def remove(entry: Entry, engine: Engine | None = None) -> str | None:
     """Remove an environment image; a one-line reason when the engine refuses (e.g. still in use)."""
-    client = _client()
+    client = _client(engine)
     try:
         client.images.remove(entry.name)
         return None
@@ -104,9 +110,9 @@ def remove(entry: Entry) -> str | None:
         client.close()
 
 
-def untag(tag: str) -> None:
+def untag(tag: str, engine: Engine | None = None) -> None:
     """Drop a name, keep the image (an environment image still builds on it)."""
-    client = _client()
+    client = _client(engine)
     try:
         client.images.remove(tag, noprune=True)
     except Exception:
@@ -115,9 +121,10 @@ def untag(tag: str) -> None:
         client.close()
 
 
-def build_base(context: Path, dockerfile: str, tag: str, on_line: Callable[[str], None]) -> str:
+def build_base(context: Path, dockerfile: str, tag: str, on_line: Callable[[str], None],
+               engine: Engine | None = None) -> str:
     """`docker build` of a project's Dockerfile with no network and no pull; the image's id."""
-    client = _client()
+    client = _client(engine)
     try:
         for item in client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, rm=True, forcerm=True,
                                      network_mode="none", pull=False, decode=True, labels={BASE_LABEL: "1"}):
@@ -149,11 +156,12 @@ def _owned_dirs(paths: list[str], uid: int, gid: int) -> bytes:
 
 
 def build(base: str, key: str, project: str, script: str, binds: list[tuple[str, str, str]], limits: Limits,
-          on_output: Callable[[bytes], None], cancelled: threading.Event) -> Entry:
+          on_output: Callable[[bytes], None], cancelled: threading.Event, engine: Engine | None = None) -> Entry:
     """Run `script` in a build container on `base` (no network: the proxy socket is its way out); commit it."""
     from docker.types import Mount
 
-    client = _client()
+    engine = engine or from_env()
+    client = _client(engine)
     lim = limits
     container = client.containers.create(
         image=base, entrypoint=[""], command=["/bin/sh", "-c", script], user=f"{lim.uid}:{lim.gid}", environment={},
@@ -163,7 +171,8 @@ def build(base: str, key: str, project: str, script: str, binds: list[tuple[str,
         tmpfs={"/tmp": f"rw,nosuid,nodev,size={lim.tmpfs_mb}m,mode=1777"}, pids_limit=lim.pids,
         mem_limit=f"{lim.memory_mb}m", memswap_limit=f"{lim.memory_mb}m", nano_cpus=int(lim.cpus * 1e9),
         ipc_mode="private", log_config={"type": "none", "config": {}}, stop_signal="SIGKILL",
-        labels={docker_pool.LABEL: "1", docker_pool.OWNER_LABEL: docker_pool.owner_id()})
+        labels={ours.LABEL: "1", ours.OWNER_LABEL: ours.owner_id()},
+        **engine.container_options(None, lim.pids))
     try:
         container.put_archive("/", _owned_dirs(["/opt", "/opt/tui-agent", PREFIX], lim.uid, lim.gid))
         stream = container.attach(stdout=True, stderr=True, stream=True, logs=False)
@@ -179,14 +188,28 @@ def build(base: str, key: str, project: str, script: str, binds: list[tuple[str,
             raise BuildError("", "stopped before it finished")
         if status != 0:
             raise BuildError("", f"exit {status}")
-        labels = {"Labels": {KEY_LABEL: key, PROJECT_LABEL: project}}
-        image = container.commit(repository=REPOSITORY, tag=key, conf=labels,
-                                 changes=['CMD ["python3"]'])  # the entrypoint stays cleared
+        labels = {KEY_LABEL: key, PROJECT_LABEL: project}
+        changes = ['CMD ["python3"]'] + [f"LABEL {k}={json.dumps(v)}" for k, v in labels.items()]  # Podman's API
+        before = _id_of(client, f"{REPOSITORY}:{key}")  # --force: the image it replaces goes once it is replaced
+        image = container.commit(repository=REPOSITORY, tag=key, conf={"Labels": labels},  # reads no conf
+                                 changes=changes)  # the entrypoint stays cleared
+        if before is not None and before != image.id:
+            try:
+                client.api.remove_image(before)
+            except Exception:
+                pass  # still used by a container: it goes with `env prune`
         return _entry(client.api.inspect_image(image.id))
     finally:
         cancelled.set()
-        docker_pool.remove_quietly(client, container.id)
+        ours.remove_quietly(client, container.id)
         client.close()
+
+
+def _id_of(client, name: str) -> str | None:
+    try:
+        return client.api.inspect_image(name)["Id"]
+    except Exception:
+        return None
 
 
 def _kill_when(cancelled: threading.Event, timed_out: threading.Event, container, timeout_s: float) -> None:

@@ -14,6 +14,7 @@ from tui_agent.environments.detect import Recipe, detect
 from tui_agent.environments.docker_store import Entry
 from tui_agent.events import EnvDetected, EnvOutdated, EnvReady, Event
 from tui_agent.sandbox.base import Limits, SandboxSpec
+from tui_agent.sandbox.docker.engine import Engine
 
 
 @dataclass
@@ -63,14 +64,18 @@ def recipe_for(settings: Settings, project: Path, backend: str) -> Recipe | None
                   check=settings.check)
 
 
-async def for_run(settings: Settings, project: Path, backend: str, limits: Limits) -> EnvironmentStep:
-    """Detect (bad input raises ConfigError: exit 2) and look in the cache; nothing is built here."""
+async def for_run(settings: Settings, project: Path, backend: str, limits: Limits,
+                  engine: Engine | None = None, to_build: bool = True) -> EnvironmentStep:
+    """Detect (bad input raises ConfigError: exit 2) and look in the cache of the run's own engine (`engine`, else
+    the backend's default: DOCKER_HOST's Docker, the local Podman service); nothing is built here."""
     recipe = recipe_for(settings, project, backend)
     if recipe is None:
         return EnvironmentStep(None)
-    env = Environment(project, recipe, backend, Path(settings.env_root), limits, settings.image)
+    env = Environment(project, recipe, backend, Path(settings.env_root), limits, settings.image, engine=engine)
     check_root(env)
     found = await asyncio.to_thread(env.find)
+    if found is None and to_build and (problem := env.remote_problem()):
+        raise ConfigError(problem)  # before the sandbox starts: one line, exit 2
     return EnvironmentStep(env, found)
 
 

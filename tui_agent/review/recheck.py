@@ -55,7 +55,7 @@ class RecheckHost:
             limits = _limits(settings)
             spec = sandboxes.SandboxSpec(settings.project, limits, settings.image, engine=engine, runtime=runtime)
             backend = choose_sandbox(choice, spec)
-            environment = await for_run(settings, settings.project, backend, limits)
+            environment = await for_run(settings, settings.project, backend, limits, engine)
         except config.ConfigError as exc:
             raise SandboxUnavailable(str(exc)) from None
         if not environment.ready:  # building it reaches the network: only the person starts that

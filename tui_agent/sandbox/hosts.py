@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tui_agent.config import ConfigError, Settings
-from tui_agent.sandbox.docker.engine import Engine
+from tui_agent.sandbox.docker.engine import Engine, from_env, plaintext_problem
 
 KEYS = {"name", "url", "engine", "tls", "capacity", "runtime", "ship", "socket"}
 SCHEMES = ("unix://", "tcp://", "ssh://")
@@ -75,6 +75,8 @@ def placement(settings: Settings) -> tuple[str, Engine | None, str | None]:
             raise ConfigError(f"sandbox host {engine.name} is a {engine.kind} engine, not {settings.sandbox}")
         return engine.kind, engine, engine.runtime or runtime
     parse(settings.sandbox_hosts)  # bad entries are bad input even when this run does not use them
+    if settings.sandbox in ("auto", "docker") and (problem := plaintext_problem(from_env())):
+        raise ConfigError(f"DOCKER_HOST {problem}")  # never a silent fall back to another backend either
     if runtime and settings.sandbox == "bwrap":
         raise ConfigError(f"sandbox_runtime {runtime} applies to docker and podman sandboxes, not bwrap")
     return settings.sandbox, None, runtime

@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tui_agent.sandbox.docker.engine import Engine, runtime_dir, socket_listens, unix_path
+from tui_agent.sandbox.docker.engine import Engine, plaintext_problem, runtime_dir, socket_listens, unix_path
 
 LIMIT_CONTROLLERS = ("memory", "pids", "cpu")
 ROOTLESS_V1 = ("rootless Podman on a cgroup v1 machine silently ignores memory, pids and CPU limits: run Podman "
@@ -88,7 +88,7 @@ def problem(engine: Engine, image: str, runtime: str | None = None) -> str | Non
         import docker
     except ImportError:
         return "the docker SDK is not installed: pip install docker"
-    reason = start_service(engine)
+    reason = plaintext_problem(engine) or start_service(engine)
     if reason:
         return reason
     try:
