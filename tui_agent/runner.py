@@ -12,6 +12,7 @@ from tui_agent import sandbox as sandboxes
 from tui_agent.sandbox import hosts as sandbox_hosts
 from tui_agent.agent.bounds import BoundedAudit
 from tui_agent.agent.breakpoints import Breakpoints
+from tui_agent.agent.preflight import history as _history
 from tui_agent.agent.control import Controller
 from tui_agent.agent.gate import WhoAnswers
 from tui_agent.agent.loop import AgentLoop
@@ -25,7 +26,7 @@ from tui_agent.events import (
     ToolProgress,
 )
 from tui_agent.models import create_model
-from tui_agent.sessions.recorder import SessionRecorder, effective, new_session_dir, read_events, whole_iterations
+from tui_agent.sessions.recorder import SessionRecorder, new_session_dir, read_events
 from tui_agent.tools.mcp import config as mcp_config
 from tui_agent.tools.mcp.manager import McpManager, ServerStatus, mcp_client_side
 from tui_agent.tools.mcp.prompts import PromptEntry
@@ -262,21 +263,6 @@ def _start_of(history: list[Event]) -> SessionStarted:
     if not isinstance(start, SessionStarted):
         raise ConfigError("the session does not begin with its start record")
     return start
-
-
-def _history(session_dir: Path, fork_at: int | None) -> list[Event]:
-    """The recorded events a resume (or a fork at iteration `fork_at`) starts from."""
-    if fork_at is None:
-        history = whole_iterations(read_events(session_dir))
-        if not history:
-            raise ConfigError(f"{session_dir}: no whole iteration was recorded; start a new run instead")
-        return history
-    events = effective(read_events(session_dir))
-    ends = [i for i, e in enumerate(events) if isinstance(e, IterationFinished) and e.iteration == fork_at]
-    if not ends:
-        done = [e.iteration for e in events if isinstance(e, IterationFinished)]
-        raise ConfigError(f"{session_dir.name} has no iteration {fork_at} to fork from (it has {done or 'none'})")
-    return events[: ends[0] + 1]
 
 
 def settings_of_session(session_dir: Path) -> dict:

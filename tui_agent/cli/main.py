@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import shutil
 import sys
 import tempfile
@@ -163,6 +164,20 @@ def _example(name: str) -> Path:
     return source
 
 
+async def checked_settings(project: Path, flags: dict, headless: bool, resume_dir: Path | None = None,
+                           fork_at: int | None = None) -> config.Settings | None:
+    """The run's settings, every bad input refused before any screen (the trust question's included); None: the
+    person chose to quit at the trust question."""
+    from tui_agent.agent.preflight import preflight
+
+    settings = config.load(project, **flags)
+    preflight(settings, resume_dir=resume_dir, fork_at=fork_at)
+    answered = await asks_trust(settings, headless, lambda: config.load(project, **{**flags, "trust_project": True}))
+    if answered is not None and answered is not settings:  # trusted now: its own config and .mcp.json count
+        preflight(answered, resume_dir=resume_dir, fork_at=fork_at)
+    return answered
+
+
 async def _start(args: argparse.Namespace) -> int:
     resume_dir = None  # the runner is imported by the screen after its first paint (or below, headless)
     if args.command == "resume":
@@ -185,8 +200,7 @@ async def _start(args: argparse.Namespace) -> int:
     else:
         project, flags = args.path, _flags(args)
     headless = bool(getattr(args, "headless", False))
-    settings = await asks_trust(config.load(project, **flags), headless,
-                                lambda: config.load(project, **{**flags, "trust_project": True}))
+    settings = await checked_settings(project, flags, headless, resume_dir, getattr(args, "fork_at", None))
     if settings is None:
         return 1
     if not headless:
@@ -207,6 +221,8 @@ async def _replay(args: argparse.Namespace) -> int:
     from tui_agent.review import ReviewRun
     from tui_agent.sessions.recorder import find_session
 
+    if getattr(args, "speed", 1.0) < 0 or not math.isfinite(args.speed if args.command == "replay" else 1.0):
+        raise config.ConfigError(f"--speed: expected 0 (all at once) or more, got {args.speed}")
     root = args.session_root or config.load(Path.cwd()).session_root
     run: ReplayRun
     if args.command == "review":
@@ -264,9 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "watch":
             from tui_agent.cli.watch import start_watch
 
-            flags = _flags(args)
-            settings = asyncio.run(asks_trust(config.load(args.path, **flags), args.headless,
-                                              lambda: config.load(args.path, **{**flags, "trust_project": True})))
+            settings = asyncio.run(checked_settings(args.path, _flags(args), args.headless))
             if settings is None:
                 return 1
             return asyncio.run(start_watch(settings, headless=args.headless, auto_fix=args.auto_fix))
