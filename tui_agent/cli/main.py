@@ -14,7 +14,7 @@ from tui_agent import __version__, config
 from tui_agent.cli.commands import add_session_commands
 from tui_agent.cli.live import add_live_commands
 from tui_agent.cli.mcp_parser import add_mcp_commands
-from tui_agent.cli.trust_gate import asks_trust
+from tui_agent.cli.trust_gate import checked_settings
 from tui_agent.sanitize import one_line
 from tui_agent.tui.keeper import fork_keeper
 
@@ -164,20 +164,6 @@ def _example(name: str) -> Path:
     return source
 
 
-async def checked_settings(project: Path, flags: dict, headless: bool, resume_dir: Path | None = None,
-                           fork_at: int | None = None) -> config.Settings | None:
-    """The run's settings, every bad input refused before any screen (the trust question's included); None: the
-    person chose to quit at the trust question."""
-    from tui_agent.agent.preflight import preflight
-
-    settings = config.load(project, **flags)
-    preflight(settings, resume_dir=resume_dir, fork_at=fork_at)
-    answered = await asks_trust(settings, headless, lambda: config.load(project, **{**flags, "trust_project": True}))
-    if answered is not None and answered is not settings:  # trusted now: its own config and .mcp.json count
-        preflight(answered, resume_dir=resume_dir, fork_at=fork_at)
-    return answered
-
-
 async def _start(args: argparse.Namespace) -> int:
     resume_dir = None  # the runner is imported by the screen after its first paint (or below, headless)
     if args.command == "resume":
@@ -221,8 +207,8 @@ async def _replay(args: argparse.Namespace) -> int:
     from tui_agent.review import ReviewRun
     from tui_agent.sessions.recorder import find_session
 
-    if getattr(args, "speed", 1.0) < 0 or not math.isfinite(args.speed if args.command == "replay" else 1.0):
-        raise config.ConfigError(f"--speed: expected 0 (all at once) or more, got {args.speed}")
+    if not (math.isfinite(speed := getattr(args, "speed", 1.0)) and speed >= 0):
+        raise config.ConfigError(f"--speed: expected 0 (all at once) or more, got {speed}")
     root = args.session_root or config.load(Path.cwd()).session_root
     run: ReplayRun
     if args.command == "review":
