@@ -164,7 +164,7 @@ def _example(name: str) -> Path:
     return source
 
 
-async def _start(args: argparse.Namespace) -> int:
+async def _start(args: argparse.Namespace) -> int | list[str]:
     resume_dir = None  # the runner is imported by the screen after its first paint (or below, headless)
     if args.command == "resume":
         from tui_agent.runner import settings_of_session
@@ -201,7 +201,7 @@ async def _start(args: argparse.Namespace) -> int:
     return await run_headless(run)
 
 
-async def _replay(args: argparse.Namespace) -> int:
+async def _replay(args: argparse.Namespace) -> int | list[str]:
     from tui_agent.agent.gate import NOBODY, PERSON
     from tui_agent.replay_run import ReplayRun
     from tui_agent.review import ReviewRun
@@ -236,6 +236,11 @@ def _recover() -> None:
         print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
 
 
+def _then(outcome: int | list[str]) -> int:
+    """An exit code, or the command line chosen in the app's session browser: run now that the app is gone."""
+    return main(outcome) if isinstance(outcome, list) else outcome
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _recover()
@@ -254,9 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("run", "resume", "demo"):
             if not getattr(args, "headless", False):
                 fork_keeper()  # the run may outlive its window: a keeper gives the shell its prompt back
-            return asyncio.run(_start(args))
+            return _then(asyncio.run(_start(args)))
         if args.command in ("replay", "review"):
-            return asyncio.run(_replay(args))
+            return _then(asyncio.run(_replay(args)))
         if args.command == "batch":
             from tui_agent.cli.batch import start_batch
 

@@ -75,6 +75,7 @@ class AgentApp(ServersView, SafeNotify, App[int]):
         self._inbox: list[Event] = []
         self._started_at: float | None = None
         self.preparing = "starting sandbox" if start is None and run is None else None  # the badge until it runs
+        self.next_command: list[str] | None = None  # chosen in the session browser: the CLI runs it after this app
 
     def get_default_screen(self) -> Screen:
         self._main = MainScreen(self.settings, self.state, self.trace, on_ready=self.begin,
@@ -204,6 +205,11 @@ class AgentApp(ServersView, SafeNotify, App[int]):
         self.show_status()
         await self.shutdown()
         self.exit(self.exit_code, return_code=self.exit_code)
+
+    def switch_to(self, argv: list[str]) -> None:
+        """The person chose another session (v): this app ends as quit does, then the CLI runs `argv`."""
+        self.next_command = argv
+        self.call_later(self.action_quit)
 
     # --- events -> screen ----------------------------------------------------------------
 
