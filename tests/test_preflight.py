@@ -4,6 +4,7 @@ paint does not need (the model's SDK, the MCP client, the engine's client)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,13 +91,15 @@ def test_a_fork_from_an_iteration_the_session_lacks(tmp_path):
 
 def test_the_preflight_loads_no_sdk_client_or_engine(tmp_path):
     """What the first paint waits for stays small: the checks load neither anthropic, mcp nor docker."""
-    code = (f"import sys, json; from tui_agent import config; from tui_agent.agent.preflight import preflight; "
-            f"from pathlib import Path; preflight(config.load(Path({str(tmp_path)!r}), model='anthropic:claude-sonnet-4-5', trust_project=True)); "
-            "print(json.dumps(sorted(m for m in ('anthropic', 'mcp', 'docker', 'httpx', 'textual') if m in sys.modules)))")
+    code = ("import sys, json; from pathlib import Path; from tui_agent import config; "
+            "from tui_agent.agent.preflight import preflight; "
+            f"preflight(config.load(Path({str(tmp_path)!r}), model='anthropic:x', trust_project=True)); "
+            "print(json.dumps(sorted(m for m in ('anthropic', 'mcp', 'docker', 'httpx', 'textual') "
+            "if m in sys.modules)))")
     (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {"h": {"type": "http", "url": "https://x.invalid",
                                                                          "oauth": {"client_id": "c"}}}}))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
-                          env={**__import__("os").environ, "ANTHROPIC_API_KEY": "sk-test"})
+                          env={**os.environ, "ANTHROPIC_API_KEY": "sk-test"})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
 

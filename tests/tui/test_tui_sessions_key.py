@@ -44,7 +44,8 @@ async def test_v_on_a_finished_run_replays_resumes_or_forks(tmp_path):
                 await pilot.press(key)
                 if key == "f":
                     assert isinstance(app.screen, ForkScreen)
-            await until(pilot, lambda: not app.is_running, what="the app to end for the next command", timeout=60)
+            await until(pilot, lambda app=app: not app.is_running, what="the app to end for the next command",
+                        timeout=60)
         assert app.next_command == wanted, keys
 
 
