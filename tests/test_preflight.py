@@ -79,6 +79,14 @@ def test_project_files_are_read_first(tmp_path):
 
 
 @pytest.mark.unit
+def test_the_permissions_file_is_the_policys():
+    from tui_agent.agent import preflight as module
+    from tui_agent.tools.permissions import policy
+
+    assert module.PERMISSIONS_FILE == policy.PERMISSIONS_FILE
+
+
+@pytest.mark.unit
 def test_a_fork_from_an_iteration_the_session_lacks(tmp_path):
     session = tmp_path / "sessions" / "20260101-000000-aaaa"
     session.mkdir(parents=True)

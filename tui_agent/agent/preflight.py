@@ -1,7 +1,8 @@
 """Every bad input found without the sandbox, before any screen: one line on stderr and exit 2, nothing drawn.
 
 `preflight` raises ConfigError or BadModelSpec as `runner.prepare` would, but builds nothing and loads neither the
-model's SDK, the MCP client nor the sandbox engine's client: it runs before the first paint of the TUI."""
+model's SDK, the MCP client nor the sandbox engine's client: it runs before the first paint of the TUI, so what a
+run does not use (rules, breakpoints, sandbox hosts, a session's records) is not even imported."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from tui_agent.agent.breakpoints import Breakpoints
+from typing import TYPE_CHECKING
+
 from tui_agent.config import ConfigError, Settings, check_project
 from tui_agent.environments.detect import detect
-from tui_agent.events import Event, IterationFinished
 from tui_agent.models import check_model
-from tui_agent.sandbox.hosts import placement
-from tui_agent.sessions.recorder import effective, read_events, whole_iterations
 from tui_agent.tools.mcp import config as mcp_config
-from tui_agent.tools.permissions.policy import Policy, PolicyError
+
+if TYPE_CHECKING:
+    from tui_agent.events import Event
+
+PERMISSIONS_FILE = Path(".tui-agent") / "permissions.json"  # tools.permissions.policy's (a test holds them equal)
 
 POSITIVE = ("budget_usd", "wall_time_s")  # of the criteria, when set
 AT_LEAST = {"max_iterations": 1, "no_progress": 0}  # 0: never stop for no progress
@@ -36,16 +39,26 @@ def preflight(settings: Settings, *, resume_dir: Path | None = None, fork_at: in
         except re.error as exc:
             raise ConfigError(f"--pass-pattern {settings.criteria.pass_pattern!r}: not a regular expression: "
                               f"{exc}") from None
-    Breakpoints.parse(list(settings.breakpoints))
+    if settings.breakpoints:
+        from tui_agent.agent.breakpoints import Breakpoints
+
+        Breakpoints.parse(list(settings.breakpoints))
     placed = replace(settings, project=project)
     mcp_config.servers_for(placed)  # a malformed .mcp.json (the project's only when it is trusted)
-    backend = placement(settings)[0]  # an unknown --sandbox-host, a runtime bwrap cannot use
+    backend = settings.sandbox
+    if settings.sandbox_host or settings.sandbox_hosts or settings.sandbox_runtime:
+        from tui_agent.sandbox.hosts import placement
+
+        backend = placement(settings)[0]  # an unknown --sandbox-host, a runtime bwrap cannot use
     detect(project, settings.env, settings.setup, "docker" if backend == "auto" else backend,
            trusted=settings.project_trusted)
-    try:
-        Policy.load(project, settings.permissions, trusted=mcp_config.trusted_now(placed), mode=settings.mode)
-    except PolicyError as exc:
-        raise ConfigError(str(exc)) from None
+    if settings.permissions or (project / PERMISSIONS_FILE).exists():
+        from tui_agent.tools.permissions.policy import Policy, PolicyError
+
+        try:
+            Policy.load(project, settings.permissions, trusted=mcp_config.trusted_now(placed), mode=settings.mode)
+        except PolicyError as exc:
+            raise ConfigError(str(exc)) from None
     check_model(str(settings.model), prices=settings.prices or None)
     if resume_dir is not None:
         history(resume_dir, fork_at)
@@ -70,6 +83,9 @@ def check_numbers(settings: Settings) -> None:
 
 def history(session_dir: Path, fork_at: int | None) -> list[Event]:
     """The recorded events a resume (or a fork at iteration `fork_at`) starts from; ConfigError when there are none."""
+    from tui_agent.events import IterationFinished
+    from tui_agent.sessions.recorder import effective, read_events, whole_iterations
+
     if fork_at is None:
         found = whole_iterations(read_events(session_dir))
         if not found:
