@@ -95,3 +95,15 @@ async def test_v_is_refused_while_the_run_is_live(calculator):
         assert [s.path for s in app.screen.shown] == [app.agent_run.session_dir], "this very session, listed"
         await pilot.press("escape", "ctrl+q")
     assert app.closed and app.next_command is None
+
+
+def test_a_command_chosen_after_the_app_keeps_the_one_keeper(monkeypatch):
+    """The next command runs in the app's process, which has a keeper already: no second fork (the keeper would
+    otherwise wait on a pipe the new run holds open, and leaving would never give the shell its prompt back)."""
+    import os
+
+    from tui_agent.tui import keeper
+
+    monkeypatch.setattr(keeper, "_told", 99)
+    monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(AssertionError("forked again")))
+    assert keeper.fork_keeper() is True
