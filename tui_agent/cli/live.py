@@ -104,12 +104,11 @@ def browse(args: argparse.Namespace) -> list[str] | None:
 
     root = config.load(Path.cwd()).session_root
     choice = SessionsApp(root, folder=Path.cwd()).run()
-    return None if choice is None else command_line(choice.action, choice.session, choice.iteration)
+    return None if choice is None else choice.argv()
 
 
 def command_line(action: str, session: Path, iteration: int | None = None) -> list[str]:
     """The `tui-agent` arguments that replay, attach to, resume or fork (from `iteration`) this session."""
-    if action in ("replay", "attach"):
-        return [action, str(session)]
-    fork = ["--fork-at", str(iteration)] if action == "fork" else []
-    return ["resume", str(session), *fork]
+    from tui_agent.tui.sessions_app import Choice
+
+    return Choice(action, session, iteration).argv()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import shutil
 import sys
 import tempfile
@@ -13,13 +14,13 @@ from tui_agent import __version__, config
 from tui_agent.cli.commands import add_session_commands
 from tui_agent.cli.live import add_live_commands
 from tui_agent.cli.mcp_parser import add_mcp_commands
-from tui_agent.cli.trust_gate import asks_trust
+from tui_agent.cli.run_options import SANDBOXES, mode_option, run_options
+from tui_agent.cli.trust_gate import checked_settings
 from tui_agent.sanitize import one_line
 from tui_agent.tui.keeper import fork_keeper
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO = "calculator"
-SANDBOXES = ["auto", "docker", "podman", "bwrap"]
 
 EPILOG = """examples:
   tui-agent                                        the session browser: replay, resume or fork a session
@@ -36,44 +37,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"tui-agent: error: {message} (see --help)\n")
 
 
-def _run_options(p: argparse.ArgumentParser, with_task: bool = True) -> None:
-    if with_task:
-        p.add_argument("--goal", help="what the agent should achieve (default: make the check pass)")
-        p.add_argument("--check", help="shell command that passes when the goal is met, run in the sandbox "
-                                        "(default: python -m pytest -q)")
-    p.add_argument("--model", help="anthropic:MODEL (default), replay:SESSION.jsonl or scripted:FILE")
-    p.add_argument("--sandbox", choices=SANDBOXES, help="where checks run (default: auto)")
-    p.add_argument("--sandbox-host", dest="sandbox_host", metavar="NAME",
-                   help="run the checks on this [[sandbox_hosts]] entry of the config (a remote engine)")
-    p.add_argument("--sandbox-runtime", dest="sandbox_runtime", metavar="RUNTIME",
-                   help="OCI runtime for docker/podman sandboxes, e.g. runsc (gVisor)")
-    p.add_argument("--max-iterations", type=int, dest="max_iterations", metavar="N",
-                   help="stop after N iterations (default 10)")
-    p.add_argument("--budget-usd", type=float, dest="budget_usd", metavar="X", help="stop when spend reaches X")
-    p.add_argument("--wall-time", type=float, dest="wall_time_s", metavar="SECONDS", help="stop after this long in all")
-    p.add_argument("--no-progress", type=int, dest="no_progress", metavar="N",
-                   help="stop (or ask) after N iterations in a row leave the same failure (default 3)")
-    p.add_argument("--pass-pattern", dest="pass_pattern", metavar="REGEX", help="the check output must match too")
-    p.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS", help="per check run (default 120)")
-    p.add_argument("--step", action="store_true", default=None, help="start paused; step one iteration at a time")
-    p.add_argument("--headless", action="store_true", help="print one JSON event per line; never ask, never deploy")
-    p.add_argument("--break-on", action="append", dest="breakpoints", metavar="WHERE",
-                   help="pause at: tool, tool:RULE, check, failure, spend:USD, iteration:N (repeatable)")
-    for action, text in (("allow", "run without asking"), ("ask", "always ask first"), ("deny", "never run")):
-        p.add_argument(f"--{action}", action="append", dest=f"rule_{action}", metavar="RULE",
-                       help=f"permission rule, repeatable: tool calls to {text}, "
-                            "e.g. 'edit_file' or 'run_command(pytest *)'")
-    p.add_argument("--sessions", type=Path, dest="session_root", metavar="DIR", help="where sessions are kept")
-    p.add_argument("--trust-project", action="store_true", default=None, dest="trust_project",
-                   help="trust the project's own .mcp.json, config and permissions for this run")
-    _mode_option(p)
-
-
-def _mode_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mode", choices=config.MODES, help="auto (default): reads, workspace edits and sandboxed commands "
-                   "run without asking, MCP tools ask; ask: every call asks; plan: read-only. Rules apply on top")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="tui-agent", description="Run a self-correcting coding agent safely and watch it work.",
                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -82,19 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the agent on a project folder")
     run.add_argument("path", type=Path, help="the project folder (never modified without your approval)")
-    _run_options(run)
+    run_options(run)
 
     resume = sub.add_parser("resume", help="continue a session from its last whole iteration")
     resume.add_argument("session", help="a session folder, its events.jsonl, or its name")
     resume.add_argument("--fork-at", type=int, dest="fork_at", metavar="K",
                         help="fork: a new session from the files and conversation of iteration K")
-    _run_options(resume, with_task=False)
+    run_options(resume, with_task=False)
 
     watch = sub.add_parser("watch", help="watch a folder: re-run the check on every change, propose fixes")
     watch.add_argument("path", type=Path, help="the project folder (changed only when you approve a fix)")
     watch.add_argument("--no-auto-fix", action="store_false", dest="auto_fix",
                        help="only re-run the check; do not ask the agent for a fix when it fails")
-    _run_options(watch)
+    run_options(watch)
 
     replay = sub.add_parser("replay", help="play a recorded session again (no model is called, nothing runs)")
     replay.add_argument("session", help="a session folder, its events.jsonl, or its name")
@@ -113,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sandbox", choices=SANDBOXES)
     demo.add_argument("--headless", action="store_true")
     demo.add_argument("--step", action="store_true", default=None)
-    _mode_option(demo)
+    mode_option(demo)
 
     batch = sub.add_parser("batch", help="run many tasks headless at once over the sandbox hosts; nothing deploys")
     batch.add_argument("tasks", type=Path, help="TASKS.jsonl: one JSON object per line (project, goal, check, "
@@ -165,7 +128,7 @@ def _example(name: str) -> Path:
     return source
 
 
-async def _start(args: argparse.Namespace) -> int:
+async def _start(args: argparse.Namespace) -> int | list[str]:
     resume_dir = None  # the runner is imported by the screen after its first paint (or below, headless)
     if args.command == "resume":
         from tui_agent.runner import settings_of_session
@@ -187,8 +150,7 @@ async def _start(args: argparse.Namespace) -> int:
     else:
         project, flags = args.path, _flags(args)
     headless = bool(getattr(args, "headless", False))
-    settings = await asks_trust(config.load(project, **flags), headless,
-                                lambda: config.load(project, **{**flags, "trust_project": True}))
+    settings = await checked_settings(project, flags, headless, resume_dir, getattr(args, "fork_at", None))
     if settings is None:
         return 1
     try:
@@ -208,12 +170,14 @@ async def _start(args: argparse.Namespace) -> int:
         await asyncio.to_thread(cap_sessions, settings)
 
 
-async def _replay(args: argparse.Namespace) -> int:
+async def _replay(args: argparse.Namespace) -> int | list[str]:
     from tui_agent.agent.gate import NOBODY, PERSON
     from tui_agent.replay_run import ReplayRun
     from tui_agent.review import ReviewRun
     from tui_agent.sessions.recorder import find_session
 
+    if not (math.isfinite(speed := getattr(args, "speed", 1.0)) and speed >= 0):
+        raise config.ConfigError(f"--speed: expected 0 (all at once) or more, got {speed}")
     root = args.session_root or config.load(Path.cwd()).session_root
     run: ReplayRun
     if args.command == "review":
@@ -241,6 +205,11 @@ def _recover() -> None:
         print(f"tui-agent: warning: recovery at start failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
 
 
+def _then(outcome: int | list[str]) -> int:
+    """An exit code, or the command line chosen in the app's session browser: run now that the app is gone."""
+    return main(outcome) if isinstance(outcome, list) else outcome
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -264,9 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("run", "resume", "demo"):
             if not getattr(args, "headless", False):
                 fork_keeper()  # the run may outlive its window: a keeper gives the shell its prompt back
-            return asyncio.run(_start(args))
+            return _then(asyncio.run(_start(args)))
         if args.command in ("replay", "review"):
-            return asyncio.run(_replay(args))
+            return _then(asyncio.run(_replay(args)))
         if args.command == "batch":
             from tui_agent.cli.batch import start_batch
 
@@ -276,9 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "watch":
             from tui_agent.cli.watch import start_watch
 
-            flags = _flags(args)
-            settings = asyncio.run(asks_trust(config.load(args.path, **flags), args.headless,
-                                              lambda: config.load(args.path, **{**flags, "trust_project": True})))
+            settings = asyncio.run(checked_settings(args.path, _flags(args), args.headless))
             if settings is None:
                 return 1
             return asyncio.run(start_watch(settings, headless=args.headless, auto_fix=args.auto_fix))

@@ -15,13 +15,12 @@ import anthropic
 import httpx2
 
 from tui_agent.models.base import (
-    BadModelSpec, DeltaCallback, ModelError, ModelRequest, ModelTurn, RetryCallback,
+    MISSING_KEY, BadModelSpec, DeltaCallback, ModelError, ModelRequest, ModelTurn, RetryCallback,
 )
 from tui_agent.models.anthropic_stream import Accumulator, usage_of
 from tui_agent.models.pricing import PriceTable
 
 FALLBACK_MODEL = "claude-sonnet-4-5"
-MISSING_KEY = "ANTHROPIC_API_KEY is not set: export it, or use --model scripted:FILE / replay:SESSION"
 CACHE = {"type": "ephemeral"}
 MAX_BREAKPOINTS = 4  # the API allows at most four cache_control markers per request
 RETRY_STATUS = {408, 409, 429}

@@ -14,6 +14,9 @@ class ModelError(RuntimeError):
     """The model could not answer (after retries); the loop stops with this message."""
 
 
+MISSING_KEY = "ANTHROPIC_API_KEY is not set: export it, or use --model scripted:FILE / replay:SESSION"
+
+
 class BadModelSpec(ValueError):
     """A --model value that names no known provider or a missing file: exit code 2."""
 

@@ -77,6 +77,7 @@ class AgentApp(SafeNotify, App[int]):
         self._inbox: list[Event] = []
         self._started_at: float | None = None
         self.preparing = "starting sandbox" if start is None and run is None else None  # the badge until it runs
+        self.next_command: list[str] | None = None  # chosen in the session browser: the CLI runs it after this app
 
     def get_default_screen(self) -> Screen:
         self._main = MainScreen(self.settings, self.state, self.trace, on_ready=self.begin,

@@ -27,6 +27,8 @@ def fork_keeper() -> bool:
     Not in a terminal, with threads already running (a fork would lose them), or with TUI_AGENT_NO_KEEPER set, it
     does nothing and returns False: the one process is the app, and leaving keeps it in the foreground."""
     global _told
+    if _told is not None:  # one keeper already (a second command run after the first app, e.g. from its browser)
+        return True
     if os.environ.get("TUI_AGENT_NO_KEEPER") or threading.active_count() > 1:
         return False
     if not (os.isatty(0) and os.isatty(1)):

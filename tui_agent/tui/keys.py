@@ -39,6 +39,8 @@ MAIN = (
     Key("u", "undo", "Undo", "Put your folder back as it was before the last deploy (again: redo)",
         show=False),
     Key("x", "stop", "Stop", "Stop the loop; the sandbox is stopped cleanly"),
+    Key("v", "sessions", "Sessions", "Browse the recorded sessions: replay, resume or fork one (once this run is "
+        "over: it opens in place of this one)", show=False),
     Key("i", "inspect", "Inspect", "Inspect each iteration: requests, responses, tool calls, tokens, cost"),
     Key("r", "restart_servers", "Restart MCP", "Restart the MCP servers that failed"),
     Key("b", "breakpoints", "Breakpoints", "List, add and remove breakpoints"),

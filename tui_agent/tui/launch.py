@@ -11,8 +11,10 @@ from tui_agent.sanitize import one_line
 
 
 async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at: int | None = None,
-                  run: RunHandle | None = None) -> int:
-    """Bad input found while preparing (no folder, no sandbox, bad model spec) is raised after the app closes.
+                  run: RunHandle | None = None) -> int | list[str]:
+    """The exit code, or the command line the person chose in the session browser (v) for the CLI to run next.
+
+    Bad input found while preparing (no folder, no sandbox, bad model spec) is raised after the app closes.
 
     With `run` (e.g. a ReplayRun) the app drives that run instead of preparing one; it is closed on exit,
     also when the terminal goes away (SIGHUP) or the process gets SIGTERM."""
@@ -38,4 +40,6 @@ async def run_tui(settings: Settings, *, resume_dir: Path | None = None, fork_at
         raise app.startup_error
     if app.finished is not None and app.finished.outcome == "invalid":
         print(f"tui-agent: error: {one_line(app.finished.reason)}", file=sys.stderr)
+    if app.next_command is not None:
+        return app.next_command
     return app.exit_code if code is None or code == 2 else code

@@ -1,17 +1,19 @@
 """The session browser: every recorded session (goal, outcome, iterations, cost, date), a search, and keys to
-replay one, resume it, or fork it from any iteration."""
+replay one, resume it, or fork it from any iteration. One screen: `tui-agent` alone shows it as its own app, and the
+main app opens it with `v` once its run is over (the CLI then runs the chosen command line)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, cast
 
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tui_agent.attach.wire import live
@@ -29,6 +31,13 @@ class Choice:
     action: str
     session: Path
     iteration: int | None = None
+
+    def argv(self) -> list[str]:
+        """The `tui-agent` arguments that replay, attach to, resume or fork (from `iteration`) the session."""
+        if self.action in ("replay", "attach"):
+            return [self.action, str(self.session)]
+        fork = ["--fork-at", str(self.iteration)] if self.action == "fork" else []
+        return ["resume", str(self.session), *fork]
 
 
 def matches(summary: SessionSummary, search: str) -> bool:
@@ -67,11 +76,11 @@ class ForkScreen(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-class SessionsApp(SafeNotify, App[Choice | None]):
-    """Returns the person's Choice (None: they left); `tui-agent` with no arguments, and `tui-agent sessions --pick`."""
+class SessionsScreen(Screen[Choice | None]):
+    """The list, its search and its keys. `done` gets the person's Choice (None: they left); without it the screen
+    is dismissed with it (pushed over another screen)."""
 
-    CSS_PATH = [style("app.tcss"), style("sessions.tcss")]
-    TITLE = "tui-agent · sessions"
+    CSS_PATH = style("sessions.tcss")  # for the main app; SessionsApp loads it itself (its default screen)
     BINDINGS = [
         Binding("r", "choose('replay')", "Replay", key_display="⏎/r"),  # Enter on a row: DataTable.RowSelected
         Binding("c", "choose('resume')", "Resume"),
@@ -81,9 +90,10 @@ class SessionsApp(SafeNotify, App[Choice | None]):
         Binding("escape,q", "leave", "Quit"),
     ]
 
-    def __init__(self, root: Path, *, folder: Path | None = None) -> None:
+    def __init__(self, root: Path, *, folder: Path | None = None,
+                 done: Callable[[Choice | None], None] | None = None) -> None:
         super().__init__()
-        self.root, self.folder = Path(root), folder
+        self.root, self.folder, self.done = Path(root), folder, done
         self.sessions: list[SessionSummary] = []
         self.shown: list[SessionSummary] = []
 
@@ -139,17 +149,46 @@ class SessionsApp(SafeNotify, App[Choice | None]):
         if summary is None:
             return
         if action != "fork":
-            self.exit(Choice(action, summary.path))
+            self.finish(Choice(action, summary.path))
             return
 
         def forked(iteration: int | None) -> None:
             if iteration is not None:
-                self.exit(Choice("fork", summary.path, iteration))
+                self.finish(Choice("fork", summary.path, iteration))
 
-        self.push_screen(ForkScreen(summary), forked)
+        self.app.push_screen(ForkScreen(summary), forked)
 
     def action_leave(self) -> None:
-        if isinstance(self.screen, ForkScreen):
-            self.screen.dismiss(None)
+        self.finish(None)
+
+    def finish(self, choice: Choice | None) -> None:
+        if self.done is not None:
+            self.done(choice)
         else:
-            self.exit(None)
+            self.dismiss(choice)
+
+
+class SessionsApp(SafeNotify, App[Choice | None]):
+    """Returns the person's Choice (None: they left); `tui-agent` with no arguments."""
+
+    CSS_PATH = [style("app.tcss"), style("sessions.tcss")]
+    TITLE = "tui-agent · sessions"
+
+    def __init__(self, root: Path, *, folder: Path | None = None) -> None:
+        super().__init__()
+        self.root, self.folder = Path(root), folder
+
+    def get_default_screen(self) -> SessionsScreen:
+        return SessionsScreen(self.root, folder=self.folder, done=self.exit)
+
+    @property
+    def browser(self) -> SessionsScreen:
+        return cast(SessionsScreen, self.screen_stack[0])
+
+    @property
+    def shown(self) -> list[SessionSummary]:
+        return self.browser.shown
+
+    @property
+    def sessions(self) -> list[SessionSummary]:
+        return self.browser.sessions

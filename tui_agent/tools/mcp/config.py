@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_agent.tools.mcp.oauth import OAuthSettings
+from tui_agent.tools.mcp.oauth_settings import OAuthSettings
 
 try:  # the CLI maps tui_agent.config.ConfigError to exit code 2
     from tui_agent.config import ConfigError as _ConfigBase

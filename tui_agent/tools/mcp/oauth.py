@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -21,37 +20,13 @@ from urllib.parse import parse_qs, urlsplit
 from mcp.client.auth import OAuthClientProvider, OAuthFlowError
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata
 
+from tui_agent.tools.mcp.oauth_settings import OAuthSettings
 from tui_agent.tools.mcp.oauth_store import FileTokenStorage
 
 CALLBACK_PATH = "/callback"
 SIGN_IN_TIMEOUT_S = 300.0
 ShowUrl = Callable[[str, str], None]  # (server name, authorization URL)
 _PAGE = b"<html><body><p>tui-agent: signed in. You can close this tab.</p></body></html>"
-
-
-@dataclass(frozen=True)
-class OAuthSettings:
-    """A server's "oauth" object; every key optional. Nothing here is needed for dynamic registration."""
-
-    client_metadata_url: str | None = None  # an https URL of a client ID metadata document (SEP-991)
-    client_id: str | None = None  # a pre-registered client
-    client_secret: str | None = None
-    scope: str | None = None
-    redirect_port: int | None = None
-    client_name: str = "tui-agent"
-
-    @classmethod
-    def from_dict(cls, raw: Any) -> "OAuthSettings":
-        if raw is None:
-            return cls()
-        if not isinstance(raw, dict):
-            raise ValueError('"oauth" must be an object')
-        known = {k: raw[k] for k in ("client_metadata_url", "client_id", "client_secret", "scope", "redirect_port",
-                                     "client_name") if k in raw}
-        unknown = sorted(set(raw) - set(known))
-        if unknown:
-            raise ValueError(f'"oauth": unknown key {unknown[0]!r}')
-        return cls(**known)
 
 
 class AuthenticationRequired(OAuthFlowError):

@@ -19,6 +19,7 @@ from tui_agent.config import Settings
 from tui_agent.handle import RunHandle
 from tui_agent.tui.keys import MAIN, bindings
 from tui_agent.tui.screens.hunk_actions import HunkActions
+from tui_agent.tui.screens.session_actions import SessionActions
 from tui_agent.tui.startup import settle_heap
 from tui_agent.tui.state import RunState
 from tui_agent.tui.trace import Trace
@@ -34,7 +35,7 @@ W = TypeVar("W", bound=Widget)
 NARROW = 120  # below this many columns the layout gives the Output panel more room
 
 
-class MainScreen(HunkActions, Screen[None]):
+class MainScreen(HunkActions, SessionActions, Screen[None]):
     """The app hands down the run (`run`, None until it is built), the folded `state` and the `trace`; the
     screen sends the person's commands to the run and posts Sent. Its styles/main.tcss is loaded by the app."""
 
