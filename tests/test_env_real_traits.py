@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from env_fixtures import IndexServer, index_folder, package, reachable_dir
 from loop_fixtures import cli, events, of_type, script
 from tui_agent.environments import docker_store, indexes
 from tui_agent.sandbox import probe
+from tui_agent.workspace import generated
+from tui_agent.workspace.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +79,51 @@ def test_an_older_version_on_the_first_pip_index_does_not_fail_the_build(backend
     finally:
         for server in servers:
             server.close()
+
+
+GENERATED = {".gitignore": "src/*/_version.py\n",
+             "pyproject.toml": '[tool.setuptools_scm]\nwrite_to = "src/verpkg/_version.py"\n',
+             "requirements.txt": "pytest\n",
+             "src/verpkg/__init__.py": "from ._version import version\n",
+             "src/verpkg/_version.py": "version = '4.11.0'\n",
+             "tests/test_version.py": "from verpkg import version\n\n\n"
+                                      "def test_version():\n    assert version == '4.11.0'\n"}
+
+
+def _generated_project(root: Path) -> Path:
+    for rel, text in GENERATED.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+@pytest.mark.unit
+def test_a_gitignored_version_module_is_in_the_workspace_and_never_deployed(tmp_path):
+    """humanize 4.11.0 (hatch-vcs) and setuptools-scm projects import a _version.py their .gitignore hides."""
+    project = _generated_project(tmp_path / "proj")
+    ws = Workspace.create(project, tmp_path / "session")
+    try:
+        assert (ws.path / "src/verpkg/_version.py").read_text() == "version = '4.11.0'\n"
+        (ws.path / "src/verpkg/_version.py").write_text("version = 'changed'\n")
+        (ws.path / "src/verpkg/__init__.py").write_text("from ._version import version  # edited\n")
+        plan = ws.plan_deploy()
+        assert [w for w in plan.writes] == ["src/verpkg/__init__.py"] and not plan.deletes, plan
+        ws.deploy()
+        assert (project / "src/verpkg/_version.py").read_text() == "version = '4.11.0'\n", "never deployed"
+    finally:
+        ws.close()
+    outside = _generated_project(tmp_path / "evil")
+    (outside / "pyproject.toml").write_text('[tool.hatch.build.hooks.vcs]\nversion-file = "../secret.py"\n')
+    assert generated.declared(outside) == [], "a path outside the project is never copied"
+
+
+def test_a_gitignored_version_module_lets_the_baseline_run(backend, tmp_path, env_root):
+    server = IndexServer(index_folder(tmp_path / "index"))
+    try:
+        folder = _generated_project(tmp_path / "verproj")
+        records = baseline(folder, backend, env_root, {"PIP_CONFIG_FILE": os.devnull, "UV_DEFAULT_INDEX": server.url},
+                           tmp_path)
+        first_check = of_type(records, "check_finished")[0]
+        assert first_check["passed"], first_check["output_tail"]
+    finally:
+        server.close()
