@@ -81,13 +81,16 @@ def test_an_older_version_on_the_first_pip_index_does_not_fail_the_build(backend
             server.close()
 
 
-GENERATED = {".gitignore": "src/*/_version.py\n",
+GENERATED = {".gitignore": "src/*/_version.py\n*.mo\n.env\n",
+             "src/verpkg/locale/it/humanize.mo": "catalog", "src/verpkg/.env": "TOKEN=x", ".env": "TOKEN=y",
              "pyproject.toml": '[tool.setuptools_scm]\nwrite_to = "src/verpkg/_version.py"\n',
              "requirements.txt": "pytest\n",
              "src/verpkg/__init__.py": "from ._version import version\n",
              "src/verpkg/_version.py": "version = '4.11.0'\n",
              "tests/test_version.py": "from verpkg import version\n\n\n"
-                                      "def test_version():\n    assert version == '4.11.0'\n"}
+                                      "def test_version():\n    assert version == '4.11.0'\n\n\n"
+                                      "def test_catalog():\n    import verpkg, os\n"
+                                      "    assert os.path.isfile(os.path.dirname(verpkg.__file__) + '/locale/it/humanize.mo')\n"}
 
 
 def _generated_project(root: Path) -> Path:
@@ -99,11 +102,14 @@ def _generated_project(root: Path) -> Path:
 
 @pytest.mark.unit
 def test_a_gitignored_version_module_is_in_the_workspace_and_never_deployed(tmp_path):
-    """humanize 4.11.0 (hatch-vcs) and setuptools-scm projects import a _version.py their .gitignore hides."""
+    """humanize 4.11.0 (hatch-vcs) imports a _version.py its .gitignore hides (every test failed to import) and
+    ships compiled translations it gitignores (*.mo: 23 tests skipped in the sandbox, not on the host)."""
     project = _generated_project(tmp_path / "proj")
     ws = Workspace.create(project, tmp_path / "session")
     try:
         assert (ws.path / "src/verpkg/_version.py").read_text() == "version = '4.11.0'\n"
+        assert (ws.path / "src/verpkg/locale/it/humanize.mo").read_text() == "catalog", "humanize's translations"
+        assert not (ws.path / ".env").exists() and not (ws.path / "src/verpkg/.env").exists(), "dotfiles stay out"
         (ws.path / "src/verpkg/_version.py").write_text("version = 'changed'\n")
         (ws.path / "src/verpkg/__init__.py").write_text("from ._version import version  # edited\n")
         plan = ws.plan_deploy()
