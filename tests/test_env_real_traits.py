@@ -89,8 +89,9 @@ GENERATED = {".gitignore": "src/*/_version.py\n*.mo\n.env\n",
              "src/verpkg/_version.py": "version = '4.11.0'\n",
              "tests/test_version.py": "from verpkg import version\n\n\n"
                                       "def test_version():\n    assert version == '4.11.0'\n\n\n"
-                                      "def test_catalog():\n    import verpkg, os\n"
-                                      "    assert os.path.isfile(os.path.dirname(verpkg.__file__) + '/locale/it/humanize.mo')\n"}
+                                      "def test_catalog():\n    import os\n    import verpkg\n"
+                                      "    here = os.path.dirname(verpkg.__file__)\n"
+                                      "    assert os.path.isfile(here + '/locale/it/humanize.mo')\n"}
 
 
 def _generated_project(root: Path) -> Path:

@@ -25,13 +25,8 @@ def declared(project: Path) -> list[str]:
         data = tomllib.loads(read_regular(project, "pyproject.toml", limit=LIMIT)[0].decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
-    scm = tool.get("setuptools_scm") or {}
-    hatch = tool.get("hatch") or {}
-    hooks = ((hatch.get("build") or {}).get("hooks") or {}) if isinstance(hatch, dict) else {}
-    vcs = hooks.get("vcs") or {} if isinstance(hooks, dict) else {}
-    names = [scm.get("write_to"), scm.get("version_file")] if isinstance(scm, dict) else []
-    names += [vcs.get("version-file")] if isinstance(vcs, dict) else []
+    scm, vcs = _table(data, "tool", "setuptools_scm"), _table(data, "tool", "hatch", "build", "hooks", "vcs")
+    names = [scm.get("write_to"), scm.get("version_file"), vcs.get("version-file")]
     found = []
     for name in names:
         if not isinstance(name, str) or not name.strip():
@@ -40,6 +35,13 @@ def declared(project: Path) -> list[str]:
         if not rel.is_absolute() and ".." not in rel.parts and rel.as_posix() not in found:
             found.append(rel.as_posix())
     return found
+
+
+def _table(data: dict, *keys: str) -> dict:
+    for key in keys:
+        value = data.get(key)
+        data = value if isinstance(value, dict) else {}
+    return data
 
 
 def package_files(project: Path, copied: set[str]) -> list[str]:
