@@ -74,7 +74,8 @@ def show(step, backend: str, project: Path) -> int:
     if recipe.python:
         _say(f"python: {recipe.python} ({recipe.python_from})")
     summary = env.indexes.summary()
-    _say(f"package index: {summary['index'] or 'none'}" + "".join(f" + {u}" for u in summary["extra"]))
+    _say(f"package index: {summary['index'] or 'none'}" + "".join(f" + {u}" for u in summary["extra"])
+         + (f" (uv index strategy: {summary['strategy']})" if summary.get("strategy") else ""))
     if summary["find_links"]:
         _say(f"find links: {' '.join(summary['find_links'])}")
     for note in recipe.notes:

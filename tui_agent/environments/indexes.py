@@ -38,11 +38,15 @@ class Indexes:
     ca: Path | None = None
     # https indexes shown as http inside (the proxy re-encrypts)
     insecure_hosts: list[str] = field(default_factory=list)
+    # uv looks a package up on the first index that has it; pip (whose extra-index-url the host may set) takes the
+    # best version over all of them: a pip-configured host gets pip's behaviour, or a build fails where pip works
+    strategy: str | None = None
 
     def summary(self) -> dict:
         """What the cache key and `tui-agent env` show: no credentials."""
-        return {"index": None if self.no_index else self.index, "extra": self.extra, "find_links": self.find_links,
-                "hosts": sorted(f"{h}:{p}" for h, p in self.allowed)}
+        shown = {"index": None if self.no_index else self.index, "extra": self.extra, "find_links": self.find_links,
+                 "hosts": sorted(f"{h}:{p}" for h, p in self.allowed)}
+        return {**shown, "strategy": self.strategy} if self.strategy else shown
 
     def sandbox_env(self) -> dict[str, str]:
         """uv's and pip's settings inside the build sandbox (no config file of the image is read by pip)."""
@@ -57,6 +61,8 @@ class Indexes:
             env.update(UV_FIND_LINKS=",".join(self.find_links), PIP_FIND_LINKS=" ".join(self.find_links))
         if self.ca:
             env.update(SSL_CERT_FILE=INSIDE_CA, PIP_CERT=INSIDE_CA, REQUESTS_CA_BUNDLE=INSIDE_CA)
+        if self.strategy:
+            env["UV_INDEX_STRATEGY"] = self.strategy
         if self.insecure_hosts:
             env["PIP_TRUSTED_HOST"] = " ".join(self.insecure_hosts)
         return env
@@ -107,11 +113,13 @@ def read(environ: dict[str, str] | None = None) -> Indexes:
     conf = _pip_conf(env)
     index = _first(env.get("UV_DEFAULT_INDEX"), env.get("UV_INDEX_URL"), env.get("PIP_INDEX_URL"),
                    conf.get("index-url")) or PYPI
+    strategy = env.get("UV_INDEX_STRATEGY") or None
     if "UV_INDEX" in env or "UV_EXTRA_INDEX_URL" in env:
         extra = [w.split("=", 1)[1] if re.match(r"^[\w.-]+=", w) else w
                  for w in _words(env.get("UV_INDEX")) + _words(env.get("UV_EXTRA_INDEX_URL"))]
     else:
         extra = _words(_first(env.get("PIP_EXTRA_INDEX_URL"), conf.get("extra-index-url")))
+        strategy = strategy or ("unsafe-best-match" if extra else None)  # pip's: the best version of every index
     if "UV_FIND_LINKS" in env:
         links = _words(env["UV_FIND_LINKS"], r"[\s,]+")
     else:
@@ -122,7 +130,7 @@ def read(environ: dict[str, str] | None = None) -> Indexes:
     ca_path = Path(ca) if ca else (CA_DEFAULT if CA_DEFAULT.is_file() else None)
     if ca_path is not None and not ca_path.is_file():
         raise ConfigError(f"the CA bundle {ca_path} (SSL_CERT_FILE / PIP_CERT / pip.conf cert) is not a file")
-    found = Indexes(ca=ca_path, no_index=no_index)
+    found = Indexes(ca=ca_path, no_index=no_index, strategy=strategy)
     found.index = "" if no_index else _source(index, found, page=True)
     found.extra = [_source(u, found, page=True) for u in ([] if no_index else extra)]
     found.find_links = [_source(u, found, page=False) for u in links]

@@ -16,6 +16,7 @@ from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, check_targe
 from tui_agent.workspace.deploy_swap import apply
 from tui_agent.workspace.files import Files, WorkspaceError
 from tui_agent.workspace.gitignore import DEFAULT_IGNORE, Ignore, RuleSet
+from tui_agent.workspace import generated
 from tui_agent.workspace.safefs import copy_project, copy_tree, read_regular, remove, scan
 from tui_agent.workspace.snapshots import Manifest, ObjectStore
 
@@ -187,6 +188,7 @@ class Workspace:
         self.skipped += skipped
         self.meta["skipped"] = self.skipped
         self.save_project_manifest(baseline)
+        generated.copy_in(self.project, self.path, set(baseline), self.owner)  # not in the baseline: never deployed
         return hints
 
     def save_project_manifest(self, manifest: Manifest) -> None:
