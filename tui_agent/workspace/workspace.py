@@ -9,14 +9,12 @@ import shutil
 import stat
 from pathlib import Path
 
-from tui_agent.workspace import inuse
+from tui_agent.workspace import generated, inuse, snapshots
 from tui_agent.workspace import quota as fsquota
-from tui_agent.workspace import snapshots
 from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, check_targets, make_plan, refuse_if_changed
 from tui_agent.workspace.deploy_swap import apply
 from tui_agent.workspace.files import Files, WorkspaceError
 from tui_agent.workspace.gitignore import DEFAULT_IGNORE, Ignore, RuleSet
-from tui_agent.workspace import generated
 from tui_agent.workspace.safefs import copy_project, copy_tree, read_regular, remove, scan
 from tui_agent.workspace.snapshots import Manifest, ObjectStore
 
