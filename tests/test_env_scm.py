@@ -128,7 +128,7 @@ def test_the_build_gets_the_version_and_only_scm_projects_change_their_key(tmp_p
     hatch.mkdir()
     (hatch / "pyproject.toml").write_text('[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n'
                                           'build-backend = "hatchling.build"\n[project]\nname = "h"\n')
-    assert dict(detect(hatch).build_vars) == {"SETUPTOOLS_SCM_PRETEND_VERSION": "0.0.0"}  # type: ignore[union-attr]
+    assert dict(detect(hatch).build_vars) == {"SETUPTOOLS_SCM_PRETEND_VERSION": "0.0.0"}
     plain = tmp_path / "plain"
     plain.mkdir()
     (plain / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools"]\n[project]\nname = "p"\n')
