@@ -119,11 +119,20 @@ def test_the_build_gets_the_version_and_only_scm_projects_change_their_key(tmp_p
     recipe = detect(project)
     assert recipe is not None and dict(recipe.build_vars) == {"SETUPTOOLS_SCM_PRETEND_VERSION": "0.0.0"}
     assert build_env(recipe, {})["SETUPTOOLS_SCM_PRETEND_VERSION"] == "0.0.0"
-    assert any("SETUPTOOLS_SCM_PRETEND_VERSION=0.0.0 (no PKG-INFO)" in n for n in recipe.notes), recipe.notes
+    note = "SETUPTOOLS_SCM_PRETEND_VERSION=0.0.0 (no PKG-INFO, no release tag"
+    assert any(note in n for n in recipe.notes), recipe.notes
     (project / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: scmpkg\nVersion: 1.5.0\n")
     sdist = detect(project)
     assert sdist is not None and dict(sdist.build_vars)["SETUPTOOLS_SCM_PRETEND_VERSION"] == "1.5.0"
     assert _keyed(sdist) != _keyed(recipe), "a different version is a different environment"
+    (project / "PKG-INFO").unlink()
+    (project / ".git/refs/tags").mkdir(parents=True)
+    for tag in ("v1.10.0", "2.0.0rc1", "latest"):
+        (project / ".git/refs/tags" / tag).write_text("0" * 40 + "\n")
+    (project / ".git/packed-refs").write_text(f"# pack-refs\n{'1' * 40} refs/tags/1.9.3\n{'2' * 40} refs/heads/v9\n")
+    assert scmversion.version(project) == ("1.10.0", "the highest release tag in .git"), "read as files, git not run"
+    (project / ".git/refs/tags/v1.10.0").unlink()
+    assert scmversion.version(project)[0] == "1.9.3"
     hatch = tmp_path / "hatch"
     hatch.mkdir()
     (hatch / "pyproject.toml").write_text('[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n'
@@ -140,12 +149,14 @@ def test_the_build_gets_the_version_and_only_scm_projects_change_their_key(tmp_p
 def test_a_fresh_git_checkout_runs_its_suite(backend, tmp_path, env_root):  # noqa: F811
     server = IndexServer(index_folder(tmp_path / "index"))
     try:
-        folder = checkout(tmp_path / "scmproj")
+        folder = checkout(tmp_path / "scmproj", "2.1.0", "(2, 1, 0)")
+        (folder / ".git/refs/tags").mkdir(parents=True)
+        (folder / ".git/refs/tags/v2.1.0").write_text("0" * 40 + "\n")  # the version, read without running git
         records = baseline(folder, backend, env_root, {"PIP_CONFIG_FILE": os.devnull, "UV_DEFAULT_INDEX": server.url},
                            tmp_path)
         assert not of_type(records, "env_failed"), of_type(records, "env_failed")
         detected = of_type(records, "env_detected")[0]
-        assert "SETUPTOOLS_SCM_PRETEND_VERSION=0.0.0" in str(detected), detected
+        assert "SETUPTOOLS_SCM_PRETEND_VERSION=2.1.0 (the highest release tag in .git)" in str(detected), detected
         first_check = of_type(records, "check_finished")[0]
         assert first_check["passed"], first_check["output_tail"]
     finally:

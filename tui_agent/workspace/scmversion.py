@@ -18,6 +18,7 @@ from tui_agent.workspace.safefs import O_DIR, read_regular
 
 FALLBACK = "0.0.0"
 VERSION = re.compile(r"[0-9][0-9A-Za-z.+!_-]{0,99}")  # PEP 440-ish: it goes into a Python file and an env var
+TAG = re.compile(r"[vV]?(\d{1,9}(?:\.\d{1,9}){0,3})")  # final releases only
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # each part of a version file's name (no glob characters)
 BACKENDS = re.compile(r"^\s*(setuptools[-_.]scm|hatch[-_.]vcs)\b", re.IGNORECASE)
 LIMIT = 1 << 20
@@ -48,17 +49,38 @@ def uses_scm(data: dict) -> bool:
 
 
 def version(project: Path) -> tuple[str, str]:
-    """(the version, where it came from): the Version of the sdist's PKG-INFO, else 0.0.0."""
+    """(the version, where it came from): the Version of the sdist's PKG-INFO, else the highest release tag in
+    .git (its files read, git never run), else 0.0.0 (too low for a package others pin: pytest needs pluggy>=1.5)."""
     try:
         head = read_regular(project, "PKG-INFO", limit=LIMIT)[0].decode("utf-8", "replace").split("\n\n", 1)[0]
     except OSError:
-        return FALLBACK, "no PKG-INFO"
+        head = ""
     for line in head.splitlines():
         if line.lower().startswith("version:"):
             found = line.split(":", 1)[1].strip()
             if VERSION.fullmatch(found):
                 return found, "PKG-INFO"
-    return FALLBACK, "no version in PKG-INFO"
+    tags = _tags(project)
+    if tags:
+        return max(tags, key=lambda t: tuple(int(n) for n in t.split("."))), "the highest release tag in .git"
+    return FALLBACK, "no PKG-INFO, no release tag in .git"
+
+
+def _tags(project: Path) -> list[str]:
+    """Release tags (1.5.0, v1.5.0) from .git/packed-refs and .git/refs/tags, read as files (no symlinks)."""
+    names = []
+    try:
+        packed = read_regular(project, ".git/packed-refs", limit=16 * LIMIT)[0].decode("utf-8", "replace")
+        names += [line.split(" refs/tags/", 1)[1] for line in packed.splitlines() if " refs/tags/" in line]
+    except OSError:
+        pass
+    if any(os.path.islink(project / rel) for rel in (".git", ".git/refs", ".git/refs/tags")):
+        return []
+    try:
+        names += [e.name for e in os.scandir(project / ".git/refs/tags") if e.is_file(follow_symlinks=False)]
+    except OSError:
+        pass
+    return [m.group(1) for m in map(TAG.fullmatch, names) if m]
 
 
 def version_files(data: dict) -> list[str]:
