@@ -116,7 +116,7 @@ class Environment:
                 inputs[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
             uv = uv_binary().stat()
             digest.update(json.dumps({
-                "version": RECIPE_VERSION, "backend": self.backend, "recipe": self.recipe.__dict__ | {"notes": ()},
+                "version": RECIPE_VERSION, "backend": self.backend, "recipe": _keyed(self.recipe),
                 "inputs": inputs, "base": self.base_identity(), "indexes": self.indexes.summary(),
                 "uv": [uv.st_size, uv.st_mtime_ns], "uid": [self.limits.uid, self.limits.gid],
             }, sort_keys=True, default=list).encode())
@@ -231,6 +231,14 @@ class Environment:
         finally:
             if self.recipe.dockerfile:
                 await asyncio.to_thread(docker_store.untag, f"{docker_store.REPOSITORY}-base:{key}", self.engine)
+
+
+def _keyed(recipe: Recipe) -> dict:
+    """The recipe as the key sees it: notes never, build variables only when there are any (older keys hold)."""
+    fields = recipe.__dict__ | {"notes": ()}
+    if not recipe.build_vars:
+        del fields["build_vars"]
+    return fields
 
 
 def _copy(project: Path, dest: Path, owner: tuple[int, int]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from tui_agent.config import ConfigError
 from tui_agent.environments import devcontainer
 from tui_agent.trust import REQUIREMENT_GLOBS
+from tui_agent.workspace import scmversion
 
 KINDS = ("devcontainer", "dockerfile", "uv", "pyproject", "requirements", "setup")
 DOCKER_ONLY = ("devcontainer", "dockerfile")
@@ -38,6 +39,7 @@ class Recipe:
     env: tuple = ()  # devcontainer containerEnv
     notes: tuple = ()
     pytest: bool = False  # the check runs pytest and no input provides it: the build installs it (its own step)
+    build_vars: tuple = ()  # build-only environment variables (SETUPTOOLS_SCM_PRETEND_VERSION); in the key if any
 
     @property
     def docker_only(self) -> bool:
@@ -135,11 +137,21 @@ def detect(project: Path, env: str = "auto", setup: str | None = None, backend: 
     python and pytest). With the `check`: pytest is added when the check runs it and no input provides it.
 
     An untrusted project's devcontainer is not used: its image build runs with less isolation than a check."""
-    recipe = _detect(Path(project), env, setup, backend, trusted)
+    recipe = _scm(Path(project), _detect(Path(project), env, setup, backend, trusted))
     if recipe is None or not check or not RUNS_PYTEST.search(check) or _provides_pytest(Path(project), recipe):
         return recipe
     return replace(recipe, pytest=True, notes=recipe.notes + (
         "the check runs pytest and the project's inputs do not declare it: the build installs pytest",))
+
+
+def _scm(project: Path, recipe: Recipe | None) -> Recipe | None:
+    """setuptools-scm and hatch-vcs find no version in the build's copy (it has no .git): they get one."""
+    if recipe is None or not scmversion.uses_scm(scmversion.pyproject(project)):
+        return recipe
+    version, source = scmversion.version(project)
+    return replace(recipe, build_vars=(("SETUPTOOLS_SCM_PRETEND_VERSION", version),), notes=recipe.notes + (
+        f"setuptools-scm/hatch-vcs: the build's copy has no .git; it gets SETUPTOOLS_SCM_PRETEND_VERSION={version} "
+        f"({source})",))
 
 
 def _provides_pytest(project: Path, recipe: Recipe) -> bool:

@@ -22,7 +22,7 @@ def check_env() -> dict[str, str]:
 def build_env(recipe: Recipe, index_env: dict[str, str]) -> dict[str, str]:
     proxy = f"http://127.0.0.1:{INSIDE_PORT}"
     return {
-        **dict(recipe.env), **index_env,
+        **dict(recipe.env), **dict(recipe.build_vars), **index_env,
         "PATH": f"{PREFIX}/bin:{RUN}/bin:{BASE_PATH}", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp",
         "VIRTUAL_ENV": PREFIX, "UV_PROJECT_ENVIRONMENT": PREFIX, "UV_CACHE_DIR": f"{RUN}/cache",
         "UV_COMPILE_BYTECODE": "1", "UV_PYTHON_DOWNLOADS": "never", "UV_LINK_MODE": "copy", "UV_NO_PROGRESS": "1",

@@ -2,6 +2,7 @@
 hatch-vcs, compiled translations (*.mo), extension modules. The code and its tests need them (released sdists ship
 them), so the workspace has them too, although it leaves gitignored files out: the files pyproject.toml declares,
 and the gitignored files inside the project's packages (a folder with __init__.py), except caches and dotfiles.
+A declared version module the person's folder lacks (a fresh git checkout) is written by tui-agent (scmversion).
 
 They are copied from the person's folder as they are, never recorded in the baseline (so never deployed, never
 deleted), and stay invisible to every scan, like any other ignored file."""
@@ -12,6 +13,7 @@ import os
 import tomllib
 from pathlib import Path, PurePosixPath
 
+from tui_agent.workspace import scmversion
 from tui_agent.workspace.safefs import read_regular
 
 LIMIT = 1 << 20
@@ -95,4 +97,4 @@ def copy_in(project: Path, workspace: Path, copied: set[str], owner: tuple[int, 
         if owner:
             os.lchown(dest, *owner)
         done.append(rel)
-    return done
+    return done + scmversion.write_missing(project, workspace, owner)

@@ -9,7 +9,7 @@ import shutil
 import stat
 from pathlib import Path
 
-from tui_agent.workspace import generated, inuse, snapshots
+from tui_agent.workspace import generated, inuse, scmversion, snapshots
 from tui_agent.workspace import quota as fsquota
 from tui_agent.workspace.deploy_plan import DeployError, DeployPlan, check_targets, make_plan, refuse_if_changed
 from tui_agent.workspace.deploy_swap import apply
@@ -70,7 +70,7 @@ class Workspace:
         if session_dir.is_relative_to(project):
             skip.append(session_dir.relative_to(project).as_posix())
         meta = {"project": str(project), "quota_mb": quota_mb, "owner": list(owner) if owner else None,
-                "exclude": exclude, "project_skip": skip}
+                "exclude": exclude + scmversion.exclude_rules(project), "project_skip": skip}
         ws = cls(project, session_dir, meta, owner)
         ws._mount(quota_mb)
         try:
