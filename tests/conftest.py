@@ -64,6 +64,16 @@ def steady_cursors(request, monkeypatch):
                             lambda self: setattr(self, "_cursor_visible", True))
 
 
+@pytest.fixture(autouse=True)
+def own_state(monkeypatch):
+    """Each test has a state folder of its own (deploy journals, the records of killed runs' containers, the audit
+    log): what one test leaves there on purpose (a killed run, a crashed deploy) is recovered by that test's own
+    `tui-agent` commands, never announced on the stderr of the next test's."""
+    home = Path(os.environ["TUI_AGENT_TEST_HOME"]) / "states"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("XDG_STATE_HOME", tempfile.mkdtemp(dir=home))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_workspace_left_mounted(tmp_path_factory):
     """A test that fails before closing its run leaves its capped workspace mounted: unmount what is left under
