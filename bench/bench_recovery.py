@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,20 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from loop_fixtures import copy_example, script  # noqa: E402
-from test_faults import RUN, wait_record  # noqa: E402
-
-
-def killed_run(tmp: Path, backend: str) -> None:
-    project = copy_example("calculator", tmp / "proj")
-    sessions = tmp / "sessions"
-    turns = [{"tool_calls": [{"name": "run_command", "arguments": {"command": "echo sleeping; sleep 300"}}]}]
-    proc = subprocess.Popen([sys.executable, "-m", "tui_agent", "run", str(project), *RUN, "--sandbox", backend,
-                             "--model", script(tmp, turns), "--sessions", str(sessions)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    wait_record(sessions, '"text": "sleeping', proc)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+from test_faults import killed_run  # noqa: E402
 
 
 def timed_recovery() -> tuple[float, float, list[str], int]:

@@ -74,6 +74,16 @@ def own_state(monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", tempfile.mkdtemp(dir=home))
 
 
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    """A loopback package index (pytest and what it needs, setuptools, tinydep) for a module's environment tests."""
+    from env_fixtures import IndexServer, index_folder
+
+    server = IndexServer(index_folder(tmp_path_factory.mktemp("wheels")))
+    yield server
+    server.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_workspace_left_mounted(tmp_path_factory):
     """A test that fails before closing its run leaves its capped workspace mounted: unmount what is left under

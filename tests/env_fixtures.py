@@ -8,11 +8,13 @@ import hashlib
 import importlib.metadata
 import os
 import re
+import shutil
 import tempfile
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 
 # what a test suite run with pytest needs, taken from this interpreter's own installed distributions
 PYTEST_WHEELS = ("pytest", "pluggy", "iniconfig", "packaging", "pygments", "pip")
@@ -155,6 +157,24 @@ def reachable_dir(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     os.chmod(path, 0o755)
     return path
+
+
+def scratch_root(prefix: str, projects_under: Path | None = None, engines=("docker",)) -> Iterator[Path]:
+    """A reachable folder (for a fixture to yield from); at the end it is removed, with the environment images built
+    for projects under `projects_under` (default: the folder itself) on each of `engines` that answers."""
+    root = reachable_dir(prefix)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+    from tui_agent.environments import docker_store
+    from tui_agent.sandbox import probe
+    from tui_agent.sandbox.docker.engine import local_podman
+
+    for name in engines:
+        if probe(name) is None:
+            engine = local_podman() if name == "podman" else None
+            for entry in docker_store.entries(engine):
+                if entry.project.startswith(str(projects_under or root)):
+                    docker_store.remove(entry, engine)
 
 
 def index_env(url: str) -> dict[str, str]:

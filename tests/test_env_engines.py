@@ -5,11 +5,10 @@ environment build with one line (exit 2); a plain-TCP DOCKER_HOST is refused wit
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
-from env_fixtures import IndexServer, index_env, index_folder, lock, project, reachable_dir
+from env_fixtures import index_env, lock, project, scratch_root
 from loop_fixtures import cli, events, of_type, script, tree
 from sandbox_fixtures import require_backend
 from tui_agent.environments import docker_store
@@ -20,24 +19,9 @@ from test_environments import test_only_the_index_is_reachable_and_only_while_bu
 FIXED_OLD, FIXED_NEW = "return double(x) + 1", "return double(double(x))"
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    server = IndexServer(index_folder(tmp_path_factory.mktemp("wheels")))
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def env_root(tmp_path):
-    root = reachable_dir("tui-agent-envengines-")
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-    engines = [local_podman()] if probe("podman") is None else []
-    engines += [None] if probe("docker") is None else []
-    for engine in engines:  # the environment images of this test's projects, on each engine
-        for entry in docker_store.entries(engine):
-            if entry.project.startswith(str(tmp_path)):
-                docker_store.remove(entry, engine)
+    yield from scratch_root("tui-agent-envengines-", tmp_path, engines=("podman", "docker"))
 
 
 def fixing(tmp_path, path: str) -> str:

@@ -3,35 +3,19 @@ the test serves, the loop fixes a bug end to end, and nothing but the index is r
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
-from env_fixtures import FIXED_NEW, FIXED_OLD, IndexServer, index_env, index_folder, lock, project, reachable_dir
+from env_fixtures import FIXED_NEW, FIXED_OLD, IndexServer, index_env, lock, project, scratch_root
 from loop_fixtures import cli, events, of_type, script, tree
 from sandbox_fixtures import require_backend
-from tui_agent.environments import docker_store
-from tui_agent.sandbox import probe
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    server = IndexServer(index_folder(tmp_path_factory.mktemp("wheels")))
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def env_root(tmp_path):
-    root = reachable_dir("tui-agent-envtest-")
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-    if probe("docker") is None:  # the environment images of this test's projects
-        for entry in docker_store.entries():
-            if entry.project.startswith(str(tmp_path)):
-                docker_store.remove(entry)
+    yield from scratch_root("tui-agent-envtest-", tmp_path)
 
 
 def run(folder, backend, model, env_root, index, *extra, check="python -m pytest -q", sessions=None):

@@ -63,6 +63,22 @@ def wait_record(sessions: Path, text: str, proc: subprocess.Popen, timeout: floa
     raise AssertionError(f"never recorded: {text}")
 
 
+def killed_run(tmp_path: Path, backend: str, *, group: bool = False, sleep_s: int = 300) -> tuple[int, Path, Path]:
+    """A headless run on the example, SIGKILLed (with its process group: `group`) while its first tool call sleeps
+    in the sandbox: (its pid, its sessions folder, its session)."""
+    project = copy_example("calculator", tmp_path / "proj")
+    sessions = tmp_path / "sessions"
+    turns = [{"tool_calls": [{"name": "run_command", "arguments": {"command": f"echo sleeping; sleep {sleep_s}"}}]}]
+    proc = subprocess.Popen([sys.executable, "-m", "tui_agent.cli.main", "run", str(project), *RUN, "--sandbox",
+                             backend, "--model", script(tmp_path, turns), "--sessions", str(sessions)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        return proc.pid, sessions, wait_record(sessions, '"text": "sleeping', proc)
+    finally:  # the run alone (a service it started, podman's, lives on as it would) or its whole group
+        (os.killpg if group else os.kill)(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @root_only
 def test_disk_full_while_writing_the_session(tmp_path, small_disk):
     """The disk fills during a run: a clear error, the run stops, the session file stays whole and resumes."""
@@ -160,17 +176,7 @@ def test_a_damaged_session_line_is_named_and_resume_and_replay_go_on(tmp_path):
 
 @root_only
 def test_a_killed_runs_mount_and_containers_are_cleaned_at_the_next_start(tmp_path, backend):
-    project = copy_example("calculator", tmp_path / "proj")
-    sessions = tmp_path / "sessions"
-    turns = [{"tool_calls": [{"name": "run_command", "arguments": {"command": "echo sleeping; sleep 120"}}]}]
-    proc = subprocess.Popen([sys.executable, "-m", "tui_agent.cli.main", "run", str(project), *RUN, "--sandbox",
-                             backend, "--model", script(tmp_path, turns), "--sessions", str(sessions)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        session = wait_record(sessions, '"text": "sleeping', proc)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    _, sessions, session = killed_run(tmp_path, backend, group=True, sleep_s=120)
     workspace = session / "workspace"
     assert fsquota.is_mounted(workspace), "the killed run left its workspace mounted"
     done = cli("sessions", "--sessions", str(sessions))

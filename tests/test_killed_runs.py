@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from loop_fixtures import ROOT, cli, copy_example, script
+from loop_fixtures import cli
 from sandbox_fixtures import require_backend
-from test_faults import RUN, root_only, wait_record
+from test_faults import killed_run, root_only
 from tui_agent.sandbox.docker import owners
 from tui_agent.workspace import quota as fsquota
 
@@ -32,32 +30,22 @@ def containers(backend: str, workspace: Path) -> list[str]:
 @pytest.mark.parametrize("backend", ["docker", "podman"])
 def test_a_kill_9_runs_containers_and_mount_are_gone_at_the_next_start(tmp_path, backend):
     require_backend(backend)
-    project = copy_example("calculator", tmp_path / "proj")
-    sessions = tmp_path / "sessions"
-    turns = [{"tool_calls": [{"name": "run_command", "arguments": {"command": "echo sleeping; sleep 300"}}]}]
-    proc = subprocess.Popen([sys.executable, "-m", "tui_agent.cli.main", "run", str(project), *RUN, "--sandbox",
-                             backend, "--model", script(tmp_path, turns), "--sessions", str(sessions)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        session = wait_record(sessions, '"text": "sleeping', proc)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)  # the run alone: a service it started (podman) lives on, as it would
-        proc.wait()
+    pid, sessions, session = killed_run(tmp_path, backend)
     workspace = session / "workspace"
     left = containers(backend, workspace)
     assert left, "the killed run left no container: nothing to test"
     records = [json.loads(p.read_text()) for p in owners.records_dir().glob("*.json")]
-    assert any(r["owner"].startswith(f"{proc.pid}:") and r["engine"]["kind"] == backend for r in records), records
+    assert any(r["owner"].startswith(f"{pid}:") and r["engine"]["kind"] == backend for r in records), records
 
     started = time.perf_counter()
     done = cli("sessions", "--sessions", str(sessions))
     took = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
-    assert f"sandbox container(s) that a killed run (pid {proc.pid}) left" in done.stderr, done.stderr
+    assert f"sandbox container(s) that a killed run (pid {pid}) left" in done.stderr, done.stderr
     assert containers(backend, workspace) == [], "the killed run's containers were not removed"
     assert not fsquota.is_mounted(workspace), "the killed run's workspace is still mounted"
     assert "return a / b" in (workspace / "calc.py").read_text(), "the workspace's files are kept"
-    assert not [p for p in owners.records_dir().glob("*.json") if f"{proc.pid}:" in p.read_text()]
+    assert not [p for p in owners.records_dir().glob("*.json") if f"{pid}:" in p.read_text()]
     print(f"\n{backend}: leftovers of a kill -9 removed at the next start in {took:.2f} s (whole command)")
 
     again = cli("sessions", "--sessions", str(sessions))

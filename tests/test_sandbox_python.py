@@ -9,12 +9,11 @@ import shutil
 
 import pytest
 
-from env_fixtures import IndexServer, index_env, index_folder, reachable_dir
+from env_fixtures import index_env, reachable_dir, scratch_root
 from loop_fixtures import cli, events, of_type, script, tree
 from tui_agent.environments import docker_store
 from tui_agent.environments.detect import RUNS_PYTEST, detect
 from tui_agent.environments.script import script as build_script
-from tui_agent.sandbox import probe
 from tui_agent.sandbox.docker import image
 
 BUGGY = "def double(x):\n    return x + x + 1\n"
@@ -25,13 +24,7 @@ TEST = "from calc import double\n\n\ndef test_double():\n    assert double(4) ==
 @pytest.fixture
 def root():
     """A folder the sandbox user can reach: the project, its sessions and environments."""
-    path = reachable_dir("tui-agent-pyenv-")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-    if probe("docker") is None:  # the environment images of this test's projects
-        for entry in docker_store.entries():
-            if entry.project.startswith(str(path)):
-                docker_store.remove(entry)
+    yield from scratch_root("tui-agent-pyenv-")
 
 
 def bare(root, requirements: str | None = None):
@@ -72,13 +65,6 @@ def test_a_project_without_dependencies_runs_its_suite(check, backend, tmp_path,
     assert of_type(records, "check_finished")[-1]["passed"]
     assert of_type(records, "finished")[-1]["outcome"] == "met"
     assert tree(folder) == before
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    server = IndexServer(index_folder(tmp_path_factory.mktemp("wheels")))
-    yield server
-    server.close()
 
 
 @pytest.mark.slow
