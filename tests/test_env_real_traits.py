@@ -81,8 +81,9 @@ def test_an_older_version_on_the_first_pip_index_does_not_fail_the_build(backend
             server.close()
 
 
-GENERATED = {".gitignore": "src/*/_version.py\n*.mo\n.env\n",
+GENERATED = {".gitignore": "src/*/_version.py\n*.mo\n.env\nlocal_settings.py\n",
              "src/verpkg/locale/it/humanize.mo": "catalog", "src/verpkg/.env": "TOKEN=x", ".env": "TOKEN=y",
+             "src/verpkg/local_settings.py": "PASSWORD = 'x'\n",
              "pyproject.toml": '[tool.setuptools_scm]\nwrite_to = "src/verpkg/_version.py"\n',
              "requirements.txt": "pytest\n",
              "src/verpkg/__init__.py": "from ._version import version\n",
@@ -111,6 +112,7 @@ def test_a_gitignored_version_module_is_in_the_workspace_and_never_deployed(tmp_
         assert (ws.path / "src/verpkg/_version.py").read_text() == "version = '4.11.0'\n"
         assert (ws.path / "src/verpkg/locale/it/humanize.mo").read_text() == "catalog", "humanize's translations"
         assert not (ws.path / ".env").exists() and not (ws.path / "src/verpkg/.env").exists(), "dotfiles stay out"
+        assert not (ws.path / "src/verpkg/local_settings.py").exists(), "a gitignored source file (secrets) stays out"
         (ws.path / "src/verpkg/_version.py").write_text("version = 'changed'\n")
         (ws.path / "src/verpkg/__init__.py").write_text("from ._version import version  # edited\n")
         plan = ws.plan_deploy()

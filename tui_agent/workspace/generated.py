@@ -1,7 +1,9 @@
 """Files a project's build writes into its source tree and gitignores: a version module from setuptools-scm or
 hatch-vcs, compiled translations (*.mo), extension modules. The code and its tests need them (released sdists ship
 them), so the workspace has them too, although it leaves gitignored files out: the files pyproject.toml declares,
-and the gitignored files inside the project's packages (a folder with __init__.py), except caches and dotfiles.
+and the gitignored build outputs inside the project's packages (a folder with __init__.py): compiled translations and
+extension modules only. Any other gitignored file (a `local_settings.py` with a password, a `.env`) stays out: the
+workspace is what the model may read.
 A declared version module the person's folder lacks (a fresh git checkout) is written by tui-agent (scmversion).
 
 They are copied from the person's folder as they are, never recorded in the baseline (so never deployed, never
@@ -19,6 +21,7 @@ from tui_agent.workspace.safefs import read_regular
 LIMIT = 1 << 20
 FILE_LIMIT, TOTAL_LIMIT = 16 << 20, 64 << 20  # package data: an extension module is a few MB
 CACHES = {"__pycache__", "node_modules", "build", "dist"}
+BUILT = (".mo", ".so", ".pyd", ".dylib", ".dll")  # what a build leaves in a package: translations, extensions
 
 
 def declared(project: Path) -> list[str]:
@@ -47,7 +50,7 @@ def _table(data: dict, *keys: str) -> dict:
 
 
 def package_files(project: Path, copied: set[str]) -> list[str]:
-    """Regular files inside the project's packages that the copy left out (gitignored), outermost packages first."""
+    """Build outputs inside the project's packages that the copy left out (gitignored), outermost packages first."""
     packages = sorted({rel.rsplit("/", 1)[0] for rel in copied if rel.endswith("/__init__.py")})
     roots: list[str] = []
     for pkg in packages:
@@ -71,7 +74,7 @@ def _walk(project: Path, rel: str, copied: set[str], found: list[str]) -> None:
         if entry.is_dir(follow_symlinks=False):
             if child in copied:  # an ignored folder stays out
                 _walk(project, child, copied, found)
-        elif entry.is_file(follow_symlinks=False) and child not in copied:
+        elif entry.name.endswith(BUILT) and entry.is_file(follow_symlinks=False) and child not in copied:
             found.append(child)
 
 
