@@ -12,13 +12,11 @@ deleted), and stay invisible to every scan, like any other ignored file."""
 from __future__ import annotations
 
 import os
-import tomllib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tui_agent.workspace import scmversion
 from tui_agent.workspace.safefs import read_regular
 
-LIMIT = 1 << 20
 FILE_LIMIT, TOTAL_LIMIT = 16 << 20, 64 << 20  # package data: an extension module is a few MB
 CACHES = {"__pycache__", "node_modules", "build", "dist"}
 BUILT = (".mo", ".so", ".pyd", ".dylib", ".dll")  # what a build leaves in a package: translations, extensions
@@ -26,27 +24,7 @@ BUILT = (".mo", ".so", ".pyd", ".dylib", ".dll")  # what a build leaves in a pac
 
 def declared(project: Path) -> list[str]:
     """The generated files pyproject.toml names (relative, normalized, inside the project)."""
-    try:
-        data = tomllib.loads(read_regular(project, "pyproject.toml", limit=LIMIT)[0].decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return []
-    scm, vcs = _table(data, "tool", "setuptools_scm"), _table(data, "tool", "hatch", "build", "hooks", "vcs")
-    names = [scm.get("write_to"), scm.get("version_file"), vcs.get("version-file")]
-    found = []
-    for name in names:
-        if not isinstance(name, str) or not name.strip():
-            continue
-        rel = PurePosixPath(name.strip())
-        if not rel.is_absolute() and ".." not in rel.parts and rel.as_posix() not in found:
-            found.append(rel.as_posix())
-    return found
-
-
-def _table(data: dict, *keys: str) -> dict:
-    for key in keys:
-        value = data.get(key)
-        data = value if isinstance(value, dict) else {}
-    return data
+    return [rel.as_posix() for rel in scmversion.declared(scmversion.pyproject(project))]
 
 
 def package_files(project: Path, copied: set[str]) -> list[str]:

@@ -83,20 +83,23 @@ def _tags(project: Path) -> list[str]:
     return [m.group(1) for m in map(TAG.fullmatch, names) if m]
 
 
-def version_files(data: dict) -> list[str]:
-    """The version modules pyproject.toml names, relative and inside the project (no `..`, no glob characters)."""
+def declared(data: dict) -> list[PurePosixPath]:
+    """The generated files pyproject.toml names (setuptools-scm's write_to/version_file, hatch-vcs's version-file),
+    relative and inside the project (no `..`)."""
     scm, vcs = _table(data, "tool", "setuptools_scm"), _table(data, "tool", "hatch", "build", "hooks", "vcs")
-    found: list[str] = []
+    found: list[PurePosixPath] = []
     for name in (scm.get("write_to"), scm.get("version_file"), vcs.get("version-file")):
-        if not isinstance(name, str) or not name.strip():
-            continue
-        rel = PurePosixPath(name.strip())
-        if rel.is_absolute() or not rel.parts or not all(SAFE_NAME.fullmatch(p) for p in rel.parts) \
-                or any(p in (".", "..") for p in rel.parts) or rel.suffix != ".py":
-            continue
-        if rel.as_posix() not in found:
-            found.append(rel.as_posix())
+        if isinstance(name, str) and name.strip():
+            rel = PurePosixPath(name.strip())
+            if not rel.is_absolute() and ".." not in rel.parts and rel not in found:
+                found.append(rel)
     return found
+
+
+def version_files(data: dict) -> list[str]:
+    """The version modules tui-agent may write: declared, each part a plain name (no glob characters), `.py`."""
+    return [rel.as_posix() for rel in declared(data)
+            if rel.parts and all(SAFE_NAME.fullmatch(p) for p in rel.parts) and rel.suffix == ".py"]
 
 
 def missing(project: Path) -> list[str]:
