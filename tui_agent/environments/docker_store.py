@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import tarfile
 import threading
@@ -15,6 +14,7 @@ from tui_agent.config import ConfigError
 from tui_agent.environments.script import PREFIX
 from tui_agent.sandbox.base import Limits
 from tui_agent.sandbox.docker import ours
+from tui_agent.sandbox.docker.archive import tar_bytes
 from tui_agent.sandbox.docker.engine import Engine, from_env
 from tui_agent.sandbox.docker.engine_probe import start_service
 
@@ -146,13 +146,12 @@ class BuildError(Exception):
 
 
 def _owned_dirs(paths: list[str], uid: int, gid: int) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for path in paths:
-            info = tarfile.TarInfo(path.lstrip("/"))
-            info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, uid, gid
-            tar.addfile(info)
-    return buf.getvalue()
+    entries = []
+    for path in paths:
+        info = tarfile.TarInfo(path.lstrip("/"))
+        info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, uid, gid
+        entries.append((info, None))
+    return tar_bytes(entries)
 
 
 def build(base: str, key: str, project: str, script: str, binds: list[tuple[str, str, str]], limits: Limits,

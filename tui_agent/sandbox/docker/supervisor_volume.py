@@ -14,6 +14,7 @@ import threading
 
 from tui_agent.sandbox.docker import host_supervisor
 from tui_agent.sandbox.docker import ours
+from tui_agent.sandbox.docker.archive import tar_bytes
 from tui_agent.sandbox.docker.engine import machine_id
 from tui_agent.sandbox.docker.image import DEFAULT_IMAGE
 
@@ -51,14 +52,11 @@ _LOCK = threading.Lock()  # one filler at a time in this process (a batch starts
 
 
 def _fill(client, name: str, data: bytes) -> None:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo(host_supervisor.NAME)
-        info.size, info.mode = len(data), 0o555
-        tar.addfile(info, io.BytesIO(data))
+    info = tarfile.TarInfo(host_supervisor.NAME)
+    info.size, info.mode = len(data), 0o555
     helper = _helper(client, name, "rw")
     try:
-        if not helper.put_archive("/s", buf.getvalue()):
+        if not helper.put_archive("/s", tar_bytes([(info, data)])):
             raise RuntimeError(f"could not fill volume {name}")
     finally:
         ours.remove_quietly(client, helper.id)
