@@ -9,6 +9,8 @@ import time
 import uuid
 from pathlib import Path
 
+from textual.constants import ESCAPE_DELAY
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -70,7 +72,10 @@ class Tmux:
         wait for its exit code, then kill tmux: a failed assertion must not leave a run going on in the background
         with its workspace mounted."""
         if self.alive() and not code_file.exists():
-            self.keys("Escape")
+            self.keys("Escape")  # closes a modal screen, if one is open
+            # ESC and a key within the terminal's escape delay arrive as alt+key (alt+x stops nothing): a terminal
+            # protocol rule, no event says the ESC was taken alone, so this one wait is for time
+            time.sleep(3 * ESCAPE_DELAY)
             self.keys("x")
             self.keys("C-q")
             wait_file(code_file, timeout)
