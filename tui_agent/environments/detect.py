@@ -8,9 +8,10 @@ import shlex
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from tui_agent.config import ConfigError
-from tui_agent.environments import devcontainer
+from tui_agent.environments import devcontainer, tool_deps
 from tui_agent.trust import REQUIREMENT_GLOBS
 from tui_agent.workspace import scmversion
 
@@ -19,7 +20,9 @@ DOCKER_ONLY = ("devcontainer", "dockerfile")
 TEST_NAMES = ("test", "tests", "testing", "dev")  # dependency groups and extras a test suite needs
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 RUNS_PYTEST = re.compile(r"(?:^|[\s;&|(`/])(?:py\.?test|pytest-3)(?=$|[\s;&|)`])|-m\s+pytest\b")
-NAMES_PYTEST = re.compile(r"(?i)(?<![\w-])pytest(?![\w])")  # pytest, pytest>=8, "pytest" (not pytest_x; pytest-x too)
+# pytest, pytest>=8, "pytest", pytest = "^8" (pytest-x too); not pytest_x, nor a configuration section:
+# [tool.pytest.ini_options], [tool:pytest], [pytest] configure pytest, they do not install it
+NAMES_PYTEST = re.compile(r"(?i)(?<![\w.:\[-])pytest(?![\w.\]])")
 
 
 @dataclass(frozen=True)
@@ -104,30 +107,42 @@ def _setup_cfg_extras(project: Path) -> list[str]:
     return list(parser["options.extras_require"]) if parser.has_section("options.extras_require") else []
 
 
-def _python_install(project: Path, data: dict) -> tuple[str, str, list[str], str | None] | None:
-    """(kind, install command, input files, project path for a .pth) for the Python sources, or None."""
+class Found(NamedTuple):
+    kind: str
+    command: str  # the install command
+    inputs: list[str]
+    path: str | None  # the project's folder made importable with a .pth (when the install does not install it)
+    notes: list[str]
+
+
+def _python_install(project: Path, data: dict) -> Found | None:
+    """What installs the project's Python side (uv.lock, the project and its test groups, requirements), or None."""
     table = data.get("project") or {}
+    tool = tool_deps.declared(project, data)
     groups = _named((data.get("dependency-groups") or {}).keys())
-    extras = _named([*(table.get("optional-dependencies") or {}), *_setup_cfg_extras(project)])
+    extras = _named([*(table.get("optional-dependencies") or {}), *_setup_cfg_extras(project)]) or tool.extras
     reqs = _requirements(project)
     layout = "src" if (project / "src").is_dir() else "."
     if (project / "uv.lock").is_file() and (project / "pyproject.toml").is_file():
         flags = [f"--group {shlex.quote(g)}" for g in groups] + [f"--extra {shlex.quote(e)}" for e in extras]
         command = " ".join(["uv sync --frozen --inexact --compile-bytecode", *flags])  # inexact: pip stays
-        return "uv", command, ["uv.lock", "pyproject.toml"], None
-    has_project = bool(table) or (project / "setup.py").is_file() or (project / "setup.cfg").is_file()
-    if has_project:
-        buildable = "build-system" in data or (project / "setup.py").is_file() or (project / "setup.cfg").is_file()
+        return Found("uv", command, ["uv.lock", "pyproject.toml"], None, [])
+    named = [shlex.quote(r) for r in tool.requirements]
+    notes = tool.notes + ([f"installs the test dependencies declared for the project's tools: "
+                           f"{', '.join(tool.requirements)}"] if named else [])
+    buildable = "build-system" in data or (project / "setup.py").is_file() or (project / "setup.cfg").is_file()
+    if table or buildable:
         extra = f"[{','.join(extras)}]" if extras else ""
         parts = [f"-e {shlex.quote('.' + extra)}"] if buildable else \
             ["-r pyproject.toml", *[f"--extra {shlex.quote(e)}" for e in extras]]
-        parts += [f"--group {shlex.quote(g)}" for g in groups] + [f"-r {shlex.quote(r)}" for r in reqs]
-        inputs = [f for f in PROJECT_FILES if (project / f).is_file()] + reqs
-        return "pyproject", "uv pip install --compile-bytecode " + " ".join(parts), inputs, \
-            None if buildable else layout
-    if reqs:
-        command = "uv pip install --compile-bytecode " + " ".join(f"-r {shlex.quote(r)}" for r in reqs)
-        return "requirements", command, reqs, layout
+        parts += [f"--group {shlex.quote(g)}" for g in groups] + [f"-r {shlex.quote(r)}" for r in reqs] + named
+        inputs = [f for f in PROJECT_FILES if (project / f).is_file()] + reqs + tool.inputs
+        return Found("pyproject", "uv pip install --compile-bytecode " + " ".join(parts), inputs,
+                     None if buildable else layout, notes)
+    if reqs or named:
+        command = "uv pip install --compile-bytecode " + " ".join([f"-r {shlex.quote(r)}" for r in reqs] + named)
+        inputs = reqs + [f for f in ("pyproject.toml",) if named and (project / f).is_file()] + tool.inputs
+        return Found("requirements", command, inputs, layout, notes)
     return None
 
 
@@ -207,8 +222,8 @@ def _detect(project: Path, env: str, setup: str | None, backend: str, trusted: b
         raise ConfigError(f"setting env = {env!r}: {project} has no {env} inputs "
                           f"(found: {python_kind[0] if python_kind else 'none'})")
     if python_kind and env != "setup":
-        kind, command, inputs, path = python_kind
-        return Recipe(kind, tuple(inputs + extras), command, project_path=path, notes=tuple(notes), **common)
+        kind, command, inputs, path, more = python_kind
+        return Recipe(kind, tuple(inputs + extras), command, project_path=path, notes=tuple(notes + more), **common)
     if setup:
         layout = "src" if (project / "src").is_dir() else "."
         return Recipe("setup", tuple(extras), project_path=layout, notes=tuple(notes), **common)
@@ -222,10 +237,10 @@ def _with_python(project: Path, data: dict, recipe: Recipe) -> Recipe:
     found = _python_install(project, data)
     if not found:
         return recipe
-    kind, command, inputs, path = found
+    kind, command, inputs, path, more = found
     return Recipe(recipe.kind, tuple(dict.fromkeys(recipe.inputs + tuple(inputs))), command, recipe.setup,
                   recipe.python, recipe.python_from, path, recipe.image, recipe.dockerfile, recipe.context,
-                  recipe.env, recipe.notes + (f"installs {kind} inputs on top",))
+                  recipe.env, recipe.notes + (f"installs {kind} inputs on top", *more))
 
 
 IMAGE_BACKENDS = ("docker",)  # the backends that build images from a Dockerfile (devcontainer sources too)

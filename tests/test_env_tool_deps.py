@@ -1,0 +1,116 @@
+"""Test dependencies declared in a tool's own tables (Poetry, PDM, Hatch) or tox.ini are installed: a Poetry
+project keeps pytest in its dev group, where `pip install -e .` never looks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from env_fixtures import IndexServer, index_folder, package, wheel_of_installed
+from loop_fixtures import of_type
+from test_env_real_traits import baseline, env_root  # noqa: F401 (a fixture)
+from tui_agent.environments.detect import detect
+from tui_agent.environments.tool_deps import declared, poetry_requirement
+
+POETRY = """[build-system]
+requires = ["poetry-core>=1.0"]
+build-backend = "poetry.core.masonry.api"
+
+[tool.poetry]
+name = "poetpkg"
+version = "0.1.0"
+description = ""
+authors = ["A <a@example.org>"]
+packages = [{include = "poetpkg", from = "src"}]
+
+[tool.poetry.dependencies]
+python = "^3.9"
+tinydep = "^1.0"
+
+[tool.poetry.group.dev.dependencies]
+pytest = ">=7"
+testhelper = "~1.2"
+
+[tool.poetry.group.docs.dependencies]
+nothere = "*"
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+"""
+TEST = ("from poetpkg import quad\nfrom testhelper import CHECKED\n\n\n"
+        "def test_quad():\n    assert CHECKED and quad(2) == 8\n")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("spec, expected", [
+    ("^1.2.3", "x>=1.2.3,<2"), ("^0.2.3", "x>=0.2.3,<0.3"), ("^0.0.3", "x>=0.0.3,<0.0.4"), ("^0", "x>=0,<1"),
+    ("~1.2.3", "x>=1.2.3,<1.3"), ("~1", "x>=1,<2"), ("~=1.2", "x~=1.2"), ("*", "x"), ("1.2.3", "x==1.2.3"),
+    (">= 1.0, < 3", "x>=1.0,<3"), ("^1.0 || ^2.0", "x"),
+    ({"version": "^2.1", "extras": ["socks"], "markers": "sys_platform == 'linux'"},
+     "x[socks]>=2.1,<3; sys_platform == 'linux'"),
+])
+def test_poetry_constraints_read_as_pep_440(spec, expected):
+    assert poetry_requirement("x", spec) == expected
+
+
+@pytest.mark.unit
+def test_the_test_groups_of_each_tool_and_nothing_that_is_not_a_requirement(tmp_path):
+    data = {"tool": {
+        "poetry": {"group": {"test": {"dependencies": {"pytest": "^8", "python": "^3.9", "mine": {"path": "../m"},
+                                                       "evil": {"version": "--index-url=http://x"}}},
+                             "dev": {"dependencies": {"black": "*"}}}},
+        "pdm": {"dev-dependencies": {"testing": ["pytest-mock>=3", "-e file:///${PROJECT_ROOT}/sub"],
+                                     "lint": ["ruff"]}},
+        "hatch": {"envs": {"default": {"dependencies": ["coverage"]}, "hatch-test": {"extra-dependencies": [
+            "hypothesis", "{root:uri}/x"]}}}}}
+    (tmp_path / "tox.ini").write_text("[tox]\nenvlist = py3\n\n[testenv]\ndeps =\n    pytest-xdist  # fast\n"
+                                      "    -r requirements.txt\n    py38: mock\n    {env:EXTRA}\ncommands = pytest\n")
+    found = declared(tmp_path, data)
+    assert found.requirements == ["pytest>=8,<9", "pytest-mock>=3", "hypothesis", "pytest", "pytest-xdist"], \
+        "test groups before dev; dev (black), lint (ruff) and the default Hatch env are not a test suite's"
+    assert found.inputs == ["tox.ini"]
+    notes = " ".join(found.notes)
+    assert "mine (from path)" in notes and "--index-url" in notes and "PROJECT_ROOT" in notes and "{root:uri}" in notes
+    assert not any(r.startswith("-") for r in found.requirements)
+
+
+@pytest.mark.unit
+def test_a_poetry_project_is_built_with_its_dev_group_and_configuring_pytest_is_not_providing_it(tmp_path):
+    folder = tmp_path / "poet"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text(POETRY)
+    recipe = detect(folder, check="python -m pytest -q")
+    assert recipe.kind == "pyproject" and recipe.install.startswith("uv pip install --compile-bytecode -e .")
+    assert "'pytest>=7'" in recipe.install and "'testhelper>=1.2,<1.3'" in recipe.install
+    assert "nothere" not in recipe.install and not recipe.pytest
+    configured = tmp_path / "configured"
+    configured.mkdir()
+    (configured / "pyproject.toml").write_text('[project]\nname = "c"\nversion = "1"\n\n[tool.pytest.ini_options]\n'
+                                               'addopts = "-q"\n')
+    (configured / "setup.cfg").write_text("[tool:pytest]\ntestpaths = tests\n")
+    assert detect(configured, check="python -m pytest").pytest, "[tool.pytest.ini_options] does not install pytest"
+
+
+@pytest.mark.slow
+def test_a_poetry_projects_baseline_runs_with_its_dev_group(backend, tmp_path, env_root):  # noqa: F811
+    index = index_folder(tmp_path / "index")
+    wheel_of_installed("poetry-core", index)
+    package(index, "testhelper", "1.2.5", code="CHECKED = True\n")
+    package(index, "testhelper", "1.3.0", code="CHECKED = False\n")  # out of ~1.2: must not be chosen
+    server = IndexServer(index)
+    try:
+        folder = tmp_path / "poet"
+        for rel, text in {"pyproject.toml": POETRY, "src/poetpkg/__init__.py": "def quad(x):\n    return 4 * x\n",
+                          "tests/test_quad.py": TEST}.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text)
+        records = baseline(folder, backend, env_root, {"PIP_CONFIG_FILE": os.devnull, "UV_DEFAULT_INDEX": server.url},
+                           tmp_path)
+        assert not of_type(records, "env_failed"), of_type(records, "env_failed")
+        first_check = of_type(records, "check_finished")[0]
+        assert first_check["passed"], first_check["output_tail"]
+    finally:
+        server.close()
+        shutil.rmtree(index, ignore_errors=True)

@@ -1,0 +1,155 @@
+"""Test dependencies a project declares in its tool's own tables (Poetry, PDM, Hatch) or in tox.ini, as PEP 508.
+
+A Poetry project keeps pytest in `[tool.poetry.group.dev.dependencies]` (or the older `dev-dependencies`), a PDM one
+in `[tool.pdm.dev-dependencies]`, a Hatch one in an environment's `dependencies`, an older setup.py project in tox's
+`[testenv] deps`: none of them is installed by `pip install -e .`. The groups chosen are the ones a test suite needs
+(test, tests, testing; dev only when there is none of those). The project is untrusted input: what does not read as a
+plain requirement (a path, a URL, an option, a template) is left out, with a note.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+REQUIREMENT = re.compile(rf"{NAME}(?:\[{NAME}(?:\s*,\s*{NAME})*\])?\s*(?:\(?[<>=!~][<>=!~0-9A-Za-z.*+,\s]*\)?)?"
+                         r"(?:\s*;\s*[\w\s.'\"<>=!~(),-]+)?")
+VERSION = re.compile(r"\d+(?:\.\d+)*")
+TEST_GROUPS = ("test", "tests", "testing")
+
+
+@dataclass
+class Declared:
+    requirements: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)  # files besides pyproject.toml that were read (the cache key)
+    notes: list[str] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)  # Poetry's [tool.poetry.extras]: extras of the built project
+
+
+def _chosen(groups: dict) -> list[str]:
+    names = [n for n in groups if isinstance(n, str) and n.lower() in TEST_GROUPS]
+    return names or [n for n in groups if isinstance(n, str) and n.lower() == "dev"]
+
+
+def declared(project: Path, data: dict) -> Declared:
+    found = Declared()
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    _poetry(tool.get("poetry"), found)
+    pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else {}
+    _listed("[tool.pdm.dev-dependencies]", pdm.get("dev-dependencies"), found)
+    _hatch(tool.get("hatch"), found)
+    _tox(project, found)
+    found.requirements = list(dict.fromkeys(found.requirements))
+    return found
+
+
+def _add(where: str, requirement: object, found: Declared) -> None:
+    text = requirement.strip() if isinstance(requirement, str) else ""
+    if text and REQUIREMENT.fullmatch(text):
+        found.requirements.append(text)
+    else:
+        found.notes.append(f"{where}: {str(requirement)[:80]!r} is not a plain requirement: not installed")
+
+
+def _listed(where: str, groups: object, found: Declared) -> None:
+    if not isinstance(groups, dict):
+        return
+    for name in _chosen(groups):
+        if isinstance(groups[name], list):
+            for requirement in groups[name]:
+                _add(f"{where} {name}", requirement, found)
+
+
+def _poetry(poetry: object, found: Declared) -> None:
+    if not isinstance(poetry, dict):
+        return
+    groups = {name: (table or {}).get("dependencies") for name, table in (poetry.get("group") or {}).items()
+              if isinstance(table, dict)}
+    if isinstance(poetry.get("dev-dependencies"), dict):  # Poetry before 1.2
+        groups.setdefault("dev", poetry["dev-dependencies"])
+    for name in _chosen(groups):
+        for dep, spec in (groups[name] or {}).items():
+            if isinstance(dep, str) and dep.lower() != "python":
+                _add(f"[tool.poetry.group.{name}]", poetry_requirement(dep, spec), found)
+    extras = poetry.get("extras")
+    if isinstance(extras, dict):
+        found.extras = [n for n in extras if isinstance(n, str) and n.lower() in TEST_GROUPS]
+
+
+def poetry_requirement(name: str, spec: object) -> str:
+    """`pytest = "^7.1"` as PEP 508 (`pytest>=7.1,<8`); a git/path/url source comes back as it is (and is left out)."""
+    extras: list = []
+    markers = ""
+    if isinstance(spec, list):  # several constraints by platform or Python: the package, unconstrained
+        spec = "*"
+    if isinstance(spec, dict):
+        if any(key in spec for key in ("git", "path", "url", "file")):
+            return f"{name} (from {next(k for k in ('git', 'path', 'url', 'file') if k in spec)})"
+        extras, markers = spec.get("extras") or [], spec.get("markers") or ""
+        spec = spec.get("version", "*")
+    constraint = _constraint(str(spec))
+    text = name + (f"[{','.join(map(str, extras))}]" if extras else "") + (constraint or "")
+    return f"{text}; {markers}" if markers else text
+
+
+def _constraint(spec: str) -> str | None:
+    """Poetry's version constraint as a PEP 440 specifier ("" for any version)."""
+    if "||" in spec or "|" in spec:
+        return ""  # alternatives have no PEP 440 spelling: any version
+    parts = []
+    for word in (w.strip() for w in spec.split(",")):
+        if word in ("", "*"):
+            continue
+        if word.startswith("^") or (word.startswith("~") and not word.startswith("~=")):
+            version = VERSION.match(word[1:].strip())
+            if version is None:
+                return ""
+            numbers = [int(n) for n in version.group(0).split(".")]
+            if word.startswith("^"):
+                bump = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)
+            else:
+                bump = 1 if len(numbers) > 1 else 0
+            upper = numbers[:bump] + [numbers[bump] + 1]
+            parts += [f">={version.group(0)}", "<" + ".".join(map(str, upper))]
+        elif word[0] in "<>=!~":
+            parts.append(word.replace(" ", ""))
+        else:
+            parts.append("==" + word)
+    return ",".join(parts)
+
+
+def _hatch(hatch: object, found: Declared) -> None:
+    envs = hatch.get("envs") if isinstance(hatch, dict) else None
+    if not isinstance(envs, dict):
+        return
+    names = [n for n in envs if n.lower() in (*TEST_GROUPS, "hatch-test")] or [n for n in envs if n == "default"]
+    for name in names:
+        env = envs[name] if isinstance(envs[name], dict) else {}
+        for key in ("dependencies", "extra-dependencies"):
+            for requirement in env.get(key) or []:
+                _add(f"[tool.hatch.envs.{name}]", requirement, found)
+        if name == "hatch-test":  # Hatch's own test environment brings pytest
+            found.requirements.append("pytest")
+
+
+def _tox(project: Path, found: Declared) -> None:
+    path = project / "tox.ini"
+    if not path.is_file() or path.is_symlink():
+        return
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(path.read_text(errors="replace"))
+    except configparser.Error:
+        return
+    if not parser.has_option("testenv", "deps"):
+        return
+    found.inputs.append("tox.ini")
+    for line in parser.get("testenv", "deps").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if re.match(r"[\w,!-]+:", line):  # a factor's own deps (py38: ...): not the default environment's
+            continue
+        if line and not line.startswith("-") and "{" not in line:  # -r files are read as requirements files
+            _add("tox.ini [testenv] deps", line, found)
