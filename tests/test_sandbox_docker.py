@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tui_agent.sandbox import SandboxSpec, SandboxUnavailable, create
+from tui_agent.sandbox.base import GIT_IDENTITY
 from tui_agent.sandbox.docker import host_supervisor
 from tui_agent.sandbox.docker import ours
 from tui_agent.sandbox.docker.sandbox import DockerSandbox
@@ -118,7 +119,7 @@ async def test_container_is_hardened(box):
     assert f"size={box.limits.tmpfs_mb}m" in host["Tmpfs"]["/tmp"]
     assert config["User"] == f"{UID}:{GID}"
     names = sorted(e.split("=")[0] for e in config["Env"])
-    assert names == ["HOME", "LANG", "PATH"]  # nothing from the host
+    assert names == sorted(["HOME", "LANG", "PATH", *GIT_IDENTITY])  # nothing from the host
     mounts = sorted((m["Source"], m["Destination"], m["RW"]) for m in attrs["Mounts"])
     supervisor = host_supervisor.ensure()
     assert mounts == sorted([(str(box.workspace.resolve()), "/workspace", True),

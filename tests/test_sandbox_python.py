@@ -215,3 +215,26 @@ def test_podmans_copy_of_the_image_is_current():
     require_backend("podman")
     assert podman_label() == image.image_label() and podman_state() == "current"
     assert podman_label("tui-agent-no-such-image:latest") is None
+
+
+GIT_TEST = """import os, shutil, subprocess
+
+
+def test_commits_have_an_identity(tmp_path):
+    assert os.environ["GIT_AUTHOR_EMAIL"] == os.environ["GIT_COMMITTER_EMAIL"] == "sandbox@tui-agent.invalid"
+    if shutil.which("git"):  # the host's git under bwrap; the image has none
+        subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+        subprocess.run(["git", "-C", str(tmp_path), "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_suite_that_commits_to_a_git_repository_has_an_identity(backend, tmp_path, root):
+    """dunamai 1.23.0's tests make repositories and commit ("Author identity unknown" in the sandbox, where the
+    person's ~/.gitconfig never goes): every check gets a neutral identity."""
+    folder = root / "gitproj"
+    folder.mkdir(parents=True)
+    (folder / "test_git.py").write_text(GIT_TEST)
+    done = run(folder, backend, script(tmp_path, [{"text": "nothing to do"}]), "python -m pytest -q", env={})
+    first = of_type(events(done.stdout), "check_finished")[0]
+    assert first["passed"], first["output_tail"]

@@ -9,6 +9,11 @@ from typing import Any, Callable, Protocol
 # on_output(stream, text): stream is "stdout" or "stderr"; text is already sanitised
 OutputCallback = Callable[[str, str], None]
 
+# A project's tests that make a git repository and commit to it (version tools, git helpers) need an identity; the
+# person's own ~/.gitconfig never enters the sandbox, so every check gets a neutral one
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "tui-agent sandbox", "GIT_AUTHOR_EMAIL": "sandbox@tui-agent.invalid",
+                "GIT_COMMITTER_NAME": "tui-agent sandbox", "GIT_COMMITTER_EMAIL": "sandbox@tui-agent.invalid"}
+
 
 class SandboxUnavailable(RuntimeError):
     """The backend cannot run here (no engine, no image, no bwrap); the message says what to do."""

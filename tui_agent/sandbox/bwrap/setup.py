@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tui_agent.sandbox.base import Limits, SandboxUnavailable
+from tui_agent.sandbox.base import GIT_IDENTITY, Limits, SandboxUnavailable
 
 # read-only from the host: what dynamic linking, python3 and common tools need, nothing with secrets
 ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "mime.types"]
 SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]
 STAGE_PREFIX = "tui-agent-bwrap-"  # stage folders are <prefix><pid>-<random>
 STAGED = ("passwd", "group", "hosts", "nsswitch.conf")  # files made for the sandbox's /etc
-ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}  # see docker/pool
+ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp",  # see docker/pool
+       **GIT_IDENTITY}
 SHIMS = "/opt/tui-agent/shims"  # last on PATH: `python`, `pytest` where the host has only python3 (read-only)
 PYTEST_SHIM = '#!/bin/sh\nexec python3 -m pytest "$@"\n'
 SHIM_NAMES = ("python", "pytest", "py.test")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from tui_agent.sandbox.base import SandboxSpec
+from tui_agent.sandbox.base import GIT_IDENTITY, SandboxSpec
 from tui_agent.sandbox.docker import channel, host_supervisor
 from tui_agent.sandbox.docker.engine import machine_id
 from tui_agent.sandbox.docker.ours import (
@@ -22,7 +22,8 @@ __all__ = ["remove_leftovers"]  # still imported from here by maintenance/recove
 
 # No PYTHONPYCACHEPREFIX: the image's and the environment's precompiled bytecode is used, and the workspace's
 # goes next to its sources (gitignored, so never in a diff or a deploy; bytecode.drop_stale keeps it honest).
-ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+       **GIT_IDENTITY}
 
 def child_env(spec: SandboxSpec) -> dict[str, str]:
     """The whole environment of a check: the supervisor hands its child this, never the image's ENV."""
