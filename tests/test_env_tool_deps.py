@@ -77,6 +77,21 @@ def test_the_test_groups_of_each_tool_and_nothing_that_is_not_a_requirement(tmp_
 
 
 @pytest.mark.unit
+def test_setup_py_is_read_as_a_syntax_tree_never_run(tmp_path):
+    """six 1.17.0 names pytest in `tests_require` only: its check found no pytest in the environment."""
+    (tmp_path / "setup.py").write_text(
+        "import os\nfrom setuptools import setup\nos.system('touch RAN')\n"
+        "setup(name='s', tests_require=['pytest', 'mock>=2', '--index-url=http://x', os.environ.get('X')],\n"
+        "      extras_require={'testing': ['hypothesis'], 'docs': ['sphinx']})\n")
+    found = declared(tmp_path, {})
+    assert found.requirements == ["pytest", "mock>=2"] and found.extras == ["testing"]
+    assert "--index-url" in " ".join(found.notes) and not (tmp_path / "RAN").exists()
+    recipe = detect(tmp_path, check="python -m pytest")
+    assert "-e '.[testing]'" in recipe.install and "pytest mock>=2" in recipe.install.replace("'", "")
+    assert not recipe.pytest
+
+
+@pytest.mark.unit
 def test_a_poetry_project_is_built_with_its_dev_group_and_configuring_pytest_is_not_providing_it(tmp_path):
     folder = tmp_path / "poet"
     folder.mkdir()

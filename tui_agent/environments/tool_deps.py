@@ -1,14 +1,16 @@
 """Test dependencies a project declares in its tool's own tables (Poetry, PDM, Hatch) or in tox.ini, as PEP 508.
 
 A Poetry project keeps pytest in `[tool.poetry.group.dev.dependencies]` (or the older `dev-dependencies`), a PDM one
-in `[tool.pdm.dev-dependencies]`, a Hatch one in an environment's `dependencies`, an older setup.py project in tox's
-`[testenv] deps`: none of them is installed by `pip install -e .`. The groups chosen are the ones a test suite needs
+in `[tool.pdm.dev-dependencies]`, a Hatch one in an environment's `dependencies`, an older setup.py project in its
+`tests_require` or tox's `[testenv] deps`: none of them is installed by `pip install -e .`. setup.py is read as a
+syntax tree (never run): only literal lists and dicts count. The groups chosen are the ones a test suite needs
 (test, tests, testing; dev only when there is none of those). The project is untrusted input: what does not read as a
 plain requirement (a path, a URL, an option, a template) is left out, with a note.
 """
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ class Declared:
     requirements: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)  # files besides pyproject.toml that were read (the cache key)
     notes: list[str] = field(default_factory=list)
-    extras: list[str] = field(default_factory=list)  # Poetry's [tool.poetry.extras]: extras of the built project
+    extras: list[str] = field(default_factory=list)  # test extras of the built project ([tool.poetry.extras], setup.py)
 
 
 def _chosen(groups: dict) -> list[str]:
@@ -41,6 +43,7 @@ def declared(project: Path, data: dict) -> Declared:
     pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else {}
     _listed("[tool.pdm.dev-dependencies]", pdm.get("dev-dependencies"), found)
     _hatch(tool.get("hatch"), found)
+    _setup_py(project, found)
     _tox(project, found)
     found.requirements = list(dict.fromkeys(found.requirements))
     return found
@@ -133,6 +136,27 @@ def _hatch(hatch: object, found: Declared) -> None:
                 _add(f"[tool.hatch.envs.{name}]", requirement, found)
         if name == "hatch-test":  # Hatch's own test environment brings pytest
             found.requirements.append("pytest")
+
+
+def _setup_py(project: Path, found: Declared) -> None:
+    path = project / "setup.py"
+    if not path.is_file() or path.is_symlink():
+        return
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError):
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or getattr(node.func, "id", getattr(node.func, "attr", None)) != "setup":
+            continue
+        for keyword in node.keywords:
+            if keyword.arg == "tests_require" and isinstance(keyword.value, (ast.List, ast.Tuple)):
+                for item in keyword.value.elts:
+                    if isinstance(item, ast.Constant):
+                        _add("setup.py tests_require", item.value, found)
+            elif keyword.arg == "extras_require" and isinstance(keyword.value, ast.Dict):
+                keys = [k.value for k in keyword.value.keys if isinstance(k, ast.Constant)]
+                found.extras += [n for n in keys if isinstance(n, str) and n.lower() in TEST_GROUPS]
 
 
 def _tox(project: Path, found: Declared) -> None:
