@@ -137,3 +137,25 @@ async def test_the_proxy_serves_configured_indexes_only_and_adds_their_credentia
         await proxy.close()
         allowed.close()
         other.close()
+
+
+async def test_closing_the_proxy_under_open_connections_prints_nothing(tmp_path, caplog):
+    """A build that fails leaves uv's connections open; closing the proxy cancels them. A cancelled task of
+    asyncio.start_server's made asyncio print a traceback per connection on the person's stderr."""
+    proxy = IndexProxy({}, None, lambda line: None)
+    await proxy.start(tmp_path / "p.sock")
+    waiting = [await asyncio.open_unix_connection(str(tmp_path / "p.sock")) for _ in range(3)]
+    for _reader, writer in waiting:
+        writer.write(b"GET http://127.0.0.1:9/ HTTP/1.1\r\n")  # a head that never ends: the proxy waits
+        await writer.drain()
+    async def served():  # every connection is being served
+        while len(proxy._tasks) < 3:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(served(), 30)
+    await proxy.close()
+    for _ in range(3):  # the loop runs the done-callbacks of the ended tasks
+        await asyncio.sleep(0)
+    assert not [r for r in caplog.records if r.name == "asyncio"], [r.getMessage() for r in caplog.records]
+    for _reader, writer in waiting:
+        writer.close()

@@ -88,7 +88,7 @@ def test_setup_py_is_read_as_a_syntax_tree_never_run(tmp_path):
     assert "--index-url" in " ".join(found.notes) and not (tmp_path / "RAN").exists()
     recipe = detect(tmp_path, check="python -m pytest")
     assert "-e '.[testing]'" in recipe.install and "pytest mock>=2" in recipe.install.replace("'", "")
-    assert not recipe.pytest
+    assert not any("installs pytest" in n for n in recipe.notes)
 
 
 @pytest.mark.unit
@@ -99,13 +99,14 @@ def test_a_poetry_project_is_built_with_its_dev_group_and_configuring_pytest_is_
     recipe = detect(folder, check="python -m pytest -q")
     assert recipe.kind == "pyproject" and recipe.install.startswith("uv pip install --compile-bytecode -e .")
     assert "'pytest>=7'" in recipe.install and "'testhelper>=1.2,<1.3'" in recipe.install
-    assert "nothere" not in recipe.install and not recipe.pytest
+    assert "nothere" not in recipe.install and not any("installs pytest" in n for n in recipe.notes)
     configured = tmp_path / "configured"
     configured.mkdir()
     (configured / "pyproject.toml").write_text('[project]\nname = "c"\nversion = "1"\n\n[tool.pytest.ini_options]\n'
                                                'addopts = "-q"\n')
     (configured / "setup.cfg").write_text("[tool:pytest]\ntestpaths = tests\n")
-    assert detect(configured, check="python -m pytest").pytest, "[tool.pytest.ini_options] does not install pytest"
+    assert any("installs pytest" in n for n in detect(configured, check="python -m pytest").notes), \
+        "[tool.pytest.ini_options] does not install pytest"
 
 
 @pytest.mark.slow
@@ -129,3 +130,19 @@ def test_a_poetry_projects_baseline_runs_with_its_dev_group(backend, tmp_path, e
     finally:
         server.close()
         shutil.rmtree(index, ignore_errors=True)
+
+
+@pytest.mark.unit
+def test_requirements_files_a_test_suite_does_not_need_are_left_out(tmp_path):
+    """click 8.1.7 and markupsafe 3.0.2 (pip-compile'd requirements/*.txt): docs.txt pins the project itself at an
+    older version, so installing every file had no solution."""
+    for name in ("build", "dev", "docs", "tests", "typing"):
+        (tmp_path / "requirements").mkdir(exist_ok=True)
+        (tmp_path / "requirements" / f"{name}.txt").write_text("pytest\n")
+    (tmp_path / "requirements-py3.txt").write_text("tinydep\n")
+    recipe = detect(tmp_path, check="pytest")
+    assert recipe.inputs == ("requirements-py3.txt", "requirements/tests.txt"), "test files first, dev only without"
+    assert any(n.endswith("requirements/build.txt, requirements/dev.txt, requirements/docs.txt, "
+                          "requirements/typing.txt") for n in recipe.notes), recipe.notes
+    (tmp_path / "requirements" / "tests.txt").unlink()
+    assert detect(tmp_path).inputs == ("requirements-py3.txt", "requirements/dev.txt")

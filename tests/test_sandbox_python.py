@@ -95,11 +95,12 @@ def test_which_checks_run_pytest(check, runs):
 @pytest.mark.unit
 @pytest.mark.parametrize("requirements,added", [
     ("tinydep\n", True), ("tinydep\npytest>=7\n", False), ("pytest-cov\n", False), ("pytest_helpers\n", True)])
-def test_the_build_adds_pytest_when_no_input_names_it(tmp_path, requirements, added):
+def test_the_build_makes_sure_of_pytest_and_says_so_when_no_input_names_it(tmp_path, requirements, added):
+    """Whether an input installs pytest is a guess from its text (idna 3.10 names it in an extra it never
+    installs): the guess only decides the note; the pytest step runs for every pytest check (a no-op if there)."""
     (tmp_path / "requirements.txt").write_text(requirements)
     recipe = detect(tmp_path, check="python -m pytest -q")
-    assert recipe.pytest is added
-    assert ("step pytest" in build_script(recipe)) is added
+    assert recipe.pytest and "step pytest" in build_script(recipe)
     assert any("installs pytest" in n for n in recipe.notes) is added
     assert detect(tmp_path, check="make test").pytest is False
     assert detect(tmp_path).pytest is False, "without a check nothing is added"

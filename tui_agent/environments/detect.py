@@ -19,6 +19,10 @@ KINDS = ("devcontainer", "dockerfile", "uv", "pyproject", "requirements", "setup
 DOCKER_ONLY = ("devcontainer", "dockerfile")
 TEST_NAMES = ("test", "tests", "testing", "dev")  # dependency groups and extras a test suite needs
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+# words in a requirements file's name that say it is not a test suite's (docs, typing, lint, build...)
+NOT_TESTS = {"doc", "docs", "documentation", "sphinx", "typing", "types", "mypy", "lint", "linting", "linters",
+             "style", "format", "build", "release", "publish", "deploy", "precommit", "commit", "bench",
+             "benchmark", "benchmarks", "perf", "examples", "notebooks"}
 RUNS_PYTEST = re.compile(r"(?:^|[\s;&|(`/])(?:py\.?test|pytest-3)(?=$|[\s;&|)`])|-m\s+pytest\b")
 # pytest, pytest>=8, "pytest", pytest = "^8" (pytest-x too); not pytest_x, nor a configuration section:
 # [tool.pytest.ini_options], [tool:pytest], [pytest] configure pytest, they do not install it
@@ -41,7 +45,7 @@ class Recipe:
     context: str | None = None
     env: tuple = ()  # devcontainer containerEnv
     notes: tuple = ()
-    pytest: bool = False  # the check runs pytest and no input provides it: the build installs it (its own step)
+    pytest: bool = False  # the check runs pytest: the build makes sure it is installed (its own step, after the rest)
     build_vars: tuple = ()  # build-only environment variables (SETUPTOOLS_SCM_PRETEND_VERSION); in the key if any
 
     @property
@@ -80,15 +84,31 @@ def _python(project: Path, data: dict) -> tuple[str | None, str]:
     return None, ""
 
 
-def _requirements(project: Path) -> list[str]:
-    """The requirements files, in the order of REQUIREMENT_GLOBS (top level first), each once."""
+def _requirements(project: Path) -> tuple[list[str], list[str]]:
+    """(the requirements files a test suite needs, in the order of REQUIREMENT_GLOBS; the others, left out).
+
+    Kept: the test ones (test, tests, testing, ci), the dev ones only when there is no test one, and the rest
+    (requirements.txt, requirements/base.txt) but for docs, typing, lint or build files: often locked
+    by pip-compile, they pin what a test suite does not need (Pallets' requirements/docs.txt pins the project
+    itself, so installing every file failed)."""
     found: list[str] = []
     for pattern in REQUIREMENT_GLOBS:
         for path in sorted(project.glob(pattern)):
             rel = path.relative_to(project).as_posix()
             if path.is_file() and not path.is_symlink() and rel not in found:
                 found.append(rel)
-    return found
+    kinds = {rel: _requirements_kind(rel) for rel in found}
+    wanted = ("base", "test") if "test" in kinds.values() else ("base", "dev")
+    return [r for r in found if kinds[r] in wanted], [r for r in found if kinds[r] not in wanted]
+
+
+def _requirements_kind(rel: str) -> str:
+    words = set(re.split(r"[-_./]+", rel.lower().removesuffix(".txt"))) - {"requirements", "requirement", "reqs"}
+    if words & {"test", "tests", "testing", "ci"}:
+        return "test"
+    if words & {"dev", "develop", "development"}:
+        return "dev"
+    return "other" if words & NOT_TESTS else "base"  # an unknown word (py3, frozen) may be the project's own list
 
 
 def _named(names) -> list[str]:
@@ -121,7 +141,7 @@ def _python_install(project: Path, data: dict) -> Found | None:
     tool = tool_deps.declared(project, data)
     groups = _named((data.get("dependency-groups") or {}).keys())
     extras = _named([*(table.get("optional-dependencies") or {}), *_setup_cfg_extras(project)]) or tool.extras
-    reqs = _requirements(project)
+    reqs, skipped = _requirements(project)
     layout = "src" if (project / "src").is_dir() else "."
     if (project / "uv.lock").is_file() and (project / "pyproject.toml").is_file():
         flags = [f"--group {shlex.quote(g)}" for g in groups] + [f"--extra {shlex.quote(e)}" for e in extras]
@@ -129,7 +149,8 @@ def _python_install(project: Path, data: dict) -> Found | None:
         return Found("uv", command, ["uv.lock", "pyproject.toml"], None, [])
     named = [shlex.quote(r) for r in tool.requirements]
     notes = tool.notes + ([f"installs the test dependencies declared for the project's tools: "
-                           f"{', '.join(tool.requirements)}"] if named else [])
+                           f"{', '.join(tool.requirements)}"] if named else []) + \
+        ([f"not installed (not a test suite's requirements): {', '.join(skipped)}"] if skipped else [])
     buildable = "build-system" in data or (project / "setup.py").is_file() or (project / "setup.cfg").is_file()
     if table or buildable:
         extra = f"[{','.join(extras)}]" if extras else ""
@@ -149,14 +170,17 @@ def _python_install(project: Path, data: dict) -> Found | None:
 def detect(project: Path, env: str = "auto", setup: str | None = None, backend: str = "docker",
            trusted: bool = True, check: str | None = None) -> Recipe | None:
     """The project's environment, or None when it declares none (the bundled image is used as it is, with
-    python and pytest). With the `check`: pytest is added when the check runs it and no input provides it.
+    python and pytest). With a `check` that runs pytest, the build makes sure pytest is there after the install
+    (`uv pip install pytest` changes nothing when the project installed it): whether an input declares it is only
+    guessed from the files' text, so the guess decides the note, never the install.
 
     An untrusted project's devcontainer is not used: its image build runs with less isolation than a check."""
     recipe = _scm(Path(project), _detect(Path(project), env, setup, backend, trusted))
-    if recipe is None or not check or not RUNS_PYTEST.search(check) or _provides_pytest(Path(project), recipe):
+    if recipe is None or not check or not RUNS_PYTEST.search(check):
         return recipe
-    return replace(recipe, pytest=True, notes=recipe.notes + (
-        "the check runs pytest and the project's inputs do not declare it: the build installs pytest",))
+    note = () if _provides_pytest(Path(project), recipe) else (
+        "the check runs pytest and the project's inputs do not declare it: the build installs pytest",)
+    return replace(recipe, pytest=True, notes=recipe.notes + note)
 
 
 def _scm(project: Path, recipe: Recipe | None) -> Recipe | None:

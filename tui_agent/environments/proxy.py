@@ -92,6 +92,8 @@ class IndexProxy:
             await self._handle(reader, writer)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ValueError):
             pass
+        except asyncio.CancelledError:  # close() ends the connections: a task of asyncio.start_server's that
+            pass  # ends cancelled makes asyncio print a traceback ("Exception in callback ...") on the person's stderr
         finally:
             self._tasks.discard(task)
             writer.close()

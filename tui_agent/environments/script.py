@@ -49,7 +49,7 @@ def script(recipe: Recipe) -> str:
     ]
     if recipe.install:
         lines += ["step install", recipe.install]
-    if recipe.pytest:  # the check runs pytest and no input declares it
+    if recipe.pytest:  # the check runs pytest: installed unless the install brought it (then a no-op)
         lines += ["step pytest", "uv pip install --compile-bytecode pytest"]
     if recipe.setup:
         lines += ["step setup", recipe.setup]
