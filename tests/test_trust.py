@@ -57,6 +57,8 @@ def test_trusted_once_then_any_change_asks_again(project):
     ("pyproject.toml", '[project]\nname = "p"\nversion = "1"\ndependencies = ["evil"]\n', True),
     (".tui-agent/permissions.json", '{"permissions": {"allow": ["run_command"]}}', True),
     ("requirements.txt", "evil\n", True),
+    ("pyproject.toml", '[project]\nname = "p"\nversion = "1"\n[tool.poetry.group.dev.dependencies]\nx = "*"\n', True),
+    ("tox.ini", "[testenv]\ndeps = evil\n", True),
     (".devcontainer/devcontainer.json", '{"image": "x"}', True),
     ("Dockerfile", "FROM x\n", True),
     ("tui-agent.toml", 'check = "false"\n', True),

@@ -24,10 +24,13 @@ REQUIREMENT_GLOBS = ("requirements*.txt", "requirements/*.txt", "test-requiremen
                      "testing/requirements*.txt")
 # the code-running inputs of the project's environment (see environments/detect.py)
 ENV_GLOBS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", ".devcontainer/*", ".devcontainer/*/*", *REQUIREMENT_GLOBS,
-             "uv.lock", "setup.py", "setup.cfg", ".python-version")
+             "uv.lock", "setup.py", "setup.cfg", ".python-version", "tox.ini")
 # pyproject.toml: only these tables count (a version bump or a new description does not ask again)
 PYPROJECT_KEYS = (("tool", "tui-agent"), ("build-system",), ("project", "dependencies"),
-                  ("project", "optional-dependencies"), ("dependency-groups",), ("tool", "uv"))
+                  ("project", "optional-dependencies"), ("dependency-groups",), ("tool", "uv"),
+                  ("tool", "poetry", "dependencies"), ("tool", "poetry", "group"),
+                  ("tool", "poetry", "dev-dependencies"), ("tool", "poetry", "extras"),
+                  ("tool", "pdm", "dev-dependencies"), ("tool", "hatch", "envs"))  # see environments/tool_deps.py
 # settings a project's own config may not give until trusted: they run code on the host, widen permissions,
 # move where tui-agent writes, or pick what builds the environment with less isolation than a check
 RISKY_SETTINGS = ("deploy_command", "permissions", "setup", "env", "image", "sandbox_runtime", "sandbox_hosts",
