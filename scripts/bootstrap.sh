@@ -21,13 +21,14 @@ for pair in docker.io:dockerd bubblewrap:bwrap debootstrap:debootstrap tmux:tmux
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
 dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)  # the static libc the sandbox supervisor is built with
+dpkg -s python3-dev >/dev/null 2>&1 || missing+=(python3-dev)  # bwrap environments build C extensions with it
 if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace, podman, openssl, gcc, libc6-dev, npm, chromium, chromium-driver)"
+    say "system packages present (docker.io, bubblewrap, debootstrap, tmux, strace, podman, openssl, gcc, libc6-dev, python3-dev, npm, chromium, chromium-driver)"
 fi
 # gVisor, where this Debian release packages it (its tests say "skipped: <reason>" where it cannot run)
 if ! command -v runsc >/dev/null 2>&1; then

@@ -88,7 +88,8 @@ def pytest_wheels(dest: Path) -> list[Path]:
 
 
 class IndexServer:
-    """A PEP 503 simple index of the wheels in `folder` on 127.0.0.1; `requests` lists the paths asked for."""
+    """A PEP 503 simple index of the wheels and sdists in `folder` on 127.0.0.1; `requests` lists the paths asked
+    for."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -123,8 +124,9 @@ class IndexServer:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def wheels(self) -> dict[str, list[Path]]:
+        """The distributions by project name: wheels, and sdists (*.tar.gz)."""
         found: dict[str, list[Path]] = {}
-        for wheel in sorted(self.folder.glob("*.whl")):
+        for wheel in sorted([*self.folder.glob("*.whl"), *self.folder.glob("*.tar.gz")]):
             found.setdefault(_norm(wheel.name.split("-")[0]), []).append(wheel)
         return found
 

@@ -21,8 +21,9 @@ DEFAULT_SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DOCKERFILE = Path(__file__).with_name("Dockerfile")
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# `python`, `python3`, `pytest` and venv resolve in the image: `python -m pytest -q` runs on a project without deps
-PACKAGES = ("python3", "python-is-python3", "python3-pytest", "python3-venv")
+# `python`, `python3`, `pytest` and venv resolve in the image: `python -m pytest -q` runs on a project without deps;
+# and a C compiler with the Python headers: a project (or a dependency without a wheel) with a C extension builds
+PACKAGES = ("python3", "python-is-python3", "python3-pytest", "python3-venv", "gcc", "libc6-dev", "python3-dev")
 CHANGES = (f"ENV PATH={PATH_ENV}", "ENV LANG=C.UTF-8", "ENV HOME=/tmp", "WORKDIR /workspace", 'CMD ["python3"]')
 PREPARE_VERSION = "1"  # bump when _prepare_rootfs changes what the image holds
 LABEL = "tui-agent.recipe"  # the hash of the recipe an image was built from: another value means it is stale
