@@ -146,3 +146,15 @@ def test_requirements_files_a_test_suite_does_not_need_are_left_out(tmp_path):
                           "requirements/typing.txt") for n in recipe.notes), recipe.notes
     (tmp_path / "requirements" / "tests.txt").unlink()
     assert detect(tmp_path).inputs == ("requirements-py3.txt", "requirements/dev.txt")
+
+
+@pytest.mark.unit
+def test_a_pipfile_gives_its_packages_and_dev_packages(tmp_path):
+    (tmp_path / "Pipfile").write_text('[[source]]\nurl = "https://pypi.org/simple"\n\n[packages]\ntinydep = "*"\n'
+                                      'requests = {version = ">=2.31", extras = ["socks"]}\nmine = {path = "."}\n\n'
+                                      '[dev-packages]\npytest = "==8.3.3"\n')
+    (tmp_path / "app.py").write_text("")
+    recipe = detect(tmp_path, check="pytest")
+    assert recipe.kind == "requirements" and recipe.inputs == ("Pipfile",) and recipe.project_path == "."
+    assert "tinydep 'requests[socks]>=2.31' pytest==8.3.3" in recipe.install
+    assert any("mine (from path)" in n for n in recipe.notes)

@@ -24,7 +24,7 @@ REQUIREMENT_GLOBS = ("requirements*.txt", "requirements/*.txt", "test-requiremen
                      "testing/requirements*.txt")
 # the code-running inputs of the project's environment (see environments/detect.py)
 ENV_GLOBS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", ".devcontainer/*", ".devcontainer/*/*", *REQUIREMENT_GLOBS,
-             "uv.lock", "setup.py", "setup.cfg", ".python-version", "tox.ini")
+             "uv.lock", "setup.py", "setup.cfg", ".python-version", "tox.ini", "Pipfile")
 # pyproject.toml: only these tables count (a version bump or a new description does not ask again)
 PYPROJECT_KEYS = (("tool", "tui-agent"), ("build-system",), ("project", "dependencies"),
                   ("project", "optional-dependencies"), ("dependency-groups",), ("tool", "uv"),

@@ -1,11 +1,12 @@
-"""Test dependencies a project declares in its tool's own tables (Poetry, PDM, Hatch) or in tox.ini, as PEP 508.
+"""Dependencies a project declares in its tools' own files (Poetry, PDM, Hatch, setup.py, tox.ini, Pipfile), as PEP 508.
 
 A Poetry project keeps pytest in `[tool.poetry.group.dev.dependencies]` (or the older `dev-dependencies`), a PDM one
 in `[tool.pdm.dev-dependencies]`, a Hatch one in an environment's `dependencies`, an older setup.py project in its
-`tests_require` or tox's `[testenv] deps`: none of them is installed by `pip install -e .`. setup.py is read as a
-syntax tree (never run): only literal lists and dicts count. The groups chosen are the ones a test suite needs
-(test, tests, testing; dev only when there is none of those). The project is untrusted input: what does not read as a
-plain requirement (a path, a URL, an option, a template) is left out, with a note.
+`tests_require` or tox's `[testenv] deps`, a Pipenv one in its Pipfile: none of them is installed by
+`pip install -e .`. setup.py is read as a syntax tree (never run): only literal lists and dicts count. The groups
+chosen are the ones a test suite needs (test, tests, testing; dev only when there is none of those). The project is
+untrusted input: what does not read as a plain requirement (a path, a URL, an option, a template) is left out, with
+a note.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ast
 import configparser
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +47,7 @@ def declared(project: Path, data: dict) -> Declared:
     _hatch(tool.get("hatch"), found)
     _setup_py(project, found)
     _tox(project, found)
+    _pipfile(project, found)
     found.requirements = list(dict.fromkeys(found.requirements))
     return found
 
@@ -157,6 +160,35 @@ def _setup_py(project: Path, found: Declared) -> None:
             elif keyword.arg == "extras_require" and isinstance(keyword.value, ast.Dict):
                 keys = [k.value for k in keyword.value.keys if isinstance(k, ast.Constant)]
                 found.extras += [n for n in keys if isinstance(n, str) and n.lower() in TEST_GROUPS]
+
+
+def _pipfile(project: Path, found: Declared) -> None:
+    """Pipenv's Pipfile: [packages] and [dev-packages] (its specs are PEP 440 already, or tables like Poetry's)."""
+    path = project / "Pipfile"
+    if not path.is_file() or path.is_symlink():
+        return
+    try:
+        data = tomllib.loads(path.read_text(errors="replace"))
+    except tomllib.TOMLDecodeError:
+        found.notes.append("Pipfile: not valid TOML: not read")
+        return
+    found.inputs.append("Pipfile")
+    for table in ("packages", "dev-packages"):
+        for name, spec in (data.get(table) or {}).items():
+            if isinstance(name, str):
+                _add(f"Pipfile [{table}]", _pipfile_requirement(name, spec), found)
+
+
+def _pipfile_requirement(name: str, spec: object) -> str:
+    if isinstance(spec, dict):
+        if any(key in spec for key in ("git", "path", "file", "editable")):
+            return f"{name} (from {next(k for k in ('git', 'path', 'file', 'editable') if k in spec)})"
+        extras, markers = spec.get("extras") or [], spec.get("markers") or ""
+        version = str(spec.get("version", "*"))
+    else:
+        extras, markers, version = [], "", str(spec)
+    text = name + (f"[{','.join(map(str, extras))}]" if extras else "") + ("" if version.strip() == "*" else version)
+    return f"{text}; {markers}" if markers else text
 
 
 def _tox(project: Path, found: Declared) -> None:
