@@ -162,7 +162,7 @@ class AgentLoop:
     async def prepare_environment(self) -> None:
         """The project's environment, from the cache or built now (its events stream live); then the sandbox starts."""
         if self.parts.environment is not None:
-            await self.parts.environment.prepare(self.emit)
+            await self.parts.environment.prepare(self.emit, self.workspace)
 
     async def _open(self) -> None:
         """Say where the session starts; start the tools; check the untouched workspace (iteration 0)."""

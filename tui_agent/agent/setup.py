@@ -40,8 +40,9 @@ class LoopConfig:
 class Environment(Protocol):
     """The project's environment before the baseline check (environments.session.EnvironmentStep)."""
 
-    async def prepare(self, emit: Callable[[Event], None]) -> None:
-        """From the cache or built now, its events streamed; then the sandbox starts."""
+    async def prepare(self, emit: Callable[[Event], None], workspace: Any = None) -> None:
+        """From the cache or built now, its events streamed; then the sandbox starts; the workspace gets the
+        extension modules the build compiled."""
 
     def outdated(self, files: list[str]) -> Event | None:
         """An event when the agent changed one of its inputs (the environment is not rebuilt on its own)."""

@@ -134,7 +134,7 @@ def prune(root: Path) -> int:
                 kept.append(f"{entry.name}: {problem}")
             else:
                 removed += 1
-    for leftover in (root / "logs", root / "tools", *(root / "builds").glob("*")):
+    for leftover in (root / "logs", root / "tools", root / "outputs", *(root / "builds").glob("*")):
         young = 3600 if leftover.parent.name == "builds" else 0
         if leftover.exists() and time.time() - leftover.stat().st_mtime > young:
             discard(leftover)  # a build folder younger than an hour may belong to a build under way

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from tui_agent.config import ConfigError
-from tui_agent.environments import bwrap_store, docker_store, indexes
+from tui_agent.environments import bwrap_store, docker_store, indexes, outputs
 from tui_agent.environments.detect import Recipe
 from tui_agent.environments.docker_store import BuildError, Entry
 from tui_agent.environments.proxy import IndexProxy
@@ -123,6 +123,10 @@ class Environment:
             self._key = digest.hexdigest()[:24]
         return self._key
 
+    def outputs(self) -> Path:
+        """Where the build keeps the extension modules it compiled into its copy of the project (outputs.py)."""
+        return self.root / "outputs" / self.key()
+
     def find(self) -> Entry | None:
         if self.containers:
             return docker_store.find(self.key(), self.engine)
@@ -181,6 +185,7 @@ class Environment:
             where = self.engine.label if self.engine else self.backend
             log.line(f"[tui-agent] building the {self.recipe.kind} environment {key} on {where}")
             built = await self._run(key, work, source, binds, text, log)
+            await asyncio.to_thread(outputs.save, source, self.project, self.outputs())
         except Exception as exc:  # the build's own failure, or the engine's or the file system's along the way
             step = getattr(exc, "step", "") or log.step
             if not isinstance(exc, BuildError):

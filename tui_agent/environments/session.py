@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from tui_agent.config import ConfigError, Settings
+from tui_agent.environments import outputs
 from tui_agent.environments.build import Environment
 from tui_agent.environments.detect import Recipe, detect
 from tui_agent.environments.docker_store import Entry
@@ -32,7 +33,8 @@ class EnvironmentStep:
     def spec(self, spec: SandboxSpec) -> SandboxSpec:
         return self.environment.sandbox_spec(spec, self.found) if self.environment and self.found else spec
 
-    async def prepare(self, emit: Callable[[Event], None]) -> None:
+    async def prepare(self, emit: Callable[[Event], None], workspace=None) -> None:
+        """`workspace` (the run's): gets the extension modules the build compiled (environments/outputs.py)."""
         env = self.environment
         if env is None:
             return
@@ -41,11 +43,13 @@ class EnvironmentStep:
                          recipe.notes))
         if self.found is not None:
             emit(EnvReady(env.key(), self.found.name, True, 0.0, round(self.found.size_bytes / 1e6, 1)))
-            return
-        self.found = await env.build(emit)
-        if self.sandbox is not None:
-            self.sandbox.spec = env.sandbox_spec(self.sandbox.spec, self.found)
-            await self.sandbox.start()
+        else:
+            self.found = await env.build(emit)
+            if self.sandbox is not None:
+                self.sandbox.spec = env.sandbox_spec(self.sandbox.spec, self.found)
+                await self.sandbox.start()
+        if workspace is not None:
+            await asyncio.to_thread(outputs.place, env.outputs(), workspace.path, workspace.ignore, workspace.owner)
 
     def outdated(self, files) -> Event | None:
         """The agent changed files the environment was built from: say so; nothing is rebuilt with network."""
