@@ -17,6 +17,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 REQUIREMENT = re.compile(rf"{NAME}(?:\[{NAME}(?:\s*,\s*{NAME})*\])?\s*(?:\(?[<>=!~][<>=!~0-9A-Za-z.*+,\s]*\)?)?"
@@ -87,17 +88,21 @@ def _poetry(poetry: object, found: Declared) -> None:
 
 def poetry_requirement(name: str, spec: object) -> str:
     """`pytest = "^7.1"` as PEP 508 (`pytest>=7.1,<8`); a git/path/url source comes back as it is (and is left out)."""
-    extras: list = []
-    markers = ""
     if isinstance(spec, list):  # several constraints by platform or Python: the package, unconstrained
         spec = "*"
+    return _requirement(name, spec, ("git", "path", "url", "file"), _constraint)
+
+
+def _requirement(name: str, spec: object, sources: tuple[str, ...], constraint: Callable[[str], str | None]) -> str:
+    """A Poetry or Pipfile entry (a version string, or a table with version, extras, markers) as PEP 508."""
+    extras: list = []
+    markers = ""
     if isinstance(spec, dict):
-        if any(key in spec for key in ("git", "path", "url", "file")):
-            return f"{name} (from {next(k for k in ('git', 'path', 'url', 'file') if k in spec)})"
+        if any(key in spec for key in sources):
+            return f"{name} (from {next(k for k in sources if k in spec)})"
         extras, markers = spec.get("extras") or [], spec.get("markers") or ""
         spec = spec.get("version", "*")
-    constraint = _constraint(str(spec))
-    text = name + (f"[{','.join(map(str, extras))}]" if extras else "") + (constraint or "")
+    text = name + (f"[{','.join(map(str, extras))}]" if extras else "") + (constraint(str(spec)) or "")
     return f"{text}; {markers}" if markers else text
 
 
@@ -180,15 +185,7 @@ def _pipfile(project: Path, found: Declared) -> None:
 
 
 def _pipfile_requirement(name: str, spec: object) -> str:
-    if isinstance(spec, dict):
-        if any(key in spec for key in ("git", "path", "file", "editable")):
-            return f"{name} (from {next(k for k in ('git', 'path', 'file', 'editable') if k in spec)})"
-        extras, markers = spec.get("extras") or [], spec.get("markers") or ""
-        version = str(spec.get("version", "*"))
-    else:
-        extras, markers, version = [], "", str(spec)
-    text = name + (f"[{','.join(map(str, extras))}]" if extras else "") + ("" if version.strip() == "*" else version)
-    return f"{text}; {markers}" if markers else text
+    return _requirement(name, spec, ("git", "path", "file", "editable"), lambda v: "" if v.strip() == "*" else v)
 
 
 def _tox(project: Path, found: Declared) -> None:
